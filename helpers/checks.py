@@ -1,0 +1,262 @@
+"""Checks of the initialization exercises, with messages that name the likely mistake.
+
+A check calls the student's function itself, so that it can also see what the
+function does to NumPy's global generator, and raises ``AssertionError`` with a
+message in the lesson's words when something is wrong. On success it returns a
+one-line summary for the notebook to print. Checks never print, plot or warn.
+
+The expected values are always passed in by the caller; this module holds only
+the rules the exercises state (shapes, zero biases, the scale of each scheme).
+"""
+
+import math
+import warnings
+
+import numpy as np
+
+__all__ = ["SCHEMES", "check_structure", "check_values", "check_fresh_dict", "diagnose"]
+
+#: Weight scale of each scheme, as a function of (n_prev, n) for layer l.
+SCHEMES = {
+    "zeros": lambda n_prev, n: 0.0,
+    "random": lambda n_prev, n: 10.0,
+    "he": lambda n_prev, n: math.sqrt(2 / n_prev),
+}
+
+# Scales students use by mistake, tried in this order when the weights are a
+# multiple of the expected ones. Each is (name, scale(n_prev, n), explanation).
+_MISTAKEN_SCALES = [
+    ("xavier", lambda p, n: math.sqrt(1 / p),
+     "looks scaled by sqrt(1/n_prev) (Xavier); He initialization uses sqrt(2/n_prev)"),
+    ("current layer", lambda p, n: math.sqrt(2 / n),
+     "looks scaled with this layer's size n instead of the previous layer's n_prev: "
+     "He initialization uses sqrt(2/n_prev), n_prev = layers_dims[l - 1]"),
+    ("no square root", lambda p, n: 2 / p,
+     "looks scaled by 2/n_prev: the square root is missing, He initialization "
+     "uses sqrt(2/n_prev)"),
+    ("glorot", lambda p, n: math.sqrt(2 / (p + n)),
+     "looks scaled by sqrt(2/(n_prev + n)) (Glorot's average of the two sizes); "
+     "He initialization uses sqrt(2/n_prev)"),
+    ("unscaled", lambda p, n: 1.0,
+     "looks unscaled: np.random.randn has standard deviation 1, and this "
+     "initialization multiplies it by {rule}"),
+    ("ten", lambda p, n: 10.0,
+     "looks scaled by 10 (the large random initialization); this one uses {rule}"),
+    ("hundredth", lambda p, n: 0.01,
+     "looks scaled by 0.01, the usual 'small random' choice; this exercise uses {rule}"),
+    ("he", lambda p, n: math.sqrt(2 / p),
+     "looks scaled by sqrt(2/n_prev) (He); this exercise uses {rule}"),
+]
+
+_RULES = {"zeros": "zeros", "random": "10", "he": "sqrt(2/n_prev)"}
+
+RTOL = 1e-6
+
+
+def _call(initialize, layers_dims):
+    """Call the student's function on a copy of ``layers_dims``, silencing warnings.
+
+    A warning printed to stderr would zero an nbgrader test cell even when every
+    assertion passes, so warnings are kept out of the output here.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return initialize(list(layers_dims))
+
+
+def _name(initialize):
+    return getattr(initialize, "__name__", "the function")
+
+
+def structure_problems(parameters, layers_dims):
+    """Everything wrong with the keys, types, shapes and dtypes of ``parameters``."""
+    if not isinstance(parameters, dict):
+        return [f"it returned {type(parameters).__name__}, not a dict: "
+                f"return the parameters dictionary at the end of the function"]
+    L = len(layers_dims) - 1
+    wanted = [f"{k}{l}" for l in range(1, L + 1) for k in "Wb"]
+    missing = [k for k in wanted if k not in parameters]
+    extra = [k for k in parameters if k not in wanted]
+    problems = []
+    if missing:
+        hint = ""
+        if f"W{L}" in missing and f"W{L - 1}" not in missing and L > 1:
+            hint = (f": layers_dims {list(layers_dims)} has {L} layers after the input, "
+                    f"so the loop must run up to and including layer {L}")
+        elif "W1" in missing and any(str(k).startswith("W") for k in parameters):
+            hint = ": keys are 'W1', 'b1', 'W2', ..., with the layer number straight after W or b"
+        problems.append(f"keys {', '.join(missing)} are missing{hint}")
+    if extra:
+        hint = ""
+        if "W0" in extra or "b0" in extra:
+            hint = ": layer 0 is the input, it has no weights; layers are numbered from 1"
+        problems.append(f"unexpected keys {', '.join(map(str, extra))}{hint}")
+    for key in wanted:
+        if key in missing:
+            continue
+        l = int(key[1:])
+        shape = (layers_dims[l], layers_dims[l - 1]) if key[0] == "W" else (layers_dims[l], 1)
+        value = parameters[key]
+        if not isinstance(value, np.ndarray):
+            problems.append(f"{key} is a {type(value).__name__}, not a NumPy array")
+            continue
+        if value.shape != shape:
+            problems.append(_shape_message(key, value.shape, shape, layers_dims))
+        elif not np.issubdtype(value.dtype, np.floating):
+            problems.append(f"{key} has dtype {value.dtype}; parameters must hold floating "
+                            f"point numbers, or gradient descent cannot change them smoothly")
+    return problems
+
+
+def _shape_message(key, got, want, layers_dims):
+    message = f"{key} has shape {got} but should be {want}"
+    if key[0] == "W" and got == want[::-1]:
+        message += (": rows are this layer's units, columns the previous layer's "
+                    "(layers_dims[l], layers_dims[l - 1])")
+    elif key[0] == "b" and got == (want[0],):
+        message += ": a bias is a column vector with one row per unit"
+    return message
+
+
+def check_structure(initialize, layers_dims):
+    """Check keys, shapes and dtypes of ``initialize(layers_dims)``.
+
+    Returns
+    -------
+    str
+        A pass line for the notebook to print.
+
+    Raises
+    ------
+    AssertionError
+        Listing every problem found.
+    """
+    parameters = _call(initialize, layers_dims)
+    problems = structure_problems(parameters, layers_dims)
+    _raise(initialize, layers_dims, problems)
+    return (f"✓ {_name(initialize)}({list(layers_dims)}): keys and shapes are right "
+            f"({', '.join(f'{k} {v.shape}' for k, v in parameters.items())})")
+
+
+def check_values(initialize, layers_dims, expected, *, scheme, rtol=RTOL):
+    """Check the values of ``initialize(layers_dims)`` against ``expected``.
+
+    Parameters
+    ----------
+    initialize : callable
+        The student's function; called once.
+    layers_dims : list of int
+    expected : dict of str to ndarray
+        The right parameters for ``layers_dims``.
+    scheme : {"zeros", "random", "he"}
+        The rule the exercise asks for, used to explain a wrong scale.
+    rtol : float, default=1e-6
+        Relative tolerance of the comparison.
+    """
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown initialization scheme {scheme!r}; "
+                         f"expected one of {', '.join(SCHEMES)}")
+    parameters = _call(initialize, layers_dims)
+    problems = structure_problems(parameters, layers_dims)
+    if not problems:
+        problems = diagnose(parameters, expected, layers_dims, scheme, rtol=rtol)
+    _raise(initialize, layers_dims, problems)
+    return f"✓ {_name(initialize)}({list(layers_dims)}): values are right"
+
+
+def check_fresh_dict(initialize, layers_dims):
+    """Check that each call returns new arrays, not ones shared with an earlier call."""
+    first = _call(initialize, layers_dims)
+    second = _call(initialize, layers_dims)
+    shared = [k for k in first if k in second and np.shares_memory(first[k], second[k])]
+    problems = []
+    if first is second:
+        problems.append("two calls returned the same dict object: build a new dict on every call")
+    elif shared:
+        problems.append(f"two calls share the arrays {', '.join(shared)}: create new arrays "
+                        f"on every call rather than reusing a global or default argument")
+    _raise(initialize, layers_dims, problems)
+    return f"✓ {_name(initialize)}: every call returns fresh arrays"
+
+
+def diagnose(parameters, expected, layers_dims, scheme, *, rtol=RTOL):
+    """Explain how the (well-shaped) ``parameters`` differ from ``expected``.
+
+    Returns
+    -------
+    list of str
+        Empty when every array matches.
+    """
+    problems = []
+    for l in range(1, len(layers_dims)):
+        b = parameters[f"b{l}"]
+        if np.any(b != 0):
+            problems.append(f"b{l} is not all zeros: biases start at zero, the random "
+                            f"weights alone break the symmetry")
+    for l in range(1, len(layers_dims)):
+        key = f"W{l}"
+        got, want = parameters[key], np.asarray(expected[key], dtype=float)
+        if np.allclose(got, want, rtol=rtol, atol=0):
+            continue
+        problems.append(_weight_message(key, got, want, layers_dims[l - 1],
+                                        layers_dims[l], scheme, parameters))
+    return problems
+
+
+def _weight_message(key, got, want, n_prev, n, scheme, parameters):
+    rule = _RULES[scheme]
+    if not np.all(np.isfinite(got)):
+        return f"{key} contains inf or nan"
+    if scheme == "zeros":
+        return (f"{key} has non-zero values; this exercise sets every weight to zero "
+                f"(the next cells show why that fails)")
+    if not np.any(got):
+        return (f"{key} is all zeros: the weights need random values scaled by {rule}. "
+                f"If the scale is computed, check for integer division (2 // n is 0 for n > 2)")
+    factor = _proportional(got, want)
+    if factor is not None:
+        used = factor * SCHEMES[scheme](n_prev, n)
+        for _, scale, explanation in _MISTAKEN_SCALES:
+            if math.isclose(used, scale(n_prev, n), rel_tol=1e-6) and not math.isclose(
+                    scale(n_prev, n), SCHEMES[scheme](n_prev, n), rel_tol=1e-6):
+                return f"{key} {explanation.format(rule=rule)}"
+        return (f"{key} is {factor:.4g} times the expected values: the draws are right "
+                f"but the scale is not; this initialization multiplies np.random.randn by {rule}")
+    if np.all(got >= 0):
+        return (f"all of {key}'s values are >= 0: np.random.rand draws uniformly from "
+                f"[0, 1); use np.random.randn, a standard normal draw")
+    if _reseeded(key, got, parameters, want):
+        return (f"{key} starts with the same draws as W1: is the generator reseeded "
+                f"inside the loop? Seed once, before the loop")
+    spread = np.std(got) / np.std(want)
+    if 0.3 < spread < 3:
+        return (f"the values of {key} differ from the expected ones though their scale is "
+                f"right: was np.random.seed(3) removed, or were numbers drawn in a "
+                f"different order (an extra draw, a transposed shape, np.random.default_rng)?")
+    return (f"{key} has the wrong values and a spread {spread:.3g} times the expected one: "
+            f"draw with np.random.randn(layers_dims[l], layers_dims[l - 1]) and scale by {rule}")
+
+
+def _proportional(got, want):
+    """The factor c with ``got == c * want``, or None when they are not proportional."""
+    c = float(np.vdot(got, want) / np.vdot(want, want))
+    if c != 0 and np.allclose(got, c * want, rtol=1e-6, atol=1e-12 * abs(c) * np.abs(want).max()):
+        return c
+    return None
+
+
+def _reseeded(key, got, parameters, want):
+    """Whether ``key`` repeats W1's first draws, as reseeding inside the loop does."""
+    if key == "W1":
+        return False
+    first = parameters["W1"].ravel()
+    k = min(first.size, got.size)
+    a, b = got.ravel()[:k], first[:k]
+    c = float(np.vdot(a, b) / np.vdot(b, b)) if np.any(b) else 0.0
+    return c != 0 and np.allclose(a, c * b, rtol=1e-6, atol=0)
+
+
+def _raise(initialize, layers_dims, problems):
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise AssertionError(f"{_name(initialize)}({list(layers_dims)}):\n{lines}")

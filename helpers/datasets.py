@@ -1,0 +1,79 @@
+"""The data sets of the course: two moons, and image sets stored in HDF5."""
+
+import h5py
+import numpy as np
+from sklearn.datasets import make_moons
+
+__all__ = ["load_moons", "load_image_dataset", "IMAGE_KEYS"]
+
+IMAGE_KEYS = ("train_set_x", "train_set_y", "test_set_x", "test_set_y", "list_classes")
+
+
+def load_moons(*, n_train=300, n_test=100, noise=0.05, random_state=(1, 2)):
+    """Two interleaving half circles, split into a training and a test set.
+
+    Parameters
+    ----------
+    n_train, n_test : int, default=300, 100
+    noise : float, default=0.05
+        Standard deviation of the Gaussian noise added to the points.
+    random_state : pair of int, default=(1, 2)
+        Seeds of the training and the test set. NumPy's global generator is
+        not touched.
+
+    Returns
+    -------
+    train_X : ndarray of shape (2, n_train)
+    train_Y : ndarray of int of shape (1, n_train)
+    test_X : ndarray of shape (2, n_test)
+    test_Y : ndarray of int of shape (1, n_test)
+    """
+    train_seed, test_seed = random_state
+    train_X, train_y = make_moons(n_samples=n_train, noise=noise, random_state=train_seed)
+    test_X, test_y = make_moons(n_samples=n_test, noise=noise, random_state=test_seed)
+    return train_X.T, train_y.reshape(1, -1), test_X.T, test_y.reshape(1, -1)
+
+
+def load_image_dataset(train_path, test_path=None):
+    """Load images and labels from HDF5, flattened and scaled to [0, 1].
+
+    The layout is the classic one: ``train_set_x`` (m, height, width[, channels])
+    of 0-255 pixels, ``train_set_y`` (m,), the same two for ``test_set``, and
+    ``list_classes``, the class names.
+
+    Parameters
+    ----------
+    train_path : str or path-like
+        File holding ``train_set_x`` and ``train_set_y``, and, when
+        ``test_path`` is None, the test set and ``list_classes`` too.
+    test_path : str or path-like, optional
+        File holding ``test_set_x``, ``test_set_y`` and ``list_classes``.
+
+    Returns
+    -------
+    train_X : ndarray of shape (n_pixels, m_train)
+    train_Y : ndarray of shape (1, m_train)
+    test_X : ndarray of shape (n_pixels, m_test)
+    test_Y : ndarray of shape (1, m_test)
+    classes : ndarray of bytes
+    """
+    if test_path is None:
+        wanted = {train_path: IMAGE_KEYS}
+    else:
+        wanted = {train_path: IMAGE_KEYS[:2], test_path: IMAGE_KEYS[2:]}
+    data = {}
+    for path, keys in wanted.items():
+        with h5py.File(path, "r") as f:
+            missing = [k for k in keys if k not in f]
+            if missing:
+                raise ValueError(f"{path} has no {', '.join(missing)}; an image data set "
+                                 f"needs {', '.join(keys)} (it has {', '.join(f) or 'nothing'})")
+            data.update({k: f[k][()] for k in keys})
+    sets = []
+    for name in ("train", "test"):
+        x, y = data[f"{name}_set_x"], data[f"{name}_set_y"]
+        if x.ndim < 2 or y.shape != (x.shape[0],):
+            raise ValueError(f"{name}_set_x has shape {x.shape} and {name}_set_y {y.shape}; "
+                             f"expected (m, ...) images and (m,) labels with the same m")
+        sets += [x.reshape(x.shape[0], -1).T / 255, y.reshape(1, -1)]
+    return (*sets, data["list_classes"])
