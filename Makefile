@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test release venv system-deps clean
+.PHONY: demo test release venv clean
 
 venv: $(STAMP)
 
@@ -20,9 +20,10 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/course demo
 
-## Every test.
+## Every test: the unit and pipeline tests, and nbval on every source notebook
+## (stored outputs compared, except cells tagged nbval-ignore-output).
 test: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests source --nbval --nbval-current-env
 
 ## Regenerate release/ from source/ (commit both together).
 release: venv

@@ -1,0 +1,145 @@
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from helpers.checks import check_fresh_dict, check_structure, check_values
+
+SCALES = {"zeros": lambda p, n: 0.0, "random": lambda p, n: 10.0,
+          "he": lambda p, n: math.sqrt(2 / p)}
+
+
+def make_init(scheme, *, scale=None, seed=3, bias=np.zeros, transpose=False, flat_bias=False,
+              last_layer=True, draw=None):
+    """An initializer following the specification, with one thing optionally changed."""
+    scale = scale or SCALES[scheme]
+    draw = draw or np.random.randn
+
+    def initialize(dims):
+        if seed is not None:
+            np.random.seed(seed)
+        parameters = {}
+        stop = len(dims) if last_layer else len(dims) - 1
+        for l in range(1, stop):
+            shape = (dims[l - 1], dims[l]) if transpose else (dims[l], dims[l - 1])
+            W = np.zeros(shape) if scheme == "zeros" else draw(*shape) * scale(dims[l - 1], dims[l])
+            parameters[f"W{l}"] = W
+            parameters[f"b{l}"] = bias((dims[l],) if flat_bias else (dims[l], 1))
+        return parameters
+    initialize.__name__ = f"initialize_parameters_{scheme}"
+    return initialize
+
+
+def expected_for(scheme, dims):
+    return make_init(scheme)(dims)
+
+
+@pytest.mark.parametrize("scheme", list(SCALES))
+@pytest.mark.parametrize("dims", [[3, 2, 1], [5, 4, 3, 2], [1, 1]])
+def test_correct_initializers_pass(scheme, dims):
+    expected = expected_for(scheme, dims)
+    np.random.seed(99)
+    assert check_structure(make_init(scheme), dims).startswith("✓")
+    assert check_values(make_init(scheme), dims, expected, scheme=scheme).startswith("✓")
+    assert check_fresh_dict(make_init(scheme), dims).startswith("✓")
+
+
+def test_equivalent_formulations_pass():
+    dims = [4, 3, 2]
+    normal = make_init("he", draw=lambda *s: np.random.normal(0, 1, s))
+    divided = make_init("he", scale=lambda p, n: 1 / math.sqrt(p / 2))
+    for init in (normal, divided):
+        check_values(init, dims, expected_for("he", dims), scheme="he")
+
+
+@pytest.mark.parametrize("init, dims, message", [
+    (make_init("zeros", transpose=True), [3, 2, 1],
+     r"W1 has shape \(3, 2\) but should be \(2, 3\): rows are this layer's units"),
+    (make_init("he", flat_bias=True), [3, 2, 1],
+     r"b1 has shape \(2,\) but should be \(2, 1\): a bias is a column vector"),
+    (make_init("random", last_layer=False), [3, 2, 1],
+     r"keys W2, b2 are missing: layers_dims \[3, 2, 1\] has 2 layers after the input"),
+    (make_init("zeros", bias=lambda s: np.zeros(s, dtype=int)), [3, 2, 1],
+     r"b1 has dtype int64; parameters must hold floating point numbers"),
+])
+def test_structure_mistakes_are_named(init, dims, message):
+    with pytest.raises(AssertionError, match=message):
+        check_structure(init, dims)
+
+
+@pytest.mark.parametrize("init, scheme, message", [
+    (make_init("he", scale=lambda p, n: math.sqrt(1 / p)), "he",
+     r"W2 looks scaled by sqrt\(1/n_prev\) \(Xavier\); He initialization uses sqrt\(2/n_prev\)"),
+    (make_init("he", scale=lambda p, n: math.sqrt(2 / n)), "he",
+     "W1 looks scaled with this layer's size n instead of the previous layer's"),
+    (make_init("he", scale=lambda p, n: 2 / p), "he", "the square root is missing"),
+    (make_init("he", scale=lambda p, n: math.sqrt(2 / (p + n))), "he", "Glorot"),
+    (make_init("random", scale=lambda p, n: 0.01), "random", "W1 looks scaled by 0.01"),
+    (make_init("random", scale=lambda p, n: 1.0), "random", "W1 looks unscaled"),
+    (make_init("random", seed=4), "random", r"was np.random.seed\(3\) removed"),
+    (make_init("random", seed=None), "random", r"was np.random.seed\(3\) removed"),
+    (make_init("random", draw=np.random.rand), "random", r"np.random.rand draws uniformly"),
+    (make_init("he", bias=lambda s: np.random.randn(*s)), "he", "b1 is not all zeros"),
+    (make_init("zeros", bias=np.ones), "zeros", "b1 is not all zeros"),
+    (make_init("he", scale=lambda p, n: 2 // p if p > 2 else 0), "he", "integer division"),
+])
+def test_value_mistakes_are_named(init, scheme, message):
+    dims = [5, 4, 3]
+    with pytest.raises(AssertionError, match=message):
+        check_values(init, dims, expected_for(scheme, dims), scheme=scheme)
+
+
+def test_reseeding_inside_the_loop_is_named():
+    def initialize(dims):
+        parameters = {}
+        for l in range(1, len(dims)):
+            np.random.seed(3)
+            parameters[f"W{l}"] = np.random.randn(dims[l], dims[l - 1]) * 10
+            parameters[f"b{l}"] = np.zeros((dims[l], 1))
+        return parameters
+    with pytest.raises(AssertionError, match="W2 starts with the same draws as W1"):
+        check_values(initialize, [4, 3, 2], expected_for("random", [4, 3, 2]), scheme="random")
+
+
+def test_shared_arrays_between_calls_are_caught():
+    cache = {}
+
+    def initialize(dims):
+        if not cache:
+            cache.update(make_init("zeros")(dims))
+        return dict(cache)
+    with pytest.raises(AssertionError, match="two calls share the arrays W1, b1"):
+        check_fresh_dict(initialize, [3, 2, 1])
+
+
+def test_message_lists_every_problem_and_never_the_expected_values():
+    expected = expected_for("random", [3, 2, 1])
+    with pytest.raises(AssertionError) as info:
+        check_values(make_init("random", scale=lambda p, n: 0.01, bias=np.ones), [3, 2, 1],
+                     expected, scheme="random")
+    message = str(info.value)
+    assert message.startswith("initialize_parameters_random([3, 2, 1]):")
+    assert "b1 is not all zeros" in message and "b2 is not all zeros" in message
+    assert "W1 looks scaled by 0.01" in message
+    assert f"{expected['W1'][0, 0]:.4f}" not in message
+
+
+def test_checks_do_not_let_warnings_through():
+    def noisy(dims):
+        np.float64(1e308) * 10  # overflow warning
+        warnings.warn("careless", RuntimeWarning)
+        return make_init("zeros")(dims)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_structure(noisy, [2, 1])
+
+
+def test_unknown_scheme_is_an_error():
+    with pytest.raises(ValueError, match="unknown initialization scheme 'xavier'; expected one of zeros, random, he"):
+        check_values(make_init("he"), [2, 1], expected_for("he", [2, 1]), scheme="xavier")
+
+
+def test_non_dict_return_is_named():
+    with pytest.raises(AssertionError, match="it returned NoneType, not a dict"):
+        check_structure(lambda dims: None, [2, 1])

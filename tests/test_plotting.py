@@ -1,0 +1,54 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers.plotting import plot_costs, plot_data, plot_decision_boundary  # noqa: E402
+from helpers.training import Run  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_plot_costs_labels_axes_with_iterations_and_skips_inf():
+    run = Run(parameters={}, iterations=[0, 1000, 2000], costs=[np.inf, 0.5, 0.25])
+    ax = plot_costs(run)
+    assert ax.get_xlabel() == "iteration"
+    assert ax.get_ylabel().startswith("cost")
+    x, y = ax.lines[0].get_data()
+    np.testing.assert_array_equal(x, [0, 1000, 2000])
+    assert np.isnan(y[0]) and list(y[1:]) == [0.5, 0.25]
+    assert "learning rate 0.01" in ax.get_title()
+
+
+def test_plot_costs_draws_one_labelled_curve_per_run():
+    runs = {"a": Run({}, [0, 1], [1.0, 0.5]), "b": Run({}, [0, 1], [2.0, 1.0])}
+    ax = plot_costs(runs, log_scale=True)
+    assert [line.get_label() for line in ax.lines] == ["a", "b"]
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
+
+
+def test_plot_decision_boundary_colours_each_side():
+    # One unit that says 1 where x1 > 0.
+    parameters = {"W1": np.array([[50.0, 0.0]]), "b1": np.array([[0.0]])}
+    X = np.array([[-1.0, 1.0], [0.0, 0.0]])
+    Y = np.array([[0, 1]])
+    fig, ax = plt.subplots()
+    assert plot_decision_boundary(parameters, X, Y, ax=ax, title="t", resolution=50) is ax
+    assert ax.get_title() == "t"
+    assert len(ax.collections) >= 2  # the filled regions and the points
+    assert ax.get_xlabel() == "$x_1$" and ax.get_ylabel() == "$x_2$"
+
+
+def test_plot_data_uses_given_axes():
+    fig, ax = plt.subplots()
+    out = plot_data(np.zeros((2, 4)), np.array([[0, 1, 0, 1]]), ax=ax)
+    assert out is ax and len(ax.collections) == 1
+    assert ax.collections[0].get_offsets().shape == (4, 2)

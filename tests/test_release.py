@@ -1,0 +1,65 @@
+"""Generated files are in sync with what they are generated from."""
+
+import filecmp
+
+import pytest
+
+from course import pipeline, submissions
+from conftest import ASSIGNMENT
+
+
+def _same_tree(a, b):
+    compare = filecmp.dircmp(a, b)
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    _, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
+    return mismatch + errors + compare.common_dirs
+
+
+def test_release_is_generated_from_source(course_dir, repo_root):
+    pipeline.release(course_dir, db=False)
+    generated = course_dir / "release" / ASSIGNMENT
+    committed = repo_root / "release" / ASSIGNMENT
+    assert not _same_tree(generated, committed), (
+        "release/ is stale: run `make release` (or `course release`) and commit it with source/")
+
+
+def test_demo_class_is_built_from_release_and_class_file(tmp_path, repo_root):
+    students = submissions.load_class(repo_root / "demo" / "class.toml")
+    submissions.write_class(students, repo_root / "release" / ASSIGNMENT, tmp_path, ASSIGNMENT)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (repo_root / "submitted").iterdir())
+    for student in students:
+        mismatch = _same_tree(tmp_path / student / ASSIGNMENT,
+                              repo_root / "submitted" / student / ASSIGNMENT)
+        assert not mismatch, f"submitted/{student} is stale: run `course demo-class`"
+
+
+def test_release_has_no_solution_and_no_hidden_test(repo_root):
+    text = (repo_root / "release" / ASSIGNMENT / "Initialization.ipynb").read_text()
+    source = (repo_root / "source" / ASSIGNMENT / "Initialization.ipynb").read_text()
+    assert "HIDDEN TESTS" in source and "HIDDEN TESTS" not in text
+    assert "np.sqrt(2 / layers_dims[l - 1])" in source
+    assert "np.sqrt(2 / layers_dims[l - 1])" not in text
+    assert text.count("# YOUR CODE HERE") == 3
+    assert text.count("### START CODE HERE ### (≈ 2 lines of code)") == 3
+    assert '"outputs": []' in text and '"image/png"' not in text
+
+
+def test_fill_rejects_unknown_answer_and_missing_stub(repo_root):
+    import nbformat
+    nb = nbformat.read(repo_root / "release" / ASSIGNMENT / "Initialization.ipynb", as_version=4)
+    with pytest.raises(submissions.SubmissionError, match="no answer cell named initialize_xavier"):
+        submissions.fill(nb, {"initialize_xavier": "pass"})
+    filled = submissions.fill(nb, {"initialize_parameters_he": "pass"})
+    with pytest.raises(submissions.SubmissionError, match="has no '# YOUR CODE HERE' stub"):
+        submissions.fill(filled, {"initialize_parameters_he": "pass"})
+
+
+def test_load_class_reports_bad_toml(tmp_path):
+    (tmp_path / "class.toml").write_text("[ada\n")
+    with pytest.raises(submissions.SubmissionError, match="is not valid TOML"):
+        submissions.load_class(tmp_path / "class.toml")
+    (tmp_path / "class.toml").write_text("[ada]\ninitialize_parameters_he = 3\n")
+    with pytest.raises(submissions.SubmissionError, match=r"\[ada\] must map answer cell names"):
+        submissions.load_class(tmp_path / "class.toml")
