@@ -6,9 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test release venv clean
+.PHONY: demo test release venv system-packages clean
 
-venv: $(STAMP)
+venv: $(STAMP) system-packages
+
+## Debian packages listed in system-packages.txt (installed where missing).
+system-packages:
+	scripts/install-system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
