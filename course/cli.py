@@ -102,10 +102,9 @@ def mutants_table(results):
                           ("the message the student saw", "left")):
         table.add_column(name, justify=justify, overflow="fold")
     for o in results:
-        if o.wrong or o.caught or o.entry is None:
-            points = f"{o.points_lost:g}" if o.wrong or o.caught else "0"
-            table.add_row(o.name, o.function.removeprefix("initialize_parameters_"),
-                          points, escape(o.seen) or ("[red]not caught[/red]" if o.wrong else ""))
+        seen = escape(o.seen) or ("[red]not caught[/red]" if o.wrong else "")
+        table.add_row(o.name, o.function.removeprefix("initialize_parameters_"),
+                      f"{o.points_lost:g}", seen)
     return table
 
 
@@ -119,9 +118,9 @@ def cmd_mutants(args, console):
                             f"({args.workers} at a time) ..."):
             where = mutants.grade(root, planned, Path(workdir), workers=args.workers)
         results = mutants.outcomes(planned, where)
+    # every wrong entry, and any right answer that lost points (none, when all is well)
     shown = [o for o in results if o.wrong] + [o for o in results if not o.wrong and o.caught]
-    solution = [o for o in results if o.entry is None]
-    console.print(mutants_table(shown + [o for o in solution if not o.caught]))
+    console.print(mutants_table(shown), width=max(console.width, 140))
     t = mutants.totals(results)
     console.print(f"mutation score: {t['caught']}/{t['wrong']} wrong entries caught; "
                   f"false failures: {t['penalized']}/{t['right']} right answers penalized "

@@ -3,12 +3,12 @@ and accept every right one?
 
 The catalogue (``tests/catalogue/*.toml``, described in its README) lists
 plausible answers to the exercises, wrong and right. :func:`plan` turns it
-into real submissions built from the release, one per wrong answer (its two
-other functions filled with right answers of the catalogue) and a few made of
-right answers only; :func:`grade` grades them with ``nbgrader autograde``, in
-several temporary course roots at once (nbgrader grades one notebook at a
-time); :func:`outcomes` says, per entry, which test cells lost points and what
-the student read there.
+into submissions (one per wrong answer, its other functions answered by right
+ones; or, packed, a wrong answer for every function at once), :func:`build`
+makes their notebooks from the release, :func:`grade` grades them with
+``nbgrader autograde`` in several course roots at once (nbgrader grades one
+notebook at a time), and :func:`outcomes` says, per entry, which test cells
+lost points and what the student read there.
 """
 
 import shutil

@@ -75,7 +75,7 @@ def _call(initialize, layers_dims):
         try:
             return initialize(list(layers_dims))
         except Exception as error:  # the student's code: report it in the lesson's words
-            message = f"{type(error).__name__}: {error}"
+            message = type(error).__name__ + (f": {error}" if str(error) else "")
             problem = f"calling it raised {message}{_error_hint(message)}"
     _raise(initialize, layers_dims, [problem])
 
@@ -323,8 +323,8 @@ def _weight_message(key, got, want, n_prev, n, scheme, parameters):
     where = _place_in_stream(got)
     if where == "transposed":
         return (f"{key} holds the right draws, put in the wrong places: drawn with the shape "
-                f"transposed and turned around with .T? Draw "
-                f"np.random.randn(layers_dims[l], layers_dims[l - 1]) directly")
+                f"transposed and turned around with .T? Draw the weight's own shape, "
+                f"(rows, columns) = (this layer's units, the previous layer's), directly")
     if where == "later":
         return (f"{key} holds draws from further along the random sequence than expected: "
                 f"was np.random.seed({SEED}) removed, so that the draws carry on from an earlier "
@@ -337,7 +337,7 @@ def _weight_message(key, got, want, n_prev, n, scheme, parameters):
                 f"right: was np.random.seed({SEED}) removed, or were numbers drawn in a "
                 f"different order (an extra draw, a transposed shape, np.random.default_rng)?")
     return (f"{key} has the wrong values and a spread {spread:.3g} times the expected one: "
-            f"draw with np.random.randn(layers_dims[l], layers_dims[l - 1]) and scale by {rule}")
+            f"draw one np.random.randn(rows, columns) per layer and scale it by {rule}")
 
 
 def _proportional(got, want):

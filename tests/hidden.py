@@ -10,6 +10,7 @@ from course.feedback import hide_regions
 
 ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+INITIALIZATION = ROOT / "source" / "initialization" / "Initialization.ipynb"
 
 
 def source_notebooks():
@@ -52,13 +53,13 @@ def _arrays(value):
 def expected_values(part):
     """Values of the expected arrays the test cells pass to the checks.
 
-    Runs the ``part`` ("visible" or "hidden") of every test cell of the source
-    notebooks with the checks replaced by recorders (the instructor's answers
-    stand in for the student's functions), and returns every recorded
-    non-zero value, rounded to 6 decimals.
+    Runs the ``part`` ("visible" or "hidden") of every test cell of the
+    initialization notebook with the checks replaced by recorders (the
+    instructor's answers stand in for the student's functions), and returns
+    every recorded non-zero value, rounded to 6 decimals.
     """
     values = set()
-    for path in source_notebooks():
+    for path in [INITIALIZATION]:
         nb = nbformat.read(path, as_version=4)
         recorded = []
         namespace = {"np": np}
