@@ -31,3 +31,14 @@ c.IgnorePattern.pattern = r"Warning"
 
 # Training takes about a second per run; leave room for a slow machine.
 c.Execute.timeout = 120
+
+# --- Feedback keeps hidden tests hidden (issue 3) -----------------------------
+# nbgrader renders hidden tests and their tracebacks into feedback (#917, #1363).
+# course.feedback.HideHiddenTests replaces each hidden region of a test cell by
+# one neutral line and reduces errors to the check's message, after GetGrades
+# has read the scores and before the HTML is written.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "course.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -5,13 +5,16 @@ give ``--root``.
 """
 
 import argparse
+import contextlib
 import sys
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from . import pipeline, submissions
+from . import mutants, pipeline, submissions
 
 DEMO_CLASS = Path("demo") / "class.toml"
 
@@ -92,6 +95,43 @@ def cmd_scores(args, console):
     console.print(score_table(pipeline.scores(_root(args.root))))
 
 
+def mutants_table(results):
+    """A rich Table of graded catalogue entries: what each lost and what the student read."""
+    table = Table(title="Mistake catalogue, graded by nbgrader")
+    for name, justify in (("entry", "left"), ("function", "left"), ("points lost", "right"),
+                          ("the message the student saw", "left")):
+        table.add_column(name, justify=justify, overflow="fold")
+    for o in results:
+        seen = escape(o.seen) or ("[red]not caught[/red]" if o.wrong else "")
+        table.add_row(o.name, o.function.removeprefix("initialize_parameters_"),
+                      f"{o.points_lost:g}", seen)
+    return table
+
+
+def cmd_mutants(args, console):
+    root = _root(args.root)
+    entries = mutants.load_catalogue(root / args.catalogue)
+    planned = mutants.plan(entries, packed=args.packed)
+    with contextlib.ExitStack() as stack:
+        workdir = args.keep or stack.enter_context(tempfile.TemporaryDirectory(prefix="mutants-"))
+        with console.status(f"grading {len(planned)} submissions with nbgrader "
+                            f"({args.workers} at a time) ..."):
+            where = mutants.grade(root, planned, Path(workdir), workers=args.workers)
+        results = mutants.outcomes(planned, where)
+    # every wrong entry, and any right answer that lost points (none, when all is well)
+    shown = [o for o in results if o.wrong] + [o for o in results if not o.wrong and o.caught]
+    console.print(mutants_table(shown), width=max(console.width, 140))
+    t = mutants.totals(results)
+    console.print(f"mutation score: {t['caught']}/{t['wrong']} wrong entries caught; "
+                  f"false failures: {t['penalized']}/{t['right']} right answers penalized "
+                  f"(the solution and {t['right'] - 1} right entries, "
+                  f"graded in {len(planned)} submissions)")
+    problems = mutants.unexpected(results)
+    for o, reason in problems:
+        console.print(f"[red]{o.name} ({o.student}): {reason}[/red]", highlight=False)
+    return 1 if problems else 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=".", help="course root (default: the current folder)")
@@ -108,6 +148,19 @@ def build_parser():
     p = sub.add_parser("demo", help="release, autograde, feedback and export on the demo class")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("mutants", help="grade the mistake catalogue with nbgrader and print "
+                                         "what each entry lost (mutation score)")
+    p.add_argument("--catalogue", default=str(mutants.CATALOGUE),
+                   help="folder of catalogue files (default: tests/catalogue)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="course roots graded at once (default: 2)")
+    p.add_argument("--packed", action="store_true",
+                   help="answer every function with a wrong entry in each submission: "
+                        "fewer submissions, each entry still judged on its own test cells")
+    p.add_argument("--keep", default=None,
+                   help="grade in this (new) folder and keep it, instead of a temporary one")
+    p.set_defaults(func=cmd_mutants)
+
     p = sub.add_parser("scores", help="print every student's points from the gradebook")
     p.set_defaults(func=cmd_scores)
     return parser
@@ -118,7 +171,7 @@ def main(argv=None):
     console = Console()
     try:
         return args.func(args, console) or 0
-    except (pipeline.PipelineError, submissions.SubmissionError) as error:
+    except (pipeline.PipelineError, submissions.SubmissionError, mutants.CatalogueError) as error:
         console.print(f"[red]course {args.command}: {error}[/red]", highlight=False)
         return 1
 

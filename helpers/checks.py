@@ -10,11 +10,15 @@ the rules the exercises state (shapes, zero biases, the scale of each scheme).
 """
 
 import math
+import re
 import warnings
 
 import numpy as np
 
-__all__ = ["SCHEMES", "check_structure", "check_values", "check_fresh_dict", "diagnose"]
+__all__ = ["SCHEMES", "SEED", "check_structure", "check_values", "check_fresh_dict", "diagnose"]
+
+#: The seed the random exercises set with ``np.random.seed`` before drawing.
+SEED = 3
 
 #: Weight scale of each scheme, as a function of (n_prev, n) for layer l.
 SCHEMES = {
@@ -24,28 +28,33 @@ SCHEMES = {
 }
 
 # Scales students use by mistake, tried in this order when the weights are a
-# multiple of the expected ones. Each is (name, scale(n_prev, n), explanation).
+# multiple of the expected ones. Each is (scale(n_prev, n), explanation, the
+# exercises where it is a likely mistake).
 _MISTAKEN_SCALES = [
-    ("xavier", lambda p, n: math.sqrt(1 / p),
-     "looks scaled by sqrt(1/n_prev) (Xavier); He initialization uses sqrt(2/n_prev)"),
-    ("current layer", lambda p, n: math.sqrt(2 / n),
+    (lambda p, n: math.sqrt(1 / p),
+     "looks scaled by sqrt(1/n_prev) (Xavier); He initialization uses sqrt(2/n_prev)", {"he"}),
+    (lambda p, n: math.sqrt(2 / n),
      "looks scaled with this layer's size n instead of the previous layer's n_prev: "
-     "He initialization uses sqrt(2/n_prev), n_prev = layers_dims[l - 1]"),
-    ("no square root", lambda p, n: 2 / p,
+     "He initialization uses sqrt(2/n_prev), n_prev = layers_dims[l - 1]", {"he"}),
+    (lambda p, n: 2 / p,
      "looks scaled by 2/n_prev: the square root is missing, He initialization "
-     "uses sqrt(2/n_prev)"),
-    ("glorot", lambda p, n: math.sqrt(2 / (p + n)),
+     "uses sqrt(2/n_prev)", {"he"}),
+    (lambda p, n: math.sqrt(2) / p,
+     "looks scaled by sqrt(2)/n_prev: the square root must cover the whole fraction, "
+     "He initialization uses sqrt(2/n_prev)", {"he"}),
+    (lambda p, n: math.sqrt(2 / (p + n)),
      "looks scaled by sqrt(2/(n_prev + n)) (Glorot's average of the two sizes); "
-     "He initialization uses sqrt(2/n_prev)"),
-    ("unscaled", lambda p, n: 1.0,
+     "He initialization uses sqrt(2/n_prev)", {"he"}),
+    (lambda p, n: 1.0,
      "looks unscaled: np.random.randn has standard deviation 1, and this "
-     "initialization multiplies it by {rule}"),
-    ("ten", lambda p, n: 10.0,
-     "looks scaled by 10 (the large random initialization); this one uses {rule}"),
-    ("hundredth", lambda p, n: 0.01,
-     "looks scaled by 0.01, the usual 'small random' choice; this exercise uses {rule}"),
-    ("he", lambda p, n: math.sqrt(2 / p),
-     "looks scaled by sqrt(2/n_prev) (He); this exercise uses {rule}"),
+     "initialization multiplies it by {rule}", {"he", "random"}),
+    (lambda p, n: 10.0,
+     "looks scaled by 10 (the large random initialization); this one uses {rule}", {"he"}),
+    (lambda p, n: 0.01,
+     "looks scaled by 0.01, the usual 'small random' choice; this exercise uses {rule}",
+     {"he", "random"}),
+    (lambda p, n: math.sqrt(2 / p),
+     "looks scaled by sqrt(2/n_prev) (He); this exercise uses {rule}", {"random"}),
 ]
 
 _RULES = {"zeros": "zeros", "random": "10", "he": "sqrt(2/n_prev)"}
@@ -57,11 +66,29 @@ def _call(initialize, layers_dims):
     """Call the student's function on a copy of ``layers_dims``, silencing warnings.
 
     A warning printed to stderr would zero an nbgrader test cell even when every
-    assertion passes, so warnings are kept out of the output here.
+    assertion passes, so warnings are kept out of the output here. An exception
+    raised by the function becomes an ``AssertionError`` that says which call
+    raised what, and its likely cause.
     """
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        return initialize(list(layers_dims))
+        try:
+            return initialize(list(layers_dims))
+        except Exception as error:  # the student's code: report it in the lesson's words
+            message = type(error).__name__ + (f": {error}" if str(error) else "")
+            problem = f"calling it raised {message}{_error_hint(message)}"
+    _raise(initialize, layers_dims, [problem])
+
+
+def _error_hint(message):
+    if "cannot be interpreted as an integer" in message and "tuple" in message:
+        return (": np.random.randn takes the sizes as separate numbers, "
+                "randn(rows, columns), not a tuple (np.zeros is the one that takes a tuple)")
+    if "NotImplementedError" in message:
+        return ": write your code between START CODE HERE and END CODE HERE, in place of the raise line"
+    if message.startswith("IndexError"):
+        return ": the loop reads layers_dims[l] and layers_dims[l - 1] for l = 1 ... L only"
+    return ""
 
 
 def _name(initialize):
@@ -74,10 +101,14 @@ def structure_problems(parameters, layers_dims):
         return [f"it returned {type(parameters).__name__}, not a dict: "
                 f"return the parameters dictionary at the end of the function"]
     L = len(layers_dims) - 1
-    wanted = [f"{k}{l}" for l in range(1, L + 1) for k in "Wb"]
+    wanted = _keys(layers_dims)
     missing = [k for k in wanted if k not in parameters]
     extra = [k for k in parameters if k not in wanted]
     problems = []
+    if "W0" in parameters or "b0" in parameters:
+        keys = ", ".join(wanted) if L <= 3 else f"W1, b1, ..., W{L}, b{L}"
+        return [f"keys start at {'W0' if 'W0' in parameters else 'b0'}: layer 0 is the input, "
+                f"it has no weights; layers are numbered from 1, so the keys are {keys}"]
     if missing:
         hint = ""
         if f"W{L}" in missing and f"W{L - 1}" not in missing and L > 1:
@@ -88,8 +119,10 @@ def structure_problems(parameters, layers_dims):
         problems.append(f"keys {', '.join(missing)} are missing{hint}")
     if extra:
         hint = ""
-        if "W0" in extra or "b0" in extra:
-            hint = ": layer 0 is the input, it has no weights; layers are numbered from 1"
+        if all(re.fullmatch(r"[Wb][0-9]+", str(k)) and int(str(k)[1:]) > L for k in extra):
+            hint = (f": layers_dims {list(layers_dims)} has {L} layer{'s' * (L > 1)} after "
+                    f"the input. Left over from an earlier call? Build a new dict inside "
+                    f"the function on every call, not in a global or a default argument")
         problems.append(f"unexpected keys {', '.join(map(str, extra))}{hint}")
     for key in wanted:
         if key in missing:
@@ -106,6 +139,26 @@ def structure_problems(parameters, layers_dims):
             problems.append(f"{key} has dtype {value.dtype}; parameters must hold floating "
                             f"point numbers, or gradient descent cannot change them smoothly")
     return problems
+
+
+def _keys(layers_dims):
+    return [f"{k}{l}" for l in range(1, len(layers_dims)) for k in "Wb"]
+
+
+def _shapes(parameters):
+    if not isinstance(parameters, dict):
+        return None
+    return {k: getattr(v, "shape", None) for k, v in parameters.items()}
+
+
+def _typed_in(initialize, parameters, layers_dims):
+    """Whether the shapes stay the same for another ``layers_dims``: typed-in answers."""
+    before = _shapes(parameters)
+    try:
+        other = _call(initialize, [n + 1 for n in layers_dims])
+    except AssertionError:
+        return False
+    return other is not parameters and _shapes(other) == before
 
 
 def _shape_message(key, got, want, layers_dims):
@@ -133,7 +186,7 @@ def check_structure(initialize, layers_dims):
     """
     parameters = _call(initialize, layers_dims)
     problems = structure_problems(parameters, layers_dims)
-    _raise(initialize, layers_dims, problems)
+    _raise(initialize, layers_dims, _with_typed_in(problems, initialize, parameters, layers_dims))
     return (f"✓ {_name(initialize)}({list(layers_dims)}): keys and shapes are right "
             f"({', '.join(f'{k} {v.shape}' for k, v in parameters.items())})")
 
@@ -158,10 +211,21 @@ def check_values(initialize, layers_dims, expected, *, scheme, rtol=RTOL):
                          f"expected one of {', '.join(SCHEMES)}")
     parameters = _call(initialize, layers_dims)
     problems = structure_problems(parameters, layers_dims)
-    if not problems:
+    if problems:
+        problems = _with_typed_in(problems, initialize, parameters, layers_dims)
+    else:
         problems = diagnose(parameters, expected, layers_dims, scheme, rtol=rtol)
     _raise(initialize, layers_dims, problems)
     return f"✓ {_name(initialize)}({list(layers_dims)}): values are right"
+
+
+def _with_typed_in(problems, initialize, parameters, layers_dims):
+    """Put first, when it applies, the hint that the shapes ignore ``layers_dims``."""
+    if problems and _typed_in(initialize, parameters, layers_dims):
+        return [f"the keys and shapes it returns do not change with layers_dims: were they "
+                f"typed in from the example? Build every array from layers_dims, inside "
+                f"the loop over l", *problems]
+    return problems
 
 
 def check_fresh_dict(initialize, layers_dims):
@@ -188,6 +252,7 @@ def diagnose(parameters, expected, layers_dims, scheme, *, rtol=RTOL):
         Empty when every array matches.
     """
     problems = []
+    explained = _mistaken_scale(parameters, expected, layers_dims, scheme, rtol)
     for l in range(1, len(layers_dims)):
         b = parameters[f"b{l}"]
         if np.any(b != 0):
@@ -198,9 +263,33 @@ def diagnose(parameters, expected, layers_dims, scheme, *, rtol=RTOL):
         got, want = parameters[key], np.asarray(expected[key], dtype=float)
         if np.allclose(got, want, rtol=rtol, atol=0):
             continue
-        problems.append(_weight_message(key, got, want, layers_dims[l - 1],
-                                        layers_dims[l], scheme, parameters))
+        if explained:
+            problems.append(f"{key} {explained}")
+        else:
+            problems.append(_weight_message(key, got, want, layers_dims[l - 1],
+                                            layers_dims[l], scheme, parameters))
     return problems
+
+
+def _mistaken_scale(parameters, expected, layers_dims, scheme, rtol):
+    """The explanation of a mistaken scale that accounts for every layer at once, or None.
+
+    At small sizes two mistakes can give one layer the same scale (2/4 is
+    sqrt(1/4)); looking at all the layers together tells them apart.
+    """
+    used = []
+    for l in range(1, len(layers_dims)):
+        want = np.asarray(expected[f"W{l}"], dtype=float)
+        factor = _proportional(parameters[f"W{l}"], want) if np.any(want) else None
+        if factor is None:
+            return None
+        used.append((factor * SCHEMES[scheme](layers_dims[l - 1], layers_dims[l]),
+                     layers_dims[l - 1], layers_dims[l]))
+    for scale, explanation, schemes in _MISTAKEN_SCALES:
+        if scheme in schemes and all(math.isclose(u, scale(p, n), rel_tol=rtol)
+                                     for u, p, n in used):
+            return explanation.format(rule=_RULES[scheme])
+    return None
 
 
 def _weight_message(key, got, want, n_prev, n, scheme, parameters):
@@ -216,25 +305,39 @@ def _weight_message(key, got, want, n_prev, n, scheme, parameters):
     factor = _proportional(got, want)
     if factor is not None:
         used = factor * SCHEMES[scheme](n_prev, n)
-        for _, scale, explanation in _MISTAKEN_SCALES:
-            if math.isclose(used, scale(n_prev, n), rel_tol=1e-6) and not math.isclose(
-                    scale(n_prev, n), SCHEMES[scheme](n_prev, n), rel_tol=1e-6):
+        for scale, explanation, schemes in _MISTAKEN_SCALES:
+            if scheme in schemes and math.isclose(used, scale(n_prev, n), rel_tol=1e-6) and not \
+                    math.isclose(scale(n_prev, n), SCHEMES[scheme](n_prev, n), rel_tol=1e-6):
                 return f"{key} {explanation.format(rule=rule)}"
         return (f"{key} is {factor:.4g} times the expected values: the draws are right "
                 f"but the scale is not; this initialization multiplies np.random.randn by {rule}")
-    if np.all(got >= 0):
-        return (f"all of {key}'s values are >= 0: np.random.rand draws uniformly from "
-                f"[0, 1); use np.random.randn, a standard normal draw")
     if _reseeded(key, got, parameters, want):
         return (f"{key} starts with the same draws as W1: is the generator reseeded "
                 f"inside the loop? Seed once, before the loop")
+    if got.size >= 6 and np.all(got >= 0):
+        return (f"all of {key}'s values are >= 0: np.random.rand draws uniformly from "
+                f"[0, 1); use np.random.randn, a standard normal draw")
+    if _from_default_rng(key, got, parameters):
+        return (f"{key} was drawn with NumPy's np.random.default_rng: this exercise uses "
+                f"the global generator that np.random.seed({SEED}) seeds, with np.random.randn")
+    where = _place_in_stream(got)
+    if where == "transposed":
+        return (f"{key} holds the right draws, put in the wrong places: drawn with the shape "
+                f"transposed and turned around with .T? Draw the weight's own shape, "
+                f"(rows, columns) = (this layer's units, the previous layer's), directly")
+    if where == "later":
+        return (f"{key} holds draws from further along the random sequence than expected: "
+                f"was np.random.seed({SEED}) removed, so that the draws carry on from an earlier "
+                f"call, or did something else draw from the generator first (an extra "
+                f"np.random call, e.g. for a bias)? Seed once, then draw exactly one weight "
+                f"matrix per layer")
     spread = np.std(got) / np.std(want)
     if 0.3 < spread < 3:
         return (f"the values of {key} differ from the expected ones though their scale is "
-                f"right: was np.random.seed(3) removed, or were numbers drawn in a "
+                f"right: was np.random.seed({SEED}) removed, or were numbers drawn in a "
                 f"different order (an extra draw, a transposed shape, np.random.default_rng)?")
     return (f"{key} has the wrong values and a spread {spread:.3g} times the expected one: "
-            f"draw with np.random.randn(layers_dims[l], layers_dims[l - 1]) and scale by {rule}")
+            f"draw one np.random.randn(rows, columns) per layer and scale it by {rule}")
 
 
 def _proportional(got, want):
@@ -254,6 +357,36 @@ def _reseeded(key, got, parameters, want):
     a, b = got.ravel()[:k], first[:k]
     c = float(np.vdot(a, b) / np.vdot(b, b)) if np.any(b) else 0.0
     return c != 0 and np.allclose(a, c * b, rtol=1e-6, atol=0)
+
+
+def _from_default_rng(key, got, parameters):
+    """Whether ``key`` holds draws of ``np.random.default_rng(SEED)``, reseeded or not."""
+    l = int(key[1:])
+    stream = np.random.default_rng(SEED)
+    for k in range(1, l + 1):
+        drawn = stream.standard_normal(parameters[f"W{k}"].shape)
+    fresh = np.random.default_rng(SEED).standard_normal(got.shape)
+    return any(_proportional(got, d) is not None for d in (drawn, fresh))
+
+
+def _place_in_stream(got):
+    """Where the draws of ``got`` sit in the seeded sequence, if they are a run of it.
+
+    Returns "transposed" when they are a run of it laid out in transposed order,
+    "later" when they are a run that starts further along than it should, and
+    None otherwise. Uses a generator of its own: the global one is left alone.
+    """
+    stream = np.random.RandomState(SEED).standard_normal(got.size + 4096)
+    for name, values in (("transposed", got.T.ravel()), ("later", got.ravel())):
+        if name == "transposed" and 1 in got.shape:
+            continue
+        if values[0] == 0:
+            continue
+        for start in range(stream.size - values.size + 1):
+            c = values[0] / stream[start]
+            if np.allclose(values, c * stream[start:start + values.size], rtol=1e-6, atol=0):
+                return name
+    return None
 
 
 def _raise(initialize, layers_dims, problems):

@@ -1,4 +1,5 @@
 import math
+import re
 import warnings
 
 import numpy as np
@@ -143,3 +144,80 @@ def test_unknown_scheme_is_an_error():
 def test_non_dict_return_is_named():
     with pytest.raises(AssertionError, match="it returned NoneType, not a dict"):
         check_structure(lambda dims: None, [2, 1])
+
+
+def _draws_then_init(scheme, before):
+    """An initializer that runs ``before(l, dims)`` at the top of each loop turn."""
+    def initialize(dims):
+        np.random.seed(3)
+        parameters = {}
+        for l in range(1, len(dims)):
+            before(l, dims)
+            parameters[f"W{l}"] = np.random.randn(dims[l], dims[l - 1]) * SCALES[scheme](dims[l - 1], dims[l])
+            parameters[f"b{l}"] = np.zeros((dims[l], 1))
+        return parameters
+    initialize.__name__ = f"initialize_parameters_{scheme}"
+    return initialize
+
+
+def _default_rng_init(dims):
+    rng = np.random.default_rng(3)
+    return {k: v for l in range(1, len(dims)) for k, v in
+            ((f"W{l}", rng.standard_normal((dims[l], dims[l - 1])) * 10),
+             (f"b{l}", np.zeros((dims[l], 1))))}
+
+
+def _transposed_then_t(dims):
+    np.random.seed(3)
+    return {k: v for l in range(1, len(dims)) for k, v in
+            ((f"W{l}", np.random.randn(dims[l - 1], dims[l]).T * 10), (f"b{l}", np.zeros((dims[l], 1))))}
+
+
+@pytest.mark.parametrize("init, scheme, dims, message", [
+    # at [2, 4, 1], 2/n_prev and sqrt(1/n_prev) agree on W2: all layers together decide
+    (make_init("he", scale=lambda p, n: 2 / p), "he", [2, 4, 1], "W2 looks scaled by 2/n_prev"),
+    (make_init("random", scale=lambda p, n: 1.0), "random", [3, 2, 1], "W1 looks unscaled"),
+    (make_init("he", scale=lambda p, n: math.sqrt(2) / p), "he", [5, 4, 3],
+     "the square root must cover the whole fraction"),
+    (_draws_then_init("random", lambda l, d: np.random.randn(d[l], 1)), "random", [5, 4, 3],
+     "W2 holds draws from further along the random sequence"),
+    (_default_rng_init, "random", [5, 4, 3], "W1 was drawn with NumPy's np.random.default_rng"),
+    (_transposed_then_t, "random", [5, 4, 3], "W1 holds the right draws, put in the wrong places"),
+])
+def test_more_value_mistakes_are_named(init, scheme, dims, message):
+    with pytest.raises(AssertionError, match=re.escape(message)):
+        check_values(init, dims, expected_for(scheme, dims), scheme=scheme)
+
+
+def test_a_raising_function_is_reported_with_its_cause():
+    def initialize(dims):
+        return {"W1": np.random.randn((dims[1], dims[0]))}
+    with pytest.raises(AssertionError, match=r"calling it raised TypeError: .*np.random.randn "
+                                             r"takes the sizes as separate numbers") as info:
+        check_structure(initialize, [3, 2, 1])
+    assert info.value.__context__ is None  # the message alone, not a chain of tracebacks
+
+
+def test_typed_in_shapes_and_kept_dicts_are_told_apart():
+    typed = lambda dims: {"W1": np.zeros((2, 3)), "b1": np.zeros((2, 1)),  # noqa: E731
+                          "W2": np.zeros((1, 2)), "b2": np.zeros((1, 1))}
+    with pytest.raises(AssertionError, match="do not change with layers_dims: were they typed in"):
+        check_structure(typed, [5, 4, 3, 2])
+    kept = {}
+
+    def shared(dims):
+        kept.update(make_init("zeros")(dims))
+        return kept
+    shared([5, 4, 3, 2])
+    with pytest.raises(AssertionError) as info:
+        check_structure(shared, [3, 2, 1])
+    assert "Left over from an earlier call?" in str(info.value)
+    assert "typed in" not in str(info.value)
+
+
+def test_keys_numbered_from_zero_are_named():
+    def initialize(dims):
+        return {k: v for l in range(1, len(dims)) for k, v in
+                ((f"W{l - 1}", np.zeros((dims[l], dims[l - 1]))), (f"b{l - 1}", np.zeros((dims[l], 1))))}
+    with pytest.raises(AssertionError, match=r"keys start at W0: .* so the keys are W1, b1, W2, b2$"):
+        check_structure(initialize, [3, 2, 1])

@@ -1,0 +1,78 @@
+"""Hidden tests stay hidden: not in what students get, not in their feedback."""
+
+import re
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from course.feedback import PLACEHOLDER, HideHiddenTests, hide_regions
+import hidden
+
+
+def test_release_and_helpers_hold_no_hidden_test_line():
+    lines = hidden.hidden_lines()
+    assert len(lines) > 20, "the source notebooks should have hidden tests to look for"
+    for path in hidden.student_readable_files():
+        text = path.read_text(errors="replace")
+        leaked = [line for line in lines if line in text]
+        assert not leaked, f"{path} holds hidden-test lines: {leaked[:3]}"
+
+
+def test_release_and_helpers_hold_no_hidden_expected_value():
+    values = hidden.hidden_only_values()
+    assert len(values) > 100, "the hidden tests should check values the example does not show"
+    for path in hidden.student_readable_files():
+        text = path.read_text(errors="replace")
+        leaked = sorted(v for v in values if v in text)
+        assert not leaked, f"{path} holds values only hidden tests expect: {leaked[:5]}"
+
+
+def test_hidden_tests_cover_other_sizes_states_and_fresh_dicts():
+    for path in [hidden.INITIALIZATION]:
+        for grade_id, source in hidden.test_cells(path).items():
+            region = hidden.hidden_region(source)
+            assert region, f"{grade_id} has no hidden tests"
+            for dims in ("[1, 1]", "[4, 1]", "[5, 4, 3, 2]", "[3, 16, 16, 16, 16, 1]"):
+                assert dims in region, f"{grade_id}'s hidden tests skip layers_dims {dims}"
+            if grade_id.endswith("_values"):
+                assert "check_fresh_dict(" in region
+            if grade_id in ("check_random_values", "check_he_values"):
+                # the expected values are computed from the specification, in the cell
+                assert "np.random.seed(3)" in region and "np.random.randn(dims[l], dims[l - 1])" in region
+                # and the global generator is moved elsewhere before each call
+                assert re.search(r"np\.random\.seed\(seed\)\n\s+np\.random\.randn\(\d+\)", region)
+
+
+def _graded_cell(source, outputs):
+    cell = new_code_cell(source, outputs=outputs)
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": "check_x",
+                                 "points": 1, "locked": True, "schema_version": 3}
+    return cell
+
+
+def test_preprocessor_hides_regions_and_tracebacks():
+    error = new_output("error", ename="AssertionError",
+                       evalue="f([3, 2, 1]):\n  - W1 looks unscaled",
+                       traceback=["\x1b[0;31m----\x1b[0m", "secret_reference = 42", "AssertionError"])
+    student = new_code_cell("def f(d):\n    return d", outputs=[error.copy()])
+    nb = new_notebook(cells=[student, _graded_cell(
+        "print(check(f))\n### BEGIN HIDDEN TESTS\nsecret_reference = 42\n### END HIDDEN TESTS",
+        [new_output("stream", name="stdout", text="✓ fine\n"), error])])
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    graded = nb.cells[1]
+    assert graded.source == f"print(check(f))\n{PLACEHOLDER}"
+    assert graded.outputs[0].text == "✓ fine\n"
+    assert graded.outputs[1].traceback == ["AssertionError: f([3, 2, 1]):\n  - W1 looks unscaled"]
+    assert nb.cells[0].outputs[0].traceback[1] == "secret_reference = 42"  # the student's own cell
+
+
+def test_unclosed_hidden_region_is_refused():
+    with pytest.raises(ValueError, match="without 'END HIDDEN TESTS'; refusing to render it"):
+        hide_regions("a\n### BEGIN HIDDEN TESTS\nsecret", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def test_feedback_config_registers_the_preprocessor(repo_root):
+    text = (repo_root / "nbgrader_config.py").read_text()
+    assert '"course.feedback.HideHiddenTests"' in text
+    assert text.index('"nbgrader.preprocessors.GetGrades"') < text.index('"course.feedback.HideHiddenTests"')
