@@ -60,7 +60,11 @@ def _course_snapshot(prefixes):
             continue
         functions = {key: (value, value.__code__, value.__defaults__, value.__kwdefaults__)
                      for key, value in vars(module).items() if isinstance(value, types.FunctionType)}
-        saved[name] = (module, dict(vars(module)), functions)
+        attributes = dict(vars(module))
+        if name == "builtins":  # the kernel itself swaps these per request
+            for key in ("input", "raw_input", "get_ipython", "display", "_", "__", "___"):
+                attributes.pop(key, None)
+        saved[name] = (module, attributes, functions)
     ns = get_ipython().user_ns
     pinned = {}
     skip = {"In", "Out", "get_ipython", "exit", "quit", "open"}
@@ -145,7 +149,8 @@ class SandboxedExecute(Execute):
                                "cut.").tag(config=True)
     restore_before_tests = Bool(True, help="Before each test cell, put back the "
                                 "protected modules and rerun the locked cells.").tag(config=True)
-    protected_modules = List(Unicode(), ["builtins", "math", "numpy", "helpers"],
+    protected_modules = List(Unicode(), ["builtins", "math", "numpy", "numpy.testing",
+                                                 "helpers", "helpers.checks"],
                              help="Modules (with their submodules) restored before each "
                              "test cell.").tag(config=True)
 
