@@ -92,6 +92,16 @@ def cmd_scores(args, console):
     console.print(score_table(pipeline.scores(_root(args.root))))
 
 
+def cmd_sandbox_check(args, console):
+    from . import sandbox
+    why = sandbox.problem()
+    if why:
+        console.print(f"[red]course sandbox-check: {why}[/red]", highlight=False)
+        return 1
+    console.print("the grading sandbox (bubblewrap) works on this machine")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=".", help="course root (default: the current folder)")
@@ -107,6 +117,9 @@ def build_parser():
 
     p = sub.add_parser("demo", help="release, autograde, feedback and export on the demo class")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("sandbox-check", help="say whether the grading sandbox can run here")
+    p.set_defaults(func=cmd_sandbox_check)
 
     p = sub.add_parser("scores", help="print every student's points from the gradebook")
     p.set_defaults(func=cmd_scores)

@@ -189,8 +189,12 @@ class SandboxedExecute(Execute):
                     out_of_time = True
                     continue
                 self.timeout = int(max(1, min(cell_timeout or remaining, remaining)))
-                if _is_grade(cell) and self.restore_before_tests:
-                    self._restore(_label(cell, index))
+                if _is_grade(cell) and self.restore_before_tests and not self._restore(
+                        _label(cell, index)):
+                    cell.outputs = [_error_output(
+                        "TamperedChecks", "not run: the notebook tampered with the grader's "
+                        "means of restoring the checking modules")]
+                    continue
                 try:
                     self.execute_cell(cell, index, store_history=True)
                 except DeadKernelError:
@@ -201,7 +205,7 @@ class SandboxedExecute(Execute):
                     self._limit_output(cell)
                     self._explain_errors(cell, index)
                     if _is_locked_code(cell) and self.restore_before_tests:
-                        self._silent("_course_pin() or []")
+                        self._pin()
                     if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
                         self._report(f"{_label(cell, index)} ran past its {self.timeout} s "
                                      f"time limit and was interrupted; it scores zero")
@@ -270,7 +274,7 @@ class SandboxedExecute(Execute):
             try:
                 self.execute_cell(copy.deepcopy(cell), index, store_history=False)
                 if _is_locked_code(cell) and self.restore_before_tests:
-                    self._silent("_course_pin() or []")
+                    self._pin()
             except (DeadKernelError, CellTimeoutError):
                 done.remove(index)
                 self._report(f"replaying {_label(cell, index)} crashed the kernel again; "
@@ -289,16 +293,28 @@ class SandboxedExecute(Execute):
                                f"{result and result.get('evalue')}")
         return eval(result["data"]["text/plain"], {"__builtins__": {}})  # a list of strings
 
+    def _pin(self):
+        """Remember the names the locked cell just run bound (put back before tests)."""
+        try:
+            self._silent("_course_pin() or []")
+        except RuntimeError:
+            pass  # _restore() then fails and says so
+
     def _restore(self, label):
-        """Put back the protected modules and the names the locked cells bound."""
+        """Put back the protected modules and the names the locked cells bound.
+
+        Returns False when that was not possible (the notebook removed the means).
+        """
         try:
             changed = self._silent("_course_restore()")
-        except (RuntimeError, DeadKernelError, CellTimeoutError) as error:
-            self._report(f"could not restore the checking modules before {label} ({error})")
-            return
+        except RuntimeError as error:
+            self._report(f"could not restore the checking modules before {label} ({error}); "
+                         f"that test scores zero")
+            return False
         if changed:
             self._report(f"the notebook changed {', '.join(changed[:6])} used by the tests; "
                          f"put back before {label}")
+        return True
 
     def _explain_errors(self, cell, index):
         """One line for an error in a cell that is not a test (tests fail as usual)."""

@@ -33,7 +33,7 @@ BASE_LOSSES = {"right": set(), "wrong": {"check_random_values"},
 NOTEBOOK = "Initialization.ipynb"
 # Short limits so that the endless loops and crashes cost seconds.
 TEST_LIMITS = """
-c.Execute.timeout = 10
+c.Execute.timeout = 15
 c.SandboxedExecute.notebook_timeout = 120
 c.SandboxedExecute.max_output_chars = 20000
 c.SandboxKernelManager.memory_limit = "2G"
