@@ -204,6 +204,11 @@ def test_instructor_sees_one_line_naming_student_and_problem(run, student):
     assert lines, f"no log line names {student} and matches {pattern.pattern!r}"
 
 
+def test_no_false_alarm_about_the_controls(run):
+    for student in CONTROLS:
+        assert not [line for line in run["log"].splitlines() if f"student {student} " in line]
+
+
 def test_nothing_outside_the_scratch_area_changed(run):
     assert run["after"] == run["before"]
     assert _digest(ROOT / "helpers", set()) == run["helpers_before"]
