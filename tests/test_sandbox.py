@@ -118,3 +118,26 @@ def test_interrupted_runs_restarted_grade_everyone_once(tmp_path):
     assert not list(root.glob(f"autograded/*/*/{MARKER}"))
     pipeline.nbgrader(root, "autograde", ASSIGNMENT, "--force", check=False)
     assert _gradebook(root) == first
+
+
+def test_problem_names_the_fix_when_bwrap_is_missing(monkeypatch):
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    line = sandbox.problem.__wrapped__()
+    assert "apt-get install bubblewrap" in line and "sandbox = False" in line
+    assert "\n" not in line
+
+
+@pytest.mark.slow
+def test_grading_stops_with_one_line_without_bwrap(tmp_path):
+    root = make_course(tmp_path / "course")
+    pipeline.release(root)
+    _lean_class(root, ["s1"])
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable))   # no /usr/bin: no bwrap
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
+                            cwd=root, env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    lines = [l for l in (result.stdout + result.stderr).splitlines() if "grading stopped" in l]
+    assert len(lines) == 1 and "bubblewrap" in lines[0]
+    # The submission stays to be graded: the next run (config load) removes the half-done folder.
+    recover_interrupted(root)
+    assert not list(root.glob("autograded/s1/*/Initialization.ipynb"))
