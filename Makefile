@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test release venv system-packages clean
+.PHONY: demo test release venv system-packages sandbox-check clean
 
 venv: $(STAMP) system-packages
 
@@ -32,6 +32,10 @@ test: venv
 ## Regenerate release/ from source/ (commit both together).
 release: venv
 	$(BIN)/course release
+
+## Say whether the grading sandbox (bubblewrap) can run on this machine.
+sandbox-check: venv
+	$(BIN)/course sandbox-check
 
 clean:
 	rm -rf $(VENV) .pytest_cache gradebook.db feedback grades.csv autograded/*/

@@ -42,3 +42,34 @@ c.GenerateFeedback.preprocessors = [
     "course.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# --- Grading sandbox (issue 4: course/sandbox.py, course/execute.py) ---------
+# Student code runs in a bubblewrap sandbox (no course files but its own folder's
+# copy, no network, its own unprivileged user, bounded memory, processes and CPU,
+# nothing left running), and a crash or an endless loop costs only the cells
+# involved. Grading stops with one line naming the fix when the sandbox cannot
+# run; to grade without it (unsafe: student code then runs with your rights and
+# can read the solutions and the gradebook), set
+#     c.SandboxedExecute.sandbox = False
+# and every notebook graded prints a warning.
+import os as _os  # noqa: E402
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+
+from course.execute import (SandboxedExecute, grading_finished,  # noqa: E402
+                            grading_started, recover_interrupted)
+
+c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                       CheckCellMetadata]
+c.Autograde.pre_convert_hook = grading_started     # marks a submission being graded
+c.Autograde.post_convert_hook = grading_finished
+c.OverwriteCells.add_missing_cells = True           # a deleted test cell is put back, not skipped
+c.SandboxedExecute.notebook_timeout = 1200          # seconds per notebook (per cell: Execute.timeout)
+c.SandboxKernelManager.memory_limit = "3G"          # address space of each kernel process
+c.SandboxKernelManager.process_limit = 256          # processes and threads at once
+c.SandboxKernelManager.cpu_limit = 900              # CPU seconds of each kernel process
+# A run killed mid-submission leaves a marker: grade that submission again.
+recover_interrupted(_os.path.dirname(_os.path.abspath(__file__)))

@@ -132,6 +132,16 @@ def cmd_mutants(args, console):
     return 1 if problems else 0
 
 
+def cmd_sandbox_check(args, console):
+    from . import sandbox
+    why = sandbox.problem()
+    if why:
+        console.print(f"[red]course sandbox-check: {why}[/red]", highlight=False)
+        return 1
+    console.print("the grading sandbox (bubblewrap) works on this machine")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=".", help="course root (default: the current folder)")
@@ -160,6 +170,9 @@ def build_parser():
     p.add_argument("--keep", default=None,
                    help="grade in this (new) folder and keep it, instead of a temporary one")
     p.set_defaults(func=cmd_mutants)
+
+    p = sub.add_parser("sandbox-check", help="say whether the grading sandbox can run here")
+    p.set_defaults(func=cmd_sandbox_check)
 
     p = sub.add_parser("scores", help="print every student's points from the gradebook")
     p.set_defaults(func=cmd_scores)

@@ -1,0 +1,314 @@
+"""Student code in a sandbox: a Jupyter kernel manager that runs the kernel under bubblewrap.
+
+nbgrader starts one kernel per notebook it grades. :class:`SandboxKernelManager`
+starts it inside ``bwrap`` (Debian's ``bubblewrap``) so that the student's code
+
+- sees an empty file system except the interpreter, the virtual environment,
+  the ``helpers`` package and its own working folder, which is a fresh copy (the
+  *scratch area*, deleted afterwards): not ``source/``, ``gradebook.db``, nor any
+  student's ``submitted/``, ``autograded/`` or ``feedback/`` folder;
+- writes nowhere but that scratch copy and small private ``/tmp`` and ``$HOME``
+  memory file systems;
+- has no network (its own, empty network namespace: even loopback is its own);
+- runs as an unprivileged user id of its own (``uid_base`` + the grading
+  process's id, so that parallel graders never share a process count), with
+  every capability dropped and ``no_new_privs`` set;
+- is bounded by ``prlimit``: address space (``memory_limit``), processes
+  (``process_limit``), CPU seconds (``cpu_limit``), size of a file it writes;
+- lives in its own PID namespace: when the kernel ends, everything it started
+  ends with it, and :meth:`SandboxKernelManager.cleanup_resources` kills any
+  process still running under its user id.
+
+The kernel talks to nbgrader over Unix sockets (ZeroMQ ``ipc``) in a private
+folder, since it has no network to share. Interrupts are sent as messages,
+because a signal to ``bwrap`` would never reach the kernel inside.
+
+Run as root (the grading machine, CI), the kernel changes to its own user id
+with ``setpriv``. Run as an ordinary user, ``bwrap`` makes a user namespace
+instead; the course's files are hidden all the same, but the process limit
+then counts the instructor's own processes too.
+
+:func:`problem` says in one line why the sandbox cannot work here (``None``
+when it can); ``nbgrader_config.py`` wires all of this in (see its sandbox
+section).
+"""
+
+import errno
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Integer, List, Unicode
+
+#: Environment variables passed into the sandbox; everything else is dropped.
+PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "PYTHONHASHSEED",
+              "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
+              "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MPLBACKEND")
+
+HOME = "/home/student"
+
+FIX = ("install bubblewrap (`make venv` does it, or `apt-get install bubblewrap`), or opt out "
+       "of the sandbox (unsafe) with c.SandboxedExecute.sandbox = False in nbgrader_config.py")
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot run on this machine; the message names the fix."""
+
+
+def parse_size(text):
+    """Bytes in ``"3G"``, ``"512M"``, ``"64K"`` or ``"1000"``.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not a number with an optional K, M or G suffix.
+    """
+    text = str(text).strip().upper()
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in "KMG" else text
+    try:
+        return int(float(number) * scale)
+    except ValueError:
+        raise ValueError(f"size {text!r} is not a number of bytes with an optional "
+                         f"K, M or G suffix (for example '3G')") from None
+
+
+def package_dirs(names):
+    """The folders of the importable packages ``names`` (without importing them)."""
+    dirs = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            raise SandboxUnavailable(f"package {name!r} is not installed in {sys.prefix}; "
+                                     f"the sandboxed kernel needs it (run `make venv`)")
+        locations = spec.submodule_search_locations or [os.path.dirname(spec.origin)]
+        dirs.extend(os.path.realpath(p) for p in locations)
+    return dirs
+
+
+@lru_cache(maxsize=1)
+def problem():
+    """One line saying why the sandbox cannot run here and how to fix it, or None."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return f"the grading sandbox needs bubblewrap (bwrap), which is not installed: {FIX}"
+    for tool in ("prlimit", "setpriv"):
+        if shutil.which(tool) is None:
+            return (f"the grading sandbox needs `{tool}` (Debian package util-linux), "
+                    f"which is not installed: `apt-get install util-linux`")
+    probe = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/",
+             "--proc", "/proc", "--dev", "/dev", "true"]
+    if os.geteuid() != 0:
+        probe.insert(1, "--unshare-user")
+    result = subprocess.run(probe, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        why = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return (f"bubblewrap cannot create a sandbox here ({why}): allow user namespaces "
+                f"(sysctl kernel.unprivileged_userns_clone=1, or grade as root), or opt out "
+                f"(unsafe) with c.SandboxedExecute.sandbox = False in nbgrader_config.py")
+    return None
+
+
+def sandbox_uid(base):
+    """This grading process's own unprivileged user id."""
+    return base + os.getpid()
+
+
+def kill_user_processes(uid):
+    """SIGKILL every process whose real user id is ``uid``; return how many."""
+    killed = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status") as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid:
+                            os.kill(int(entry.name), signal.SIGKILL)
+                            killed += 1
+                        break
+        except (OSError, ValueError):
+            continue
+    return killed
+
+
+def _copy_workdir(workdir, scratch, uid, gid):
+    """Copy the notebook's folder into the scratch area, minus the notebooks themselves.
+
+    The autograded notebooks hold the restored hidden tests; the kernel gets
+    every other file of the folder (data files copied from ``source/``).
+    """
+    ignore = shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", ".grading-in-progress")
+    shutil.copytree(workdir, scratch, ignore=ignore, symlinks=False, dirs_exist_ok=True)
+    for folder, dirs, files in os.walk(scratch):
+        for name in [folder] + [os.path.join(folder, n) for n in dirs + files]:
+            os.lchown(name, uid, gid)
+
+
+def _parents(path, made):
+    """bwrap options creating the missing ancestors of ``path``, world-traversable.
+
+    bwrap run as root makes the folders above a mount point private (0700), which
+    would hide the mount from the kernel's unprivileged user.
+    """
+    options = []
+    for parent in reversed(Path(path).parents):
+        if str(parent) not in made:
+            made.add(str(parent))
+            options += ["--perms", "0755", "--dir", str(parent)]
+    return options
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """An IPython kernel started inside bubblewrap, whatever kernel the notebook names.
+
+    Configure it from ``nbgrader_config.py`` as ``c.SandboxKernelManager.<trait>``.
+    """
+
+    memory_limit = Unicode("3G", help="Address-space limit of each kernel process "
+                           "(prlimit --as): K, M or G suffix.").tag(config=True)
+    process_limit = Integer(256, help="Processes and threads the kernel's user may run "
+                            "at once (RLIMIT_NPROC).").tag(config=True)
+    cpu_limit = Integer(900, help="CPU seconds of each kernel process (RLIMIT_CPU); the "
+                        "kernel is killed past it.").tag(config=True)
+    file_size_limit = Unicode("256M", help="Largest file the kernel may write "
+                              "(RLIMIT_FSIZE).").tag(config=True)
+    tmp_size = Unicode("256M", help="Size of the kernel's private /tmp and home "
+                       "(memory file systems).").tag(config=True)
+    uid_base = Integer(1_500_000_000, help="Kernels of grading process P run as user id "
+                       "uid_base + P (no account is needed).").tag(config=True)
+    packages = List(Unicode(), ["helpers"], help="Packages whose folders are shown, "
+                    "read-only, to the kernel (an editable install lives inside the "
+                    "course repository, which stays hidden).").tag(config=True)
+    extra_readonly = List(Unicode(), [], help="More paths shown read-only to the "
+                          "kernel.").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._runtime = Path(tempfile.mkdtemp(prefix="course-sandbox-"))
+        self._scratch = None
+        self.transport = "ipc"
+        (self._runtime / "ipc").mkdir()
+        self.ip = str(self._runtime / "ipc" / "kernel")
+        self.connection_file = str(self._runtime / "kernel.json")
+        self.uid = sandbox_uid(self.uid_base) if os.geteuid() == 0 else os.geteuid()
+
+    # The kernel is always this one: a notebook's own kernelspec cannot choose
+    # an unsandboxed kernel.
+    @property
+    def kernel_spec(self):
+        if self._kernel_spec is None:
+            self._kernel_spec = KernelSpec(
+                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                display_name="Python 3 (grading sandbox)", language="python",
+                interrupt_mode="message", env={}, metadata={})
+        return self._kernel_spec
+
+    @property
+    def ipykernel(self):
+        return True
+
+    def write_connection_file(self, **kwargs):
+        super().write_connection_file(**kwargs)
+        if os.geteuid() == 0:
+            os.chown(self.connection_file, self.uid, self.uid)
+            os.chown(self._runtime / "ipc", self.uid, self.uid)
+        os.chmod(self.connection_file, 0o400)
+
+    async def _async_pre_start_kernel(self, **kw):
+        workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
+        self._workdir = workdir
+        self._cleanup_scratch()
+        self._scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=self._runtime))
+        _copy_workdir(workdir, self._scratch, self.uid, self.uid)
+        os.chmod(self._scratch, 0o700)
+        if os.geteuid() == 0:
+            os.chown(self._scratch, self.uid, self.uid)
+        kw["env"] = {k: v for k, v in (kw.get("env") or os.environ).items()
+                     if k not in ("JPY_PARENT_PID",)}
+        return await super()._async_pre_start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return self.sandbox_command(super().format_kernel_cmd(extra_arguments))
+
+    def sandbox_command(self, kernel_cmd):
+        """``kernel_cmd`` wrapped in bwrap, prlimit and (as root) setpriv."""
+        root = os.geteuid() == 0
+        cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid",
+               "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
+        if not root:
+            cmd += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
+        for link in ("/bin", "/lib", "/lib32", "/lib64", "/sbin"):
+            if os.path.islink(link):
+                cmd += ["--symlink", os.readlink(link), link]
+            elif os.path.isdir(link):
+                cmd += ["--ro-bind", link, link]
+        size = str(parse_size(self.tmp_size))
+        cmd += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
+                "--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
+                "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
+                "--perms", "0755", "--dir", "/home",
+                "--perms", "1777", "--size", size, "--tmpfs", HOME]
+        mounts = [("--ro-bind", path) for path in self._readonly_paths()]
+        mounts += [("--ro-bind", self.connection_file), ("--bind", str(self._runtime / "ipc"))]
+        made = {"/", "/tmp", "/usr", "/etc", "/dev", "/proc", HOME}
+        for option, path in mounts + [("--bind", self._workdir)]:
+            source = str(self._scratch) if path == self._workdir else path
+            cmd += _parents(path, made) + [option, source, path]
+        cmd += ["--chdir", self._workdir, "--clearenv"]
+        env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": HOME,
+               "USER": "student", "LOGNAME": "student", "TMPDIR": "/tmp",
+               "IPYTHONDIR": f"{HOME}/.ipython", "MPLCONFIGDIR": f"{HOME}/.matplotlib",
+               "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
+        for key, value in env.items():
+            cmd += ["--setenv", key, value]
+        if root:
+            cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        cmd += ["--", "prlimit", f"--as={parse_size(self.memory_limit)}",
+                f"--nproc={self.process_limit}", f"--cpu={self.cpu_limit}",
+                f"--fsize={parse_size(self.file_size_limit)}", "--core=0", "--"]
+        if root:
+            cmd += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                    "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        return cmd + kernel_cmd
+
+    def _readonly_paths(self):
+        paths = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
+                 *package_dirs(self.packages), *map(os.path.realpath, self.extra_readonly)}
+        # Drop paths inside another one, and the standard ones bound already.
+        kept = []
+        for path in sorted(paths):
+            if path.startswith(("/usr/", "/etc/")) or path in ("/usr", "/etc"):
+                continue
+            if not any(path.startswith(k.rstrip("/") + "/") for k in kept):
+                kept.append(path)
+        return kept
+
+    def _cleanup_scratch(self):
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if os.geteuid() == 0:
+            kill_user_processes(self.uid)
+        self._cleanup_scratch()
+        if not restart:
+            shutil.rmtree(self._runtime, ignore_errors=True)
+
+    cleanup_resources = _async_cleanup_resources
+
+    def __del__(self):
+        shutil.rmtree(getattr(self, "_runtime", "/nonexistent"), ignore_errors=True)

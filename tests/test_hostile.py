@@ -1,0 +1,252 @@
+"""The catalogue of broken and hostile submissions (tests/hostile/catalogue.toml), graded.
+
+All of them are graded in one nbgrader run of a temporary course, next to two
+control students who hand in the same answers without any attack. The
+notebooks leave out the release's ungraded cells (training and plots, which no
+test depends on) to keep the run short.
+"""
+
+import hashlib
+import json
+import re
+import socket
+import tomllib
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course import pipeline
+from course.submissions import fill
+from conftest import ASSIGNMENT, ROOT, make_course
+
+pytestmark = pytest.mark.slow
+
+CATALOGUE = tomllib.loads((ROOT / "tests" / "hostile" / "catalogue.toml").read_text())
+ENTRIES = {entry["student"]: entry for entry in CATALOGUE["submission"]}
+CONTROLS = {"control-right": "right", "control-wrong": "wrong"}
+# What each answer set loses on its own, without any attack.
+BASE_LOSSES = {"right": set(), "wrong": {"check_random_values"},
+               "he_loops": {"check_he_structure", "check_he_values"},
+               "he_exits": {"check_he_structure", "check_he_values"}}
+NOTEBOOK = "Initialization.ipynb"
+# Short limits so that the endless loops and crashes cost seconds.
+TEST_LIMITS = """
+c.Execute.timeout = 15
+c.SandboxedExecute.notebook_timeout = 120
+c.SandboxedExecute.max_output_chars = 20000
+c.SandboxKernelManager.memory_limit = "2G"
+c.SandboxKernelManager.process_limit = 64
+"""
+
+
+def _lean(nb):
+    """The notebook without its ungraded code cells (the training runs)."""
+    nb = nbformat.from_dict(nb)
+    nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
+    return nb
+
+
+def _grade_cells(nb):
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def _edit(nb, entry, fmt):
+    """Apply the entry's edit; return the file name and text to hand in."""
+    edit = entry["edit"]
+    code = entry.get("code", "").format(**fmt)
+    if edit == "invalid_json":
+        return NOTEBOOK, nbformat.writes(nb)[:-40] + ', "cells": ['
+    if edit == "empty_file":
+        return NOTEBOOK, ""
+    if edit == "rename":
+        return "Initialisation.ipynb", nbformat.writes(nb)
+    if edit == "other_assignment":
+        other = nbformat.v4.new_notebook()
+        other.cells = [nbformat.v4.new_code_cell("def squares(n):\n    return [i * i for i in range(n)]",
+                                                 metadata={"nbgrader": {"grade": False, "solution": True, "locked": False,
+                                                                        "grade_id": "squares", "schema_version": 3}}),
+                       nbformat.v4.new_code_cell("assert squares(3) == [0, 1, 4]",
+                                                 metadata={"nbgrader": {"grade": True, "solution": False, "locked": True,
+                                                                        "points": 1, "grade_id": "check_squares",
+                                                                        "schema_version": 3}})]
+        return NOTEBOOK, nbformat.writes(other)
+    if edit == "strip_metadata":
+        for cell in nb.cells:
+            cell.metadata.pop("nbgrader", None)
+    elif edit == "delete_tests":
+        nb.cells = [c for c in nb.cells if c not in _grade_cells(nb)]
+    elif edit == "edit_tests":
+        for cell in _grade_cells(nb):
+            cell.source = 'print("✓ all good")'
+    elif edit == "tests_to_markdown":
+        for cell in _grade_cells(nb):
+            cell.cell_type = "markdown"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+    elif edit == "insert_cell":
+        at = next(i for i, c in enumerate(nb.cells)
+                  if c.metadata.get("nbgrader", {}).get("grade_id") == "imports")
+        nb.cells.insert(at + 1, nbformat.v4.new_code_cell(code))
+    elif edit == "append_to_answer":
+        cell = next(c for c in nb.cells
+                    if c.metadata.get("nbgrader", {}).get("grade_id") == entry["cell"])
+        cell.source += "\n\n" + code.strip("\n")
+    else:
+        assert edit == "none", f"unknown edit {edit!r} in the catalogue"
+    return NOTEBOOK, nbformat.writes(nb)
+
+
+def _digest(root, skip):
+    """sha256 of every file under ``root``, except the top-level names in ``skip``."""
+    digests = {}
+    for path in sorted(Path(root).rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_file() and rel.parts[0] not in skip:
+            digests[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("hostile") / "course")
+    canary = f"CANARY-{uuid.uuid4().hex}"
+    # A secret in the solutions only (the release drops it), and one in a
+    # control student's own work.
+    source = root / "source" / ASSIGNMENT / NOTEBOOK
+    nb = nbformat.read(source, as_version=4)
+    he = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+              == "initialize_parameters_he")
+    he.source = he.source.replace("### START CODE HERE ### (≈ 2 lines of code)",
+                                  f"### START CODE HERE ### (≈ 2 lines of code)\n        # {canary}-solution")
+    nbformat.write(nb, source)
+    with open(root / "nbgrader_config.py", "a") as f:
+        f.write(TEST_LIMITS)
+    pipeline.release(root)
+    release = nbformat.read(root / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    assert f"{canary}-solution" not in nbformat.writes(release)
+    answers = CATALOGUE["answers"]
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+
+    for student, answer_set in CONTROLS.items():
+        nb = _lean(fill(release, answers[answer_set]))
+        if student == "control-right":
+            nb.cells.append(nbformat.v4.new_markdown_cell(f"{canary}-other-student"))
+        path = root / "submitted" / student / ASSIGNMENT / NOTEBOOK
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+    for student, entry in ENTRIES.items():
+        nb = _lean(fill(release, answers[entry["answers"]]))
+        name, text = _edit(nb, entry, {"root": root, "student": student, "port": port})
+        path = root / "submitted" / student / ASSIGNMENT / name
+        path.parent.mkdir(parents=True)
+        path.write_text(text)
+
+    outside = {"autograded", "feedback", "gradebook.db", "grades.csv"}
+    before = _digest(root, outside)
+    helpers_before = _digest(ROOT / "helpers", set())
+    log = pipeline.nbgrader(root, "autograde", ASSIGNMENT, "--force", check=False)
+    feedback_log = pipeline.nbgrader(root, "generate_feedback", ASSIGNMENT, "--force", check=False)
+    pipeline.export(root)
+    try:
+        listener.accept()
+        connected = True
+    except BlockingIOError:
+        connected = False
+    listener.close()
+    return {"root": root, "log": log + feedback_log, "canary": canary, "before": before,
+            "after": _digest(root, outside), "helpers_before": helpers_before,
+            "connected": connected, "scores": {s.student: s for s in pipeline.scores(root)}}
+
+
+def _points_lost(score):
+    return {cell for cell, points in score.points.items() if not points}
+
+
+def test_catalogue_is_big_enough():
+    assert len(ENTRIES) >= 20
+
+
+def test_controls_get_exactly_their_usual_grades(run):
+    for student, answer_set in CONTROLS.items():
+        score = run["scores"][student]
+        assert score.graded, f"{student} has missing grades"
+        assert _points_lost(score) == BASE_LOSSES[answer_set], student
+        for cell in set(score.points) - BASE_LOSSES[answer_set]:
+            assert score.points[cell] == score.max_points[cell]
+
+
+@pytest.mark.parametrize("student", sorted(ENTRIES))
+def test_offender_gains_nothing_and_loses_only_what_broke(run, student):
+    entry = ENTRIES[student]
+    score = run["scores"][student]
+    if entry["lost"] == "all":
+        assert score.total == 0
+        return
+    expected = BASE_LOSSES[entry["answers"]] | set(entry["lost"])
+    assert score.graded, f"{student} has missing grades"
+    assert _points_lost(score) == expected
+    for cell in set(score.points) - expected:
+        assert score.points[cell] == score.max_points[cell]
+
+
+@pytest.mark.parametrize("student", sorted(ENTRIES))
+def test_instructor_sees_one_line_naming_student_and_problem(run, student):
+    pattern = re.compile(ENTRIES[student]["log"])
+    lines = [line for line in run["log"].splitlines()
+             if re.search(rf"\b{re.escape(student)}\b", line) and pattern.search(line)]
+    assert lines, f"no log line names {student} and matches {pattern.pattern!r}"
+
+
+def test_no_false_alarm_about_the_controls(run):
+    for student in CONTROLS:
+        assert not [line for line in run["log"].splitlines() if f"student {student} " in line]
+
+
+def test_nothing_outside_the_scratch_area_changed(run):
+    assert run["after"] == run["before"]
+    assert _digest(ROOT / "helpers", set()) == run["helpers_before"]
+    assert not (run["root"] / "PWNED").exists()
+
+
+def test_no_secret_leaked_into_any_output(run):
+    root, canary = run["root"], run["canary"]
+    assert f"{canary}-solution" not in run["log"]
+    for folder in ("autograded", "feedback"):
+        for path in (root / folder).rglob("*"):
+            if not path.is_file():
+                continue
+            text = path.read_text(errors="replace")
+            assert f"{canary}-solution" not in text, path
+            if "control-right" not in path.parts:
+                assert f"{canary}-other-student" not in text, path
+
+
+def test_no_network_and_nothing_left_running(run):
+    assert not run["connected"], "a sandboxed kernel reached a loopback listener"
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        assert b"hostile-background-" not in cmdline, f"process {proc.name} outlived grading"
+
+
+def test_grading_never_modifies_submitted(run):
+    for path, digest in run["before"].items():
+        if path.startswith("submitted/"):
+            assert run["after"][path] == digest
+
+
+def test_exported_grades_match_the_gradebook(run):
+    import csv
+    with open(run["root"] / "grades.csv") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    for student, score in run["scores"].items():
+        assert float(rows[student]["score"]) == pytest.approx(score.total)

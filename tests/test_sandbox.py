@@ -1,0 +1,143 @@
+"""The sandboxed kernel's pieces, and grading that survives being interrupted."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+
+from course import pipeline, sandbox
+from course.execute import MARKER, preflight, recover_interrupted
+from course.submissions import fill
+from conftest import ASSIGNMENT, make_course
+
+RIGHT = {"initialize_parameters_zeros": 'parameters["W" + str(l)] = np.zeros((layers_dims[l], layers_dims[l - 1]))\n'
+                                        'parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))'}
+
+
+def test_parse_size_units():
+    assert sandbox.parse_size("3G") == 3 << 30
+    assert sandbox.parse_size("512m") == 512 << 20
+    assert sandbox.parse_size("1000") == 1000
+
+
+def test_parse_size_rejects_words():
+    with pytest.raises(ValueError, match="optional K, M or G suffix"):
+        sandbox.parse_size("lots")
+
+
+def test_sandbox_works_on_this_machine():
+    assert sandbox.problem() is None
+
+
+def test_sandbox_command_hides_the_course_and_drops_rights(tmp_path):
+    km = sandbox.SandboxKernelManager()
+    km._workdir, km._scratch = str(tmp_path / "work"), tmp_path / "scratch"
+    cmd = km.sandbox_command(["python", "-m", "ipykernel_launcher"])
+    for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--clearenv"):
+        assert flag in cmd
+    assert cmd[cmd.index("--bind", cmd.index("--chdir") - 3) + 2] == km._workdir
+    assert any(a.startswith("--as=") for a in cmd) and any(a.startswith("--nproc=") for a in cmd)
+    if os.geteuid() == 0:
+        assert f"--reuid={km.uid}" in cmd and km.uid >= km.uid_base
+    assert "JPY_PARENT_PID" not in cmd
+
+
+def test_preflight_names_an_empty_file(tmp_path):
+    folder = tmp_path / "submitted" / "zoe" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (tmp_path / "release" / ASSIGNMENT).mkdir(parents=True)
+    (tmp_path / "release" / ASSIGNMENT / "Initialization.ipynb").write_text("{}")
+    (folder / "Initialization.ipynb").write_text("")
+    lines = preflight([folder / "Initialization.ipynb"])
+    assert len(lines) == 1 and "student zoe" in lines[0] and "empty" in lines[0]
+
+
+def test_recover_interrupted_removes_only_dead_runs(tmp_path):
+    grader = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "nbgrader"])
+    try:
+        dead = tmp_path / "autograded" / "ann" / ASSIGNMENT
+        live = tmp_path / "autograded" / "ben" / ASSIGNMENT
+        for folder, pid in ((dead, 999_999_999), (live, grader.pid)):
+            folder.mkdir(parents=True)
+            (folder / MARKER).write_text(f"{pid}\n")
+        assert recover_interrupted(tmp_path) == [dead]
+        assert not dead.exists() and (live / MARKER).exists()
+    finally:
+        grader.kill()
+        grader.wait()
+
+
+def _lean_class(root, students):
+    release = nbformat.read(root / "release" / ASSIGNMENT / "Initialization.ipynb", as_version=4)
+    for student in students:
+        nb = fill(release, RIGHT)
+        nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
+        path = root / "submitted" / student / ASSIGNMENT / "Initialization.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+
+
+def _gradebook(root):
+    return {(s.student, k): v for s in pipeline.scores(root) for k, v in s.points.items()}
+
+
+def _interrupt(root, env, student, signum):
+    """Start an autograde run and send it ``signum`` while ``student`` is being graded."""
+    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
+                            cwd=root, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while not list(root.glob(f"autograded/{student}/*/{MARKER}")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if signum == signal.SIGKILL:
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)
+    assert proc.wait(timeout=120) != 0
+
+
+@pytest.mark.slow
+def test_interrupted_runs_restarted_grade_everyone_once(tmp_path):
+    root = make_course(tmp_path / "course")
+    pipeline.release(root)
+    students = ["s1", "s2", "s3"]
+    _lean_class(root, students)
+    env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
+    _interrupt(root, env, "s1", signal.SIGINT)
+    _interrupt(root, env, "s2", signal.SIGKILL)
+    assert list(root.glob(f"autograded/*/*/{MARKER}")), "the run was not caught mid-grading"
+    pipeline.nbgrader(root, "autograde", ASSIGNMENT, check=False)   # no --force
+    first = _gradebook(root)
+    assert len(first) == 6 * len(students) and None not in first.values()
+    assert {k: v for k, v in first.items() if k[1] == "check_zeros_values"} == {
+        (s, "check_zeros_values"): 1.0 for s in students}
+    assert not list(root.glob(f"autograded/*/*/{MARKER}"))
+    pipeline.nbgrader(root, "autograde", ASSIGNMENT, "--force", check=False)
+    assert _gradebook(root) == first
+
+
+def test_problem_names_the_fix_when_bwrap_is_missing(monkeypatch):
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    line = sandbox.problem.__wrapped__()
+    assert "apt-get install bubblewrap" in line and "sandbox = False" in line
+    assert "\n" not in line
+
+
+@pytest.mark.slow
+def test_grading_stops_with_one_line_without_bwrap(tmp_path):
+    root = make_course(tmp_path / "course")
+    pipeline.release(root)
+    _lean_class(root, ["s1"])
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable))   # no /usr/bin: no bwrap
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
+                            cwd=root, env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    lines = [l for l in (result.stdout + result.stderr).splitlines() if "grading stopped" in l]
+    assert len(lines) == 1 and "bubblewrap" in lines[0]
+    # The submission stays to be graded: the next run (config load) removes the half-done folder.
+    recover_interrupted(root)
+    assert not list(root.glob("autograded/s1/*/Initialization.ipynb"))
