@@ -149,8 +149,7 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
     prepare_gradebook(url, assignment, students)
     outcomes = {}
     workers = min(jobs, len(students))
-    # spawn: fresh interpreters, not forks of a process that runs a progress thread.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+    with ProcessPoolExecutor(workers, mp_context=_worker_context(),
                              initializer=_start_worker, initargs=(str(root), url)) as pool:
         futures = {pool.submit(_autograde, assignment, s): s for s in students}
         for future in as_completed(futures):
@@ -164,6 +163,20 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
     return [outcomes[s] for s in students]
 
 
+def _worker_context():
+    """Workers forked from a fresh server process that has imported nbgrader once.
+
+    Not forks of this process, which may run a progress-bar thread; and not
+    spawned one by one, each paying nbgrader's seconds of imports again.
+    """
+    try:
+        context = get_context("forkserver")
+    except ValueError:  # no fork on this platform
+        return get_context("spawn")
+    context.set_forkserver_preload(["course.grade", "nbgrader.apps"])
+    return context
+
+
 # --- inside a worker process -------------------------------------------------
 
 _api = None
@@ -173,7 +186,7 @@ def _start_worker(root, url):
     """Load the course's nbgrader configuration, as ``nbgrader autograde`` would."""
     global _api
     from nbgrader.apps import NbGraderAPI
-    from nbgrader.apps.baseapp import NbGrader
+    from nbgrader.apps.baseapp import NbGrader  # both already imported by the forkserver
 
     os.chdir(root)  # nbgrader reads nbgrader_config.py from the current folder
     # What nbgrader logs comes back with each Outcome; the kernels' and
