@@ -103,7 +103,7 @@ def prepare_gradebook(url, assignment, students):
         try:
             gb.find_assignment(assignment)
         except MissingEntry:
-            raise GradeError(f"assignment {assignment!r} is not in the gradebook {url}; "
+            raise GradeError(f"assignment {assignment!r} is not in the gradebook {parsed}; "
                              f"run `course release` first") from None
         for student in students:
             gb.update_or_create_student(student)
