@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test release venv system-packages sandbox-check clean
+.PHONY: demo test release venv system-packages sandbox-check clean bench
 
 venv: $(STAMP) system-packages
 
@@ -28,6 +28,14 @@ demo: venv
 ## (stored outputs compared, except cells tagged nbval-ignore-output).
 test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests source --nbval --nbval-current-env
+
+## Benchmarks, each side by side in one run, printing ratios (BENCHMARKS.md).
+## SEED: the seed document the notebook benchmark builds its reference from.
+SEED ?= ../shared/seed/weight-initialization-notes.md
+bench: venv
+	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_notebook.py --seed $(SEED)
+	$(BIN)/python benchmarks/bench_grading.py
 
 ## Regenerate release/ from source/ (commit both together).
 release: venv

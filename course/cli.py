@@ -8,13 +8,16 @@ import argparse
 import contextlib
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
 
-from . import mutants, pipeline, submissions
+from . import grade, mutants, pipeline, submissions
 
 DEMO_CLASS = Path("demo") / "class.toml"
 
@@ -142,6 +145,54 @@ def cmd_sandbox_check(args, console):
     return 0
 
 
+def grade_table(outcomes, scores):
+    """A rich Table: one row per graded submission, its outcome, points and time."""
+    by_student = {score.student: score for score in scores}
+    maximum = sum(scores[0].max_points.values()) if scores else 0
+    table = Table(title="Autograde")
+    table.add_column("student")
+    table.add_column("outcome")
+    table.add_column(f"points (/{maximum:g})", justify="right")
+    table.add_column("seconds", justify="right")
+    for outcome in outcomes:
+        score = by_student.get(outcome.student)
+        points = f"{score.total:g}" if score is not None and score.graded else "-"
+        table.add_row(outcome.student, "graded" if outcome.success else "[red]FAILED[/red]",
+                      points, f"{outcome.seconds:.1f}")
+    return table
+
+
+def cmd_grade(args, console):
+    root = _root(args.root)
+    students = [s.strip() for s in args.students.split(",") if s.strip()] if args.students else None
+    jobs = args.jobs or grade.default_jobs()
+    chosen = grade.select_students(root, students)
+    columns = [TextColumn("autograde {task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
+               TextColumn("left"), TimeRemainingColumn()]
+    failed = []
+    start = time.perf_counter()
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(args.assignment, total=len(chosen), failed=0)
+
+        def on_done(outcome):
+            if not outcome.success:
+                failed.append(outcome)
+            progress.update(task, advance=1, failed=len(failed))
+
+        outcomes = grade.grade(root, args.assignment, jobs=jobs, students=chosen, on_done=on_done)
+    wall = time.perf_counter() - start
+    scores = [s for s in pipeline.scores(root, args.assignment) if s.student in set(chosen)]
+    console.print(grade_table(outcomes, scores))
+    console.print(f"{len(outcomes) - len(failed)} graded, {len(failed)} failed, "
+                  f"{len(outcomes)} submissions in {wall:.1f} s with {min(jobs, len(outcomes))} "
+                  f"workers ({wall / len(outcomes):.1f} s per submission)")
+    for outcome in failed:
+        tail = "\n".join(outcome.log.strip().splitlines()[-8:])
+        console.print(f"[red]{outcome.student}: autograde failed[/red]\n{tail}", highlight=False)
+    return 1 if failed else 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=".", help="course root (default: the current folder)")
@@ -174,6 +225,15 @@ def build_parser():
     p = sub.add_parser("sandbox-check", help="say whether the grading sandbox can run here")
     p.set_defaults(func=cmd_sandbox_check)
 
+    p = sub.add_parser("grade", help="autograde submitted/ with parallel workers, with progress")
+    p.add_argument("assignment", nargs="?", default=pipeline.ASSIGNMENT,
+                   help=f"assignment to grade (default: {pipeline.ASSIGNMENT})")
+    p.add_argument("--jobs", "-j", type=int, default=None,
+                   help="worker processes (default: the number of cores)")
+    p.add_argument("--students", default=None,
+                   help="comma-separated student ids: grade only this shard of submitted/")
+    p.set_defaults(func=cmd_grade)
+
     p = sub.add_parser("scores", help="print every student's points from the gradebook")
     p.set_defaults(func=cmd_scores)
     return parser
@@ -184,7 +244,8 @@ def main(argv=None):
     console = Console()
     try:
         return args.func(args, console) or 0
-    except (pipeline.PipelineError, submissions.SubmissionError, mutants.CatalogueError) as error:
+    except (pipeline.PipelineError, submissions.SubmissionError, mutants.CatalogueError,
+            grade.GradeError) as error:
         console.print(f"[red]course {args.command}: {error}[/red]", highlight=False)
         return 1
 

@@ -1,10 +1,8 @@
 """The data sets of the course: two moons, and image sets stored in HDF5."""
 
-import h5py
 import numpy as np
-from sklearn.datasets import make_moons
 
-__all__ = ["load_moons", "load_image_dataset", "IMAGE_KEYS"]
+__all__ = ["load_moons", "make_moons", "load_image_dataset", "IMAGE_KEYS"]
 
 IMAGE_KEYS = ("train_set_x", "train_set_y", "test_set_x", "test_set_y", "list_classes")
 
@@ -29,9 +27,37 @@ def load_moons(*, n_train=300, n_test=100, noise=0.05, random_state=(1, 2)):
     test_Y : ndarray of int of shape (1, n_test)
     """
     train_seed, test_seed = random_state
-    train_X, train_y = make_moons(n_samples=n_train, noise=noise, random_state=train_seed)
-    test_X, test_y = make_moons(n_samples=n_test, noise=noise, random_state=test_seed)
+    train_X, train_y = make_moons(n_train, noise, train_seed)
+    test_X, test_y = make_moons(n_test, noise, test_seed)
     return train_X.T, train_y.reshape(1, -1), test_X.T, test_y.reshape(1, -1)
+
+
+def make_moons(n_samples, noise, seed):
+    """``sklearn.datasets.make_moons(n_samples, noise=noise, random_state=seed)``.
+
+    The same arrays, bit for bit and in the same memory layout (a test checks
+    it against scikit-learn), without importing scikit-learn: that import
+    alone takes longer than training a network here, at every Run All.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of int of shape (n_samples,)
+    """
+    generator = np.random.RandomState(seed)
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    outer_x = np.cos(np.linspace(0, np.pi, n_out))
+    outer_y = np.sin(np.linspace(0, np.pi, n_out))
+    inner_x = 1 - np.cos(np.linspace(0, np.pi, n_in))
+    inner_y = 1 - np.sin(np.linspace(0, np.pi, n_in)) - 0.5
+    X = np.vstack([np.append(outer_x, inner_x), np.append(outer_y, inner_y)]).T
+    y = np.hstack([np.zeros(n_out, dtype=np.intp), np.ones(n_in, dtype=np.intp)])
+    order = np.arange(n_samples)
+    generator.shuffle(order)
+    X, y = X[order], y[order]
+    X += generator.normal(scale=noise, size=X.shape)
+    return X, y
 
 
 def load_image_dataset(train_path, test_path=None):
@@ -61,6 +87,8 @@ def load_image_dataset(train_path, test_path=None):
         wanted = {train_path: IMAGE_KEYS}
     else:
         wanted = {train_path: IMAGE_KEYS[:2], test_path: IMAGE_KEYS[2:]}
+    import h5py  # only here: notebooks that never read HDF5 do not pay for the import
+
     data = {}
     for path, keys in wanted.items():
         with h5py.File(path, "r") as f:

@@ -2,10 +2,13 @@
 
 Every layer follows one contract::
 
-    A, cache = layer_forward(A_prev, W, b, activation)
-    dA_prev, dW, db = layer_backward(dA, cache)      # hidden layers
+    A = layer_forward(A_prev, W, b, activation)       # cache: (A_prev, A)
+    dZ_prev = layer_backward(dZ, W, A_prev, (dW, db))  # writes dW and db
 
 Inside this module a network is a list of ``(W, b)`` pairs, one per layer.
+The functions take optional ``out`` buffers, so that a training loop can
+reuse the same arrays at every iteration; the arithmetic is the same with or
+without them, operation for operation (see ``benchmarks/``).
 The notebooks use the dict ``{"W1": ..., "b1": ..., "W2": ...}`` that the
 exercises return; :func:`to_layers` and :func:`to_parameters` convert at the
 edge and check every shape on the way in.
@@ -14,22 +17,80 @@ edge and check every shape on the way in.
 import numpy as np
 
 __all__ = [
-    "sigmoid", "relu", "forward", "backward", "cross_entropy",
-    "update", "to_layers", "to_parameters",
+    "sigmoid", "relu", "layer_forward", "layer_backward", "forward", "backward",
+    "cross_entropy", "update", "to_layers", "to_parameters",
 ]
 
 
-def sigmoid(Z):
-    """Logistic function ``1 / (1 + exp(-Z))``, elementwise."""
-    return 1 / (1 + np.exp(-Z))
+def sigmoid(Z, out=None):
+    """Logistic function ``1 / (1 + exp(-Z))``, elementwise (into ``out`` if given)."""
+    out = np.negative(Z, out)
+    np.exp(out, out)
+    np.add(1.0, out, out)
+    return np.divide(1.0, out, out)
 
 
-def relu(Z):
-    """Rectified linear unit ``max(0, Z)``, elementwise."""
-    return np.maximum(0, Z)
+def relu(Z, out=None):
+    """Rectified linear unit ``max(0, Z)``, elementwise (into ``out`` if given)."""
+    return np.maximum(0, Z, out=out)
 
 
-def forward(X, layers):
+def layer_forward(A_prev, W, b, activation, out=None):
+    """One layer: ``activation(W @ A_prev + b)``.
+
+    Parameters
+    ----------
+    A_prev : ndarray of shape (n_{l-1}, m)
+    W : ndarray of shape (n_l, n_{l-1})
+    b : ndarray of shape (n_l, 1)
+    activation : callable
+        :func:`relu` or :func:`sigmoid`.
+    out : ndarray of shape (n_l, m), optional
+        Where to write the activation (a new array if None).
+
+    Returns
+    -------
+    A : ndarray of shape (n_l, m)
+    """
+    Z = np.dot(W, A_prev, out)
+    Z += b
+    return activation(Z, out=Z)
+
+
+def layer_backward(dZ, W, A_prev, out, *, relu_below=True):
+    """Gradients of one layer, and the gradient that flows into the ReLU layer below.
+
+    Parameters
+    ----------
+    dZ : ndarray of shape (n_l, m)
+        Gradient of the cost with respect to this layer's ``W @ A_prev + b``.
+    W : ndarray of shape (n_l, n_{l-1})
+    A_prev : ndarray of shape (n_{l-1}, m)
+        The layer's input: a ReLU activation, or the data for the first layer.
+    out : (dW, db) of shapes (n_l, n_{l-1}) and (n_l, 1)
+        Where to write this layer's gradients.
+    relu_below : bool, default=True
+        Whether ``A_prev`` is a ReLU layer's output; False for the first layer.
+
+    Returns
+    -------
+    dZ_prev : ndarray of shape (n_{l-1}, m), or None
+        Gradient with respect to the previous layer's ``Z`` (None if not ``relu_below``).
+    """
+    dW, db = out
+    np.dot(dZ, A_prev.T, dW)
+    np.add.reduce(dZ, 1, None, db, True)  # np.sum, without its wrapper
+    if not relu_below:
+        return None
+    dA_prev = np.dot(W.T, dZ)
+    # ReLU passes the gradient where it was on: dA_prev * (A_prev > 0). A ReLU
+    # output is 0, positive or NaN, so sign(A_prev) is that 0/1 mask as floats
+    # (NaN only where dA_prev is NaN too, since NaN inputs make every later
+    # value of that example NaN): the same products, without a bool->float cast.
+    return np.multiply(dA_prev, np.sign(A_prev), dA_prev)
+
+
+def forward(X, layers, *, out=None):
     """Propagate ``X`` through every layer.
 
     Parameters
@@ -38,6 +99,8 @@ def forward(X, layers):
         Inputs, one example per column.
     layers : list of (W, b)
         ``W`` of shape (n_l, n_{l-1}) and ``b`` of shape (n_l, 1).
+    out : list of ndarray of shape (n_l, m), optional
+        One buffer per layer for its activation (new arrays if None).
 
     Returns
     -------
@@ -51,13 +114,13 @@ def forward(X, layers):
     last = len(layers) - 1
     for l, (W, b) in enumerate(layers):
         A_prev = A
-        Z = np.dot(W, A_prev) + b
-        A = sigmoid(Z) if l == last else relu(Z)
+        A = layer_forward(A_prev, W, b, sigmoid if l == last else relu,
+                          out=None if out is None else out[l])
         caches.append((A_prev, A))
     return A, caches
 
 
-def backward(AL, Y, layers, caches):
+def backward(AL, Y, layers, caches, *, out=None):
     """Gradients of the mean cross-entropy with respect to every ``W`` and ``b``.
 
     Parameters
@@ -70,22 +133,22 @@ def backward(AL, Y, layers, caches):
         The parameters :func:`forward` used.
     caches : list of (A_prev, A)
         The caches :func:`forward` returned.
+    out : list of (dW, db), optional
+        Buffers shaped like ``layers`` to write the gradients in (new arrays if None).
 
     Returns
     -------
     grads : list of (dW, db)
         Same order and shapes as ``layers``.
     """
-    m = Y.shape[1]
-    grads = [None] * len(layers)
-    dZ = 1. / m * (AL - Y)  # sigmoid and cross-entropy together
+    if out is None:
+        out = [(np.empty_like(W, dtype=np.float64), np.empty_like(b, dtype=np.float64))
+               for W, b in layers]
+    dZ = np.subtract(AL, Y)
+    dZ *= 1. / Y.shape[1]  # sigmoid and mean cross-entropy together: (AL - Y) / m
     for l in range(len(layers) - 1, -1, -1):
-        A_prev = caches[l][0]
-        grads[l] = (np.dot(dZ, A_prev.T), np.sum(dZ, axis=1, keepdims=True))
-        if l > 0:
-            dA_prev = np.dot(layers[l][0].T, dZ)
-            dZ = dA_prev * (A_prev > 0)  # ReLU passes gradient where it was on
-    return grads
+        dZ = layer_backward(dZ, layers[l][0], caches[l][0], out[l], relu_below=l > 0)
+    return out
 
 
 def cross_entropy(AL, Y):

@@ -57,7 +57,7 @@ def plot_costs(runs, *, ax=None, log_scale=False):
     return ax
 
 
-def plot_decision_boundary(parameters, X, Y, *, ax=None, title=None, resolution=250):
+def plot_decision_boundary(parameters, X, Y, *, ax=None, title=None, resolution=150):
     """The regions the network labels 0 and 1, with the points ``X`` on top.
 
     Parameters
@@ -66,8 +66,9 @@ def plot_decision_boundary(parameters, X, Y, *, ax=None, title=None, resolution=
         A trained network for 2-D inputs.
     X : ndarray of shape (2, m)
     Y : ndarray of shape (1, m)
-    resolution : int, default=250
-        Grid points along each axis.
+    resolution : int, default=150
+        Grid points along each axis. 150 x 150 draws the same regions as a
+        finer grid at the size of a notebook figure, in less time.
     """
     ax = _axes(ax)
     x1 = np.linspace(X[0].min() - 1, X[0].max() + 1, resolution)

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .network import backward, cross_entropy, forward, to_layers, to_parameters, update
+from .network import backward, cross_entropy, forward, to_layers, to_parameters
 
 __all__ = ["Run", "fit", "predict", "accuracy", "format_costs"]
 
@@ -63,17 +63,45 @@ def fit(X, Y, parameters, *, learning_rate=0.01, num_iterations=15000, record_ev
         raise ValueError(f"the last layer has {layers[-1][0].shape[0]} units; "
                          f"a binary classifier needs 1")
     run = Run(parameters={}, learning_rate=learning_rate)
+    # Every array the loop needs is allocated once: the parameters and the
+    # gradients each live in one flat vector (W and b are views of it), so
+    # that one step updates them all, and each layer writes its activation
+    # into the same buffer every iteration.
+    theta, layers = _packed(layers)
+    grad, grads = _packed(layers, copy=False)
+    activations = [np.empty((W.shape[0], X.shape[1])) for W, _ in layers]
+    Y_float = Y.astype(np.float64)  # the same 0.0/1.0 the int labels become in AL - Y
     # Large weights saturate the sigmoid: exp overflows to inf and the output is
     # exactly 0 or 1. That is the lesson's point, not an error to warn about.
     with np.errstate(over="ignore"):
         for i in range(num_iterations):
-            AL, caches = forward(X, layers)
+            AL, caches = forward(X, layers, out=activations)
             if i % record_every == 0:
                 run.iterations.append(i)
                 run.costs.append(cross_entropy(AL, Y))
-            update(layers, backward(AL, Y, layers, caches), learning_rate)
-    run.parameters = to_parameters(layers)
+            backward(AL, Y_float, layers, caches, out=grads)
+            grad *= learning_rate  # update(layers, grads, learning_rate), all at once
+            theta -= grad
+    run.parameters = to_parameters([(W.copy(), b.copy()) for W, b in layers])
     return run
+
+
+def _packed(layers, *, copy=True):
+    """One flat float64 vector, and ``(W, b)`` views of it shaped like ``layers``.
+
+    The views hold copies of ``layers``' values if ``copy``, else garbage.
+    """
+    flat = np.empty(sum(W.size + b.size for W, b in layers))
+    views, start = [], 0
+    for W, b in layers:
+        W_view = flat[start:start + W.size].reshape(W.shape)
+        start += W.size
+        b_view = flat[start:start + b.size].reshape(b.shape)
+        start += b.size
+        if copy:
+            W_view[...], b_view[...] = W, b
+        views.append((W_view, b_view))
+    return flat, views
 
 
 def predict(X, parameters):

@@ -28,3 +28,27 @@ def make_course(path, *, with_submitted=False):
 def course_dir(tmp_path):
     """An empty course (config and source/ only) in a temporary folder."""
     return make_course(tmp_path / "course")
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server on loopback for this test session: ``(host, port, user)``.
+
+    Skipped where the server is not installed, except in CI (CI=true), where
+    system-packages.txt installs it and a missing server is a failure.
+    """
+    import os
+
+    from postgres_server import NoPostgres, postgres_server
+
+    try:
+        server = postgres_server()
+        address = server.__enter__()
+    except NoPostgres as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(error))
+    try:
+        yield address
+    finally:
+        server.__exit__(None, None, None)

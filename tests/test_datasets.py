@@ -82,3 +82,16 @@ def test_load_image_dataset_rejects_mismatched_labels(tmp_path):
         f["list_classes"] = np.array([b"a", b"b"])
     with pytest.raises(ValueError, match=r"train_set_x has shape \(5, 2, 2\) and train_set_y \(4,\)"):
         load_image_dataset(tmp_path / "bad.h5")
+
+
+@pytest.mark.parametrize("n_samples, noise, seed", [(300, 0.05, 1), (100, 0.05, 2), (7, 0.3, 0),
+                                                    (1, 0.1, 5), (51, 0.0, 123)])
+def test_make_moons_equals_scikit_learn_bit_for_bit(n_samples, noise, seed):
+    """Same values and memory layout: the training's BLAS calls see identical arrays."""
+    from sklearn.datasets import make_moons as sklearn_make_moons
+    from helpers.datasets import make_moons
+    X, y = make_moons(n_samples, noise, seed)
+    X_ref, y_ref = sklearn_make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    np.testing.assert_array_equal(X, X_ref, strict=True)
+    np.testing.assert_array_equal(y, y_ref, strict=True)
+    assert X.strides == X_ref.strides and X.flags.c_contiguous == X_ref.flags.c_contiguous

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from helpers.network import backward, cross_entropy, forward, to_layers, to_parameters, update
+from helpers.network import (backward, cross_entropy, forward, layer_backward, to_layers,
+                             to_parameters, update)
 
 
 def _network(dims, seed=0):
@@ -91,3 +92,32 @@ def test_to_layers_round_trip_copies():
 def test_to_layers_rejects_bad_parameters(parameters, match):
     with pytest.raises(ValueError, match=match):
         to_layers(parameters)
+
+
+def test_backward_into_buffers_equals_backward_into_new_arrays():
+    X, Y = _data(2, 11)
+    layers = _network([2, 10, 5, 1])
+    buffers = [np.full((n, 11), np.nan) for n in (10, 5, 1)]
+    AL, caches = forward(X, layers, out=buffers)
+    assert AL is buffers[-1]
+    fresh_AL, fresh_caches = forward(X, layers)
+    np.testing.assert_array_equal(AL, fresh_AL)
+    grads = [(np.empty_like(W), np.empty_like(b)) for W, b in layers]
+    assert backward(AL, Y, layers, caches, out=grads) is grads
+    for (dW, db), (fresh_dW, fresh_db) in zip(grads, backward(AL, Y, layers, fresh_caches)):
+        np.testing.assert_array_equal(dW, fresh_dW)
+        np.testing.assert_array_equal(db, fresh_db)
+
+
+def test_layer_backward_masks_exactly_like_a_bool_mask():
+    """dA * sign(A) for a ReLU output A equals dA * (A > 0), signed zeros and NaNs included."""
+    A_prev = np.array([[0.0, 2.0, 0.0, np.inf, np.nan], [1.0, 0.0, 3.0, 0.0, np.nan]])
+    W = np.array([[1.0, -1.0]])
+    dZ = np.array([[-1.0, 1.0, 2.0, -3.0, np.nan]])
+    dW, db = np.empty((1, 2)), np.empty((1, 1))
+    with np.errstate(invalid="ignore"):
+        dZ_prev = layer_backward(dZ, W, A_prev, (dW, db))
+        expected = np.dot(W.T, dZ) * (A_prev > 0)
+    np.testing.assert_array_equal(dZ_prev, expected)
+    np.testing.assert_array_equal(np.signbit(dZ_prev), np.signbit(expected))
+    assert layer_backward(dZ, W, A_prev, (dW, db), relu_below=False) is None

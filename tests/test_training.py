@@ -115,3 +115,26 @@ def test_fit_rejects_mismatched_data(moons):
         fit(train_X, train_Y, reference_init([2, 3, 2], "he"))
     with pytest.raises(ValueError, match=r"X has shape \(3, 5\) but the network expects \(2,"):
         predict(np.zeros((3, 5)), reference_init([2, 3, 1], "he"))
+
+
+def _straightforward():
+    """benchmarks/straightforward.py: the seed-style loop the helpers must match."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "straightforward.py"
+    spec = importlib.util.spec_from_file_location("straightforward", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("scheme", list(SCALES))
+def test_fit_matches_the_straightforward_loop_bit_for_bit(runs, moons, scheme):
+    """Same printed costs and final parameters as the loss-every-iteration, dict-and-12-tuple loop."""
+    train_X, train_Y, _, _ = moons
+    parameters, costs = _straightforward().model(train_X, train_Y,
+                                                 reference_init([2, 10, 5, 1], scheme))
+    run = runs[scheme]
+    assert format_costs(run) == "\n".join(f"Cost after iteration {i}: {c}" for i, c in costs)
+    for key, value in parameters.items():
+        np.testing.assert_array_equal(run.parameters[key], value, strict=True)

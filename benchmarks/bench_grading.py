@@ -1,0 +1,91 @@
+"""Grading: `course grade --jobs N` against sequential `nbgrader autograde`, side by side.
+
+Builds a class of ``--students`` submissions (default 12) from the demo class
+(demo/class.toml, its students repeated under new names), in two identical
+temporary course folders, then grades one with plain `nbgrader autograde
+initialization` and the other with `course grade initialization --jobs N`,
+checks that every student gets the same points in every cell, and prints the
+wall-time ratio (target: <= 60% with 2 workers).
+
+    python benchmarks/bench_grading.py [--students 12] [--jobs 2]
+"""
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, verdict  # noqa: E402
+
+from course import pipeline, submissions  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = 0.60
+
+
+def build_course(folder, size):
+    """A course root with the release in the gradebook and ``size`` submissions."""
+    folder.mkdir(parents=True)
+    shutil.copy2(ROOT / "nbgrader_config.py", folder)
+    shutil.copytree(ROOT / "source", folder / "source")
+    pipeline.release(folder)
+    demo = submissions.load_class(ROOT / "demo" / "class.toml")
+    names = list(demo)
+    students = {f"{names[k % len(names)]}{k // len(names) + 1:02d}": demo[names[k % len(names)]]
+                for k in range(size)}
+    submissions.write_class(students, folder / "release" / pipeline.ASSIGNMENT,
+                            folder / "submitted", pipeline.ASSIGNMENT)
+    return folder
+
+
+def timed(command, cwd):
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
+                            env=pipeline_env())
+    return time.perf_counter() - start, result
+
+
+def pipeline_env():
+    import os
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def grades(root):
+    return {s.student: s.points for s in pipeline.scores(root)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=12, help="submissions in the class")
+    parser.add_argument("--jobs", type=int, default=2, help="workers of course grade")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        sequential = build_course(Path(scratch) / "sequential", args.students)
+        parallel = build_course(Path(scratch) / "parallel", args.students)
+        seq_time, seq = timed([sys.executable, "-m", "nbgrader", "autograde",
+                               pipeline.ASSIGNMENT], sequential)
+        par_time, par = timed([sys.executable, "-m", "course", "grade", pipeline.ASSIGNMENT,
+                               "--jobs", str(args.jobs)], parallel)
+        for name, result in (("nbgrader autograde", seq), ("course grade", par)):
+            assert result.returncode == 0, f"{name} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        expected, got = grades(sequential), grades(parallel)
+        assert len(expected) == args.students and all(
+            None not in p.values() for p in expected.values()), "sequential grading incomplete"
+        assert got == expected, "course grade gave other grades than nbgrader autograde"
+    print(f"# Grading {args.students} submissions, wall seconds\n# {machine()}")
+    print(f"nbgrader autograde (sequential): {seq_time:.1f} s ({seq_time / args.students:.2f} s "
+          f"per submission)\ncourse grade --jobs {args.jobs}: {par_time:.1f} s "
+          f"({par_time / args.students:.2f} s per submission)")
+    print("same points in every cell for every student: yes")
+    print(f"grading ratio: {verdict(par_time / seq_time, TARGET)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

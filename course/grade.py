@@ -1,0 +1,210 @@
+"""Autograde a class in parallel: nbgrader's own autograde, one submission per task.
+
+nbgrader grades one notebook at a time and says nothing until it is done
+(its issues #174 and #1456). :func:`grade` hands the students of
+``submitted/`` to N worker processes. Each worker loads the course's
+configuration once, as ``nbgrader autograde`` does, then grades one student
+after another through ``NbGraderAPI.autograde``, the call behind the
+formgrader's "autograde" button: the same converter, preprocessors and kernel
+settings (a sandboxed kernel configured in ``nbgrader_config.py`` applies), so
+the grades are the ones sequential ``nbgrader autograde`` gives. A long-lived
+worker pays nbgrader's start-up (seconds of imports) once, not per student.
+
+The gradebook is whatever ``CourseDirectory.db_url`` names. SQLite, the
+default, lets one writer in at a time: workers wait for the lock (a long
+``timeout`` is added to the URL) instead of failing on "database is locked".
+With PostgreSQL, graders on several machines can share one gradebook, each
+grading a shard of the class (``students=``).
+"""
+
+import contextlib
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy.engine import make_url
+
+from . import pipeline
+
+#: Seconds a worker waits for SQLite's write lock before giving up.
+SQLITE_TIMEOUT = 600
+
+
+class GradeError(ValueError):
+    """The class cannot be graded as asked (unknown students, no assignment...)."""
+
+
+@dataclass
+class Outcome:
+    """One submission's autograde."""
+
+    student: str
+    success: bool
+    seconds: float
+    log: str = ""   # nbgrader's log, and the traceback when it failed
+
+
+def default_jobs():
+    """The number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def worker_db_url(url):
+    """``url`` as the workers use it: SQLite gets a lock timeout, others are unchanged.
+
+    >>> worker_db_url("sqlite:////course/gradebook.db")
+    'sqlite:////course/gradebook.db?timeout=600'
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or "timeout" in parsed.query:
+        return url
+    return parsed.update_query_dict({"timeout": str(SQLITE_TIMEOUT)}).render_as_string(
+        hide_password=False)
+
+
+def select_students(root, students=None):
+    """The students to grade: all of ``submitted/``, or the shard asked for.
+
+    Raises
+    ------
+    GradeError
+        If a student of the shard handed nothing in, or nobody did.
+    """
+    submitted = pipeline.students(root)
+    if students is None:
+        if not submitted:
+            raise GradeError(f"{Path(root) / 'submitted'} holds no submission")
+        return submitted
+    missing = [s for s in students if s not in submitted]
+    if missing:
+        raise GradeError(f"no submission in submitted/ for {', '.join(missing)} "
+                         f"({len(submitted)} students handed in)")
+    return list(dict.fromkeys(students))
+
+
+def prepare_gradebook(url, assignment, students):
+    """Check the assignment is in the gradebook and add the students up front.
+
+    Adding them here, in one process, keeps the workers from racing to
+    create the same rows.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        raise GradeError(f"no gradebook at {parsed.database}; run `course release` first")
+    with _scripts_on_path(), Gradebook(url) as gb:
+        try:
+            gb.find_assignment(assignment)
+        except MissingEntry:
+            raise GradeError(f"assignment {assignment!r} is not in the gradebook {parsed}; "
+                             f"run `course release` first") from None
+        for student in students:
+            gb.update_or_create_student(student)
+
+
+@contextlib.contextmanager
+def _scripts_on_path():
+    """This environment's scripts first on PATH: nbgrader runs `alembic` by name."""
+    saved = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), saved])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = saved
+
+
+def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_done=None):
+    """Autograde every submission (or ``students``) with ``jobs`` worker processes.
+
+    Parameters
+    ----------
+    root : path-like
+        The course root, holding ``nbgrader_config.py`` and ``submitted/``.
+    assignment : str
+    jobs : int, optional
+        Worker processes; default :func:`default_jobs`.
+    students : list of str, optional
+        Grade only these (a shard of the class); default: all of ``submitted/``.
+    on_done : callable, optional
+        Called with each :class:`Outcome` as soon as it is known (progress).
+
+    Returns
+    -------
+    list of Outcome
+        In the order of ``students``.
+    """
+    root = Path(root).resolve()
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise GradeError(f"jobs must be at least 1, got {jobs}")
+    students = select_students(root, students)
+    url = worker_db_url(pipeline.db_url(root))
+    prepare_gradebook(url, assignment, students)
+    outcomes = {}
+    workers = min(jobs, len(students))
+    with ProcessPoolExecutor(workers, mp_context=_worker_context(),
+                             initializer=_start_worker, initargs=(str(root), url)) as pool:
+        futures = {pool.submit(_autograde, assignment, s): s for s in students}
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except Exception as error:  # the worker itself died (killed, out of memory)
+                outcome = Outcome(futures[future], False, 0.0, f"worker failed: {error!r}")
+            outcomes[outcome.student] = outcome
+            if on_done is not None:
+                on_done(outcome)
+    return [outcomes[s] for s in students]
+
+
+def _worker_context():
+    """Workers forked from a fresh server process that has imported nbgrader once.
+
+    Not forks of this process, which may run a progress-bar thread; and not
+    spawned one by one, each paying nbgrader's seconds of imports again.
+    """
+    try:
+        context = get_context("forkserver")
+    except ValueError:  # no fork on this platform
+        return get_context("spawn")
+    context.set_forkserver_preload(["course.grade", "nbgrader.apps"])
+    return context
+
+
+# --- inside a worker process -------------------------------------------------
+
+_api = None
+
+
+def _start_worker(root, url):
+    """Load the course's nbgrader configuration, as ``nbgrader autograde`` would."""
+    global _api
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.apps.baseapp import NbGrader  # both already imported by the forkserver
+
+    os.chdir(root)  # nbgrader reads nbgrader_config.py from the current folder
+    # What nbgrader logs comes back with each Outcome; the kernels' and
+    # SQLAlchemy's chatter on the inherited stdout/stderr would only break
+    # up the progress bar.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    # nbgrader runs `alembic` by name: this environment's scripts come first.
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent),
+                                          os.environ.get("PATH", "")])
+    app = NbGrader()
+    app.initialize([f"--CourseDirectory.root={root}", f"--CourseDirectory.db_url={url}"])
+    _api = NbGraderAPI(coursedir=app.coursedir, parent=app)
+
+
+def _autograde(assignment, student):
+    start = time.perf_counter()
+    result = _api.autograde(assignment, student, force=True, create=True)
+    log = result.get("log", "") + result.get("error", "")
+    return Outcome(student, bool(result["success"]), time.perf_counter() - start, log)
