@@ -65,10 +65,10 @@ def score_tables(scores):
         table = Table(title=f"Scores: {notebook}" if notebook else "Scores")
         table.add_column("student")
         for group, ids in groups.items():
-            table.add_column(f"{group} (/{sum(first.max_points[i] for i in ids):g})",
-                             justify="right", min_width=len(group))
+            table.add_column(f"{group}\n(/{sum(first.max_points[i] for i in ids):g})",
+                             justify="right")
         every = [i for ids in groups.values() for i in ids]
-        table.add_column(f"{notebook or 'total'} (/{sum(first.max_points[i] for i in every):g})",
+        table.add_column(f"{notebook or 'total'}\n(/{sum(first.max_points[i] for i in every):g})",
                          justify="right")
         for score in scores:
             table.add_row(score.student, *(_points(score, ids) for ids in groups.values()),

@@ -24,6 +24,14 @@ def _row(text, student, title):
     return next(line for line in section.splitlines() if line.startswith(f"│ {student} "))
 
 
+def _header(text, title):
+    """The columns of the table titled ``title``: their name lines joined, by position."""
+    section = text.split(title, 1)[1].splitlines()
+    rows = [line for line in section if line.startswith("┃")][:2]
+    columns = zip(*(line.strip("┃").split("┃") for line in rows))
+    return [" ".join(part.strip() for part in column).strip() for column in columns]
+
+
 def test_group_of_keeps_notebook_groups_apart():
     assert group_of("check_he_values") == "he"
     assert group_of("check_he_scale_values") == "he_scale"
@@ -37,7 +45,12 @@ def test_one_table_per_notebook_and_a_total():
     text = _render(scores)
     assert text.index("Scores: Initialization") < text.index("Scores: Layers") < text.index(
         "Scores: total")
-    assert "he (/2)" in text and "he_scale (/1)" in text and "relu_spread (/2)" in text
+    assert _header(text, "Scores: Initialization") == [
+        "student", "zeros (/1)", "he (/2)", "Initialization (/3)"]
+    assert _header(text, "Scores: Layers") == [
+        "student", "he_scale (/1)", "relu_spread (/2)", "Layers (/3)"]
+    assert _header(text, "Scores: total") == [
+        "student", "Initialization (/3)", "Layers (/3)", "total (/6)"]
     layers = _row(text, "ada", "Scores: Layers")
     assert "needs manual grading" in layers and "0 + manual" in layers
     cells = [cell.strip() for cell in _row(text, "ada", "Scores: total").split("│")[1:-1]]
