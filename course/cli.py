@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, Group
 from rich.markup import escape
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
@@ -35,26 +35,69 @@ def group_of(grade_id):
     return grade_id.removeprefix("check_").rsplit("_", 1)[0]
 
 
-def score_table(scores):
-    """A rich Table: one row per student, points per exercise and in total."""
-    table = Table(title="Scores")
-    table.add_column("student")
+def _points(score, ids):
+    """What a score table shows for some cells of one student."""
+    if any(i in score.needs_manual for i in ids):
+        return "needs manual grading"
+    got = [score.points[i] for i in ids]
+    return "not graded" if None in got else f"{sum(got):g}"
+
+
+def _subtotal(score, ids):
+    """Points of ``ids`` so far, flagged when some are missing or await a grader."""
+    if any(score.points[i] is None and i not in score.needs_manual for i in ids):
+        return "incomplete"
+    total = f"{sum(score.points[i] for i in ids if score.points[i] is not None):g}"
+    return total + (" + manual" if any(i in score.needs_manual for i in ids) else "")
+
+
+def score_tables(scores):
+    """Rich Tables of points: one per notebook (a column per exercise), then the totals.
+
+    A written answer an instructor has not graded yet shows "needs manual
+    grading"; a cell the autograder could not score shows "not graded".
+    """
     if not scores:
-        return table
-    groups = {}
-    for grade_id, maximum in scores[0].max_points.items():
-        groups.setdefault(group_of(grade_id), []).append(grade_id)
-    for group, ids in groups.items():
-        table.add_column(f"{group} (/{sum(scores[0].max_points[i] for i in ids):g})", justify="right")
-    table.add_column(f"total (/{sum(scores[0].max_points.values()):g})", justify="right")
-    for score in scores:
-        cells = []
-        for ids in groups.values():
-            got = [score.points[i] for i in ids]
-            cells.append("not graded" if None in got else f"{sum(got):g}")
-        total = f"{score.total:g}" if score.graded else "incomplete"
-        table.add_row(score.student, *cells, total)
-    return table
+        table = Table(title="Scores")
+        table.add_column("student")
+        return [table]
+    first = scores[0]
+    notebooks = {}
+    for grade_id in first.max_points:
+        notebook = first.notebooks.get(grade_id, "")
+        notebooks.setdefault(notebook, {}).setdefault(group_of(grade_id), []).append(grade_id)
+    tables = []
+    for notebook, groups in notebooks.items():
+        table = Table(title=f"Scores: {notebook}" if notebook else "Scores")
+        table.add_column("student")
+        for group, ids in groups.items():
+            table.add_column(f"{group}\n(/{sum(first.max_points[i] for i in ids):g})",
+                             justify="right")
+        every = [i for ids in groups.values() for i in ids]
+        table.add_column(f"{notebook or 'total'}\n(/{sum(first.max_points[i] for i in every):g})",
+                         justify="right")
+        for score in scores:
+            table.add_row(score.student, *(_points(score, ids) for ids in groups.values()),
+                          _subtotal(score, every))
+        tables.append(table)
+    if len(notebooks) > 1:
+        table = Table(title="Scores: total")
+        table.add_column("student")
+        parts = {nb: [i for ids in groups.values() for i in ids] for nb, groups in notebooks.items()}
+        for notebook, ids in parts.items():
+            table.add_column(f"{notebook} (/{sum(first.max_points[i] for i in ids):g})",
+                             justify="right")
+        table.add_column(f"total (/{sum(first.max_points.values()):g})", justify="right")
+        for score in scores:
+            table.add_row(score.student, *(_subtotal(score, ids) for ids in parts.values()),
+                          _subtotal(score, list(first.max_points)))
+        tables.append(table)
+    return tables
+
+
+def score_table(scores):
+    """All of :func:`score_tables` as one renderable."""
+    return Group(*score_tables(scores))
 
 
 def cmd_release(args, console):
@@ -87,6 +130,10 @@ def cmd_demo(args, console):
     console.print(score_table(scores))
     console.print(f"Feedback: {root / 'feedback'}/<student>/{pipeline.ASSIGNMENT}/*.html\n"
                   f"Grades:   {root / 'grades.csv'}")
+    waiting = [s.student for s in scores if s.graded and s.needs_manual]
+    if waiting:
+        console.print(f"Written answers to grade by hand (formgrader, or `course manual-grade`): "
+                      f"{', '.join(waiting)}")
     ungraded = [s.student for s in scores if not s.graded]
     if ungraded:
         console.print(f"[red]not graded: {', '.join(ungraded)}[/red]")
@@ -193,6 +240,12 @@ def cmd_grade(args, console):
     return 1 if failed else 0
 
 
+def cmd_manual_grade(args, console):
+    root = _root(args.root)
+    pipeline.set_manual_grade(root, args.student, args.cell, args.points)
+    console.print(f"{args.student}: {args.cell} = {args.points:g} points")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=".", help="course root (default: the current folder)")
@@ -236,6 +289,13 @@ def build_parser():
 
     p = sub.add_parser("scores", help="print every student's points from the gradebook")
     p.set_defaults(func=cmd_scores)
+
+    p = sub.add_parser("manual-grade", help="record points for a manually graded answer "
+                                            "(what the formgrader does)")
+    p.add_argument("student")
+    p.add_argument("cell", help="grade_id of the answer cell, e.g. relu_spread_answer")
+    p.add_argument("points", type=float)
+    p.set_defaults(func=cmd_manual_grade)
     return parser
 
 

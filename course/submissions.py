@@ -3,7 +3,9 @@
 A submission is the release notebook with the stub of some answer cells
 replaced by code. Answers are keyed by the answer cell's nbgrader ``grade_id``
 (which is also the function's name), and their code is what a student would
-type between ``### START CODE HERE ###`` and ``### END CODE HERE ###``.
+type between ``### START CODE HERE ###`` and ``### END CODE HERE ###``; for a
+written answer (a markdown cell, graded by hand), the text that replaces the
+placeholder ``YOUR ANSWER HERE``.
 """
 
 import re
@@ -14,6 +16,8 @@ from pathlib import Path
 import nbformat
 
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+#: What nbgrader leaves in a written (markdown) answer cell of the release.
+TEXT_STUB = "YOUR ANSWER HERE"
 _STUB_RE = re.compile(r"^(?P<indent>[ \t]*)# YOUR CODE HERE\n(?P=indent)raise NotImplementedError\(\)$",
                       re.MULTILINE)
 
@@ -52,6 +56,12 @@ def fill(release_nb, answers):
                               f"the notebook has {', '.join(cells)}")
     for grade_id, code in answers.items():
         cell = cells[grade_id]
+        if cell.cell_type == "markdown":
+            if cell.source.strip() != TEXT_STUB:
+                raise SubmissionError(f"written answer cell {grade_id} does not hold "
+                                      f"'{TEXT_STUB}'; is this the release notebook?")
+            cell.source = textwrap.dedent(code).strip("\n")
+            continue
         match = _STUB_RE.search(cell.source)
         if match is None:
             raise SubmissionError(f"answer cell {grade_id} has no '{STUB.splitlines()[0]}' "

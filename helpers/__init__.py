@@ -5,6 +5,8 @@
 - :mod:`helpers.datasets`: the two-moons data and HDF5 image sets.
 - :mod:`helpers.plotting`: data, cost curves and decision boundaries.
 - :mod:`helpers.checks`: the checks under each exercise.
+- :mod:`helpers.activations`: inputs, statistics and initial weights of the activations notebook.
+- :mod:`helpers.activation_checks`: the checks under that notebook's exercises.
 """
 
 __version__ = "1.0.0"

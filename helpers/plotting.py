@@ -5,7 +5,8 @@ import numpy as np
 
 from .training import predict
 
-__all__ = ["plot_data", "plot_costs", "plot_decision_boundary"]
+__all__ = ["plot_data", "plot_costs", "plot_decision_boundary", "plot_activation_histograms",
+           "plot_images"]
 
 CMAP = "coolwarm"
 
@@ -78,3 +79,99 @@ def plot_decision_boundary(parameters, X, Y, *, ax=None, title=None, resolution=
     ax.contourf(g1, g2, labels, levels=[-0.5, 0.5, 1.5], cmap=CMAP, alpha=0.3)
     plot_data(X, Y, ax=ax, title=title)
     return ax
+
+
+def plot_activation_histograms(experiments, *, bins=30, value_range=None, title=None,
+                               panel_size=(2.0, 1.6)):
+    """Histograms of every layer's activations: layers as columns, experiments as rows.
+
+    Each panel is titled with its layer and shows the mean and standard
+    deviation of the values it draws. The panels of a row share their x range,
+    so a distribution that narrows or widens from layer to layer is visible.
+
+    Parameters
+    ----------
+    experiments : dict of str to list of ndarray
+        For each experiment (a row, labelled by its key), the activations of
+        every layer, arrays of shape (n_l, m).
+    bins : int, default=30
+    value_range : (float, float), optional
+        x range of every panel; by default each row spans its own values.
+    title : str, optional
+        Title of the figure.
+    panel_size : (float, float), default=(2.0, 1.6)
+        Width and height of one panel, in inches.
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes of shape (n_experiments, n_layers)
+    """
+    if not experiments:
+        raise ValueError("experiments is empty; expected {row label: [layer activations]}")
+    n_cols = max(len(layers) for layers in experiments.values())
+    if n_cols == 0:
+        raise ValueError("every experiment has an empty list of layers; expected one "
+                         "array per layer")
+    n_rows = len(experiments)
+    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False, sharey="row",
+                             figsize=(panel_size[0] * n_cols + 1, panel_size[1] * n_rows + 0.6))
+    for row, (label, layers) in zip(axes, experiments.items()):
+        values = [np.asarray(a, dtype=float).ravel() for a in layers]
+        finite = np.concatenate([v[np.isfinite(v)] for v in values])
+        span = value_range
+        if span is None:
+            low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+            span = (low, high) if high > low else (low - 0.5, high + 0.5)
+        for l, ax in enumerate(row):
+            if l >= len(values):
+                ax.set_visible(False)
+                continue
+            ax.hist(values[l], bins=bins, range=span, color="C0")
+            ax.set_title(f"layer {l + 1}\nmean {values[l].mean():.3g}, std {values[l].std():.3g}",
+                         fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
+        row[0].set_ylabel(label, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return axes
+
+
+def plot_images(X, Y, classes, *, image_shape=(8, 8), n_images=8, panel_size=1.2):
+    """The first images of a flattened image set, each titled with its class.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_pixels, m)
+        One flattened image per column, as :func:`helpers.datasets.load_image_dataset`
+        returns them (grey levels in [0, 1]).
+    Y : ndarray of shape (1, m)
+        Labels, indices into ``classes``.
+    classes : sequence of bytes or str
+        Class names.
+    image_shape : (int, int), default=(8, 8)
+        Height and width of one image; their product must be n_pixels.
+    n_images : int, default=8
+    panel_size : float, default=1.2
+        Width of one image, in inches.
+
+    Returns
+    -------
+    axes : ndarray of matplotlib Axes of shape (n_images,)
+    """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] != image_shape[0] * image_shape[1]:
+        raise ValueError(f"X has shape {X.shape} but images of shape {tuple(image_shape)} "
+                         f"need ({image_shape[0] * image_shape[1]}, number of images)")
+    n_images = min(n_images, X.shape[1])
+    if n_images < 1:
+        raise ValueError("no image to draw: X has no column or n_images < 1")
+    _, axes = plt.subplots(1, n_images, squeeze=False,
+                           figsize=(panel_size * n_images, panel_size * 1.3))
+    for i, ax in enumerate(axes[0]):
+        ax.imshow(X[:, i].reshape(image_shape), cmap="gray_r", vmin=0, vmax=1)
+        name = classes[int(np.ravel(Y)[i])]
+        ax.set_title(name.decode() if isinstance(name, bytes) else str(name), fontsize=9)
+        ax.set_axis_off()
+    return axes[0]

@@ -1,6 +1,7 @@
 """nbgrader end to end, in a temporary copy of the course with the demo class."""
 
 import csv
+import shutil
 
 import pytest
 
@@ -8,14 +9,23 @@ from course import pipeline
 from conftest import ASSIGNMENT, make_course
 
 # The test cells each demo student should fail; every other cell earns full points.
+LAYERS_CELLS = {"check_xavier_scale_values", "check_he_scale_values",
+                "check_propagate_structure", "check_propagate_values"}
 DEMO_LOSSES = {
     "alice": set(),
     "bob": {"check_zeros_structure", "check_zeros_values", "check_random_structure",
-            "check_random_values", "check_he_structure", "check_he_values"},
-    "carol": {"check_zeros_structure", "check_zeros_values"},    # transposed W
-    "dmitri": {"check_random_values"},                           # scale 0.01
-    "emeka": {"check_he_values"},                                # Xavier's scale
+            "check_random_values", "check_he_structure", "check_he_values"} | LAYERS_CELLS,
+    "carol": {"check_zeros_structure", "check_zeros_values",     # transposed W
+              "check_xavier_scale_values"},                      # the variance, no sqrt
+    "dmitri": {"check_random_values",                            # scale 0.01
+               "check_propagate_values"},                        # weight_std(n), not n_prev
+    "emeka": {"check_he_values", "check_he_scale_values"},       # Xavier's scale, twice
 }
+# The written answer (Layers.ipynb) waits for an instructor, except a blank one: 0 at once.
+MANUAL = "relu_spread_answer"
+DEMO_MANUAL = {"alice": None, "bob": 0, "carol": None, "dmitri": None, "emeka": None}
+# A submission that is the instructor's source notebooks themselves.
+SOLUTION = "solution"
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +33,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
     root = make_course(tmp_path_factory.mktemp("graded") / "course", with_submitted=True)
+    solution = root / "submitted" / SOLUTION / ASSIGNMENT
+    solution.mkdir(parents=True)
+    for notebook in (root / "source" / ASSIGNMENT).glob("*.ipynb"):
+        shutil.copy2(notebook, solution / notebook.name)
     pipeline.release(root)
     pipeline.autograde(root)
     pipeline.feedback(root)
@@ -31,43 +45,109 @@ def graded_course(tmp_path_factory):
 
 
 def test_every_demo_student_is_graded(graded_course):
-    assert sorted(s.student for s in pipeline.scores(graded_course)) == sorted(DEMO_LOSSES)
+    assert sorted(s.student for s in pipeline.scores(graded_course)) == sorted(
+        [*DEMO_LOSSES, SOLUTION])
 
 
 @pytest.mark.parametrize("student", sorted(DEMO_LOSSES))
 def test_demo_student_loses_exactly_the_broken_function(graded_course, student):
     score = next(s for s in pipeline.scores(graded_course) if s.student == student)
     assert score.graded
-    lost = {cell for cell, points in score.points.items() if points != score.max_points[cell]}
+    lost = {cell for cell, points in score.points.items()
+            if cell != MANUAL and points != score.max_points[cell]}
     assert lost == DEMO_LOSSES[student]
     for cell in lost:
         assert score.points[cell] == 0
 
 
+@pytest.mark.parametrize("student", sorted(DEMO_MANUAL))
+def test_written_answer_needs_manual_grading_unless_blank(graded_course, student):
+    score = next(s for s in pipeline.scores(graded_course) if s.student == student)
+    assert score.points[MANUAL] == DEMO_MANUAL[student]
+    assert (MANUAL in score.needs_manual) == (DEMO_MANUAL[student] is None)
+    assert score.complete == (DEMO_MANUAL[student] is not None)
+
+
+def test_solution_scores_full_marks_and_its_answer_awaits_the_grader(graded_course):
+    score = next(s for s in pipeline.scores(graded_course) if s.student == SOLUTION)
+    assert score.graded and score.needs_manual == {MANUAL}
+    for cell, points in score.points.items():
+        if cell != MANUAL:
+            assert points == score.max_points[cell], cell
+    assert score.total == sum(score.max_points.values()) - score.max_points[MANUAL]
+
+
 def test_points_are_split_per_function(graded_course):
-    maxima = pipeline.scores(graded_course)[0].max_points
-    assert maxima == {"check_zeros_structure": 1, "check_zeros_values": 1,
-                      "check_random_structure": 1, "check_random_values": 2,
-                      "check_he_structure": 1, "check_he_values": 2}
+    score = pipeline.scores(graded_course)[0]
+    by_notebook = {}
+    for cell, maximum in score.max_points.items():
+        by_notebook.setdefault(score.notebooks[cell], {})[cell] = maximum
+    assert by_notebook == {
+        "Initialization": {"check_zeros_structure": 1, "check_zeros_values": 1,
+                           "check_random_structure": 1, "check_random_values": 2,
+                           "check_he_structure": 1, "check_he_values": 2},
+        "Layers": {"check_xavier_scale_values": 1, "check_he_scale_values": 1,
+                   "check_propagate_structure": 1, "check_propagate_values": 2,
+                   MANUAL: 2},
+    }
+
+
+def test_score_table_shows_both_notebooks_and_the_manual_state(graded_course):
+    from rich.console import Console
+    from course.cli import score_table
+    console = Console(width=200, record=True)
+    console.print(score_table(pipeline.scores(graded_course)))
+    text = console.export_text()
+    for title in ("Scores: Initialization", "Scores: Layers", "Scores: total"):
+        assert title in text
+    layers = text.split("Scores: Layers", 1)[1].splitlines()
+    names, maxima = ([cell.strip() for cell in line.split("┃")[2:7]]
+                     for line in [line for line in layers if line.startswith("┃")][:2])
+    assert names == ["xavier_scale", "he_scale", "propagate", "relu_spread", "Layers"]
+    assert maxima == ["(/1)", "(/1)", "(/3)", "(/2)", "(/7)"]
+    assert "total (/15)" in text
+    alice = [line for line in text.splitlines() if line.startswith("│ alice")]
+    assert any("needs manual grading" in line for line in alice)
+    assert any("13 + manual" in line for line in alice)
+
+
+def test_manual_grade_is_recorded_and_counted(graded_course):
+    before = next(s for s in pipeline.scores(graded_course) if s.student == "emeka")
+    pipeline.set_manual_grade(graded_course, "emeka", MANUAL, 1.5)
+    after = next(s for s in pipeline.scores(graded_course) if s.student == "emeka")
+    assert after.points[MANUAL] == 1.5 and after.complete
+    assert after.total == before.total + 1.5
+    with pytest.raises(pipeline.PipelineError, match="expected 0 to 2"):
+        pipeline.set_manual_grade(graded_course, "emeka", MANUAL, 3)
+    with pytest.raises(pipeline.PipelineError, match="has no graded cell nope"):
+        pipeline.set_manual_grade(graded_course, "emeka", "nope", 1)
 
 
 def test_feedback_is_written_for_every_student_with_the_hint(graded_course):
     for student in DEMO_LOSSES:
-        html = graded_course / "feedback" / student / ASSIGNMENT / "Initialization.html"
-        assert html.is_file(), f"no feedback for {student}"
+        for notebook in ("Initialization", "Layers"):
+            html = graded_course / "feedback" / student / ASSIGNMENT / f"{notebook}.html"
+            assert html.is_file(), f"no {notebook} feedback for {student}"
     emeka = (graded_course / "feedback" / "emeka" / ASSIGNMENT / "Initialization.html").read_text()
     assert "looks scaled by sqrt(1/n_prev) (Xavier)" in emeka
+    emeka = (graded_course / "feedback" / "emeka" / ASSIGNMENT / "Layers.html").read_text()
+    assert "is Xavier&#39;s scale sqrt(1/n_prev)" in emeka or "is Xavier's scale sqrt(1/n_prev)" in emeka
+    dmitri = (graded_course / "feedback" / "dmitri" / ASSIGNMENT / "Layers.html").read_text()
+    assert "each layer&#39;s own size" in dmitri or "each layer's own size" in dmitri
 
 
 def test_exported_grades_match_the_gradebook(graded_course):
     with open(graded_course / "grades.csv") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     for score in pipeline.scores(graded_course):
+        if score.student == "emeka":
+            continue  # test_manual_grade_is_recorded_and_counted grades emeka after export
         assert float(rows[score.student]["score"]) == pytest.approx(score.total)
-        assert float(rows[score.student]["max_score"]) == 8
+        assert float(rows[score.student]["max_score"]) == 15
 
 
 def test_submissions_are_not_modified(graded_course, repo_root):
     for student in DEMO_LOSSES:
-        path = f"submitted/{student}/{ASSIGNMENT}/Initialization.ipynb"
-        assert (graded_course / path).read_bytes() == (repo_root / path).read_bytes()
+        for notebook in ("Initialization", "Layers"):
+            path = f"submitted/{student}/{ASSIGNMENT}/{notebook}.ipynb"
+            assert (graded_course / path).read_bytes() == (repo_root / path).read_bytes()

@@ -63,3 +63,46 @@ def test_load_class_reports_bad_toml(tmp_path):
     (tmp_path / "class.toml").write_text("[ada]\ninitialize_parameters_he = 3\n")
     with pytest.raises(submissions.SubmissionError, match=r"\[ada\] must map answer cell names"):
         submissions.load_class(tmp_path / "class.toml")
+
+
+# --- part 2: Layers.ipynb, its data file, and answers graded by hand ----------------------
+
+def _cells(path):
+    import nbformat
+    return nbformat.read(path, as_version=4).cells
+
+
+def test_layers_release_has_stubs_and_no_solution_hidden_test_or_rubric(repo_root):
+    text = (repo_root / "release" / ASSIGNMENT / "Layers.ipynb").read_text()
+    source = (repo_root / "source" / ASSIGNMENT / "Layers.ipynb").read_text()
+    for secret in ("BEGIN HIDDEN TESTS", "Rubric", "np.sqrt(variance)",
+                   "rng.standard_normal((n, n_prev)) * weight_std(n_prev)"):
+        assert secret in source and secret not in text, secret
+    assert text.count("# YOUR CODE HERE") == 3
+    assert text.count("### START CODE HERE ### (≈ 2 lines of code)") == 3
+    assert '"outputs": []' in text and '"image/png"' not in text
+    manual = [c for c in _cells(repo_root / "release" / ASSIGNMENT / "Layers.ipynb")
+              if c.metadata.get("nbgrader", {}).get("grade_id") == "relu_spread_answer"]
+    assert len(manual) == 1 and manual[0].cell_type == "markdown"
+    assert manual[0].source == submissions.TEXT_STUB
+    nbgrader = manual[0].metadata["nbgrader"]
+    assert nbgrader["solution"] and nbgrader["grade"] and nbgrader["points"] == 2
+
+
+def test_solution_marker_appears_only_in_solution_cells(repo_root):
+    for notebook in sorted((repo_root / "source" / ASSIGNMENT).glob("*.ipynb")):
+        for cell in _cells(notebook):
+            if "START CODE HERE" in cell.source:
+                assert cell.metadata.get("nbgrader", {}).get("solution"), (
+                    f"{notebook.name}: 'START CODE HERE' outside an answer cell would be "
+                    f"cleared as a solution: {cell.source[:60]!r}")
+
+
+def test_fill_replaces_the_written_answer_placeholder(repo_root):
+    import nbformat
+    nb = nbformat.read(repo_root / "release" / ASSIGNMENT / "Layers.ipynb", as_version=4)
+    filled = submissions.fill(nb, {"relu_spread_answer": "\n  He, because ...\n"})
+    cell = submissions.answer_cells(filled)["relu_spread_answer"]
+    assert cell.source == "He, because ..."
+    with pytest.raises(submissions.SubmissionError, match="does not hold 'YOUR ANSWER HERE'"):
+        submissions.fill(filled, {"relu_spread_answer": "again"})

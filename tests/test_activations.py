@@ -1,0 +1,87 @@
+"""helpers.activations: inputs, per-layer statistics and initial parameters."""
+
+import numpy as np
+import pytest
+
+from helpers.activations import (
+    ACTIVATIONS, format_layer_stats, gaussian_inputs, initialize_parameters, layer_stats)
+
+
+def test_activations_are_the_three_of_the_lesson():
+    z = np.array([-2.0, 0.0, 3.0])
+    assert list(ACTIVATIONS) == ["sigmoid", "tanh", "relu"]
+    np.testing.assert_allclose(ACTIVATIONS["sigmoid"](z), 1 / (1 + np.exp(-z)))
+    np.testing.assert_allclose(ACTIVATIONS["tanh"](z), np.tanh(z))
+    np.testing.assert_array_equal(ACTIVATIONS["relu"](z), [0.0, 0.0, 3.0])
+
+
+def test_gaussian_inputs_shape_determinism_and_global_state():
+    np.random.seed(9)
+    state = np.random.get_state()[1].copy()
+    X = gaussian_inputs(100, 1000, random_state=0)
+    assert X.shape == (100, 1000)
+    np.testing.assert_array_equal(X, gaussian_inputs(100, 1000, random_state=0))
+    assert not np.allclose(X, gaussian_inputs(100, 1000, random_state=1))
+    assert abs(X.mean()) < 0.02 and abs(X.std() - 1) < 0.02
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+
+
+@pytest.mark.parametrize("args", [(0, 5), (5, -1), (2.5, 3)])
+def test_gaussian_inputs_rejects_bad_sizes(args):
+    with pytest.raises(ValueError, match="must be a whole number >= 1"):
+        gaussian_inputs(*args)
+
+
+def test_layer_stats_match_numpy():
+    layers = [np.arange(6.0).reshape(2, 3), np.array([[1.0, -1.0]])]
+    means, stds = layer_stats(layers)
+    np.testing.assert_allclose(means, [2.5, 0.0])
+    np.testing.assert_allclose(stds, [np.std(np.arange(6.0)), 1.0])
+    with pytest.raises(ValueError, match="activations is empty"):
+        layer_stats([])
+
+
+def test_format_layer_stats_has_a_row_per_experiment_and_a_column_per_layer():
+    experiments = {"He": [np.full((2, 2), 3.0), np.array([[0.0, 2.0]])],
+                   "std 0.01": [np.zeros((2, 2)), np.array([[1e-6, 3e-6]])]}
+    lines = format_layer_stats(experiments).splitlines()
+    assert len(lines) == 3
+    assert "layer 1" in lines[0] and "layer 2" in lines[0] and "layer 3" not in lines[0]
+    assert lines[1].split() == ["He", "3", "/", "0", "1", "/", "1"]
+    assert lines[2].split()[-3:] == ["2e-06", "/", "1e-06"]
+    with pytest.raises(ValueError, match="experiments is empty"):
+        format_layer_stats({})
+
+
+def test_initialize_parameters_shapes_zero_biases_and_determinism():
+    dims = [64, 32, 16, 1]
+    parameters = initialize_parameters(dims, 0.5, random_state=1)
+    assert sorted(parameters) == ["W1", "W2", "W3", "b1", "b2", "b3"]
+    for l in range(1, 4):
+        assert parameters[f"W{l}"].shape == (dims[l], dims[l - 1])
+        np.testing.assert_array_equal(parameters[f"b{l}"], np.zeros((dims[l], 1)))
+    again = initialize_parameters(dims, 0.5, random_state=1)
+    for key in parameters:
+        np.testing.assert_array_equal(parameters[key], again[key])
+    np.testing.assert_array_equal(initialize_parameters(dims, 0.0)["W2"], np.zeros((16, 32)))
+
+
+def test_initialize_parameters_scales_by_a_function_of_n_prev():
+    dims = [400, 300, 200]
+    he = initialize_parameters(dims, lambda n_prev: np.sqrt(2 / n_prev), random_state=0)
+    for l in (1, 2):
+        assert he[f"W{l}"].var() == pytest.approx(2 / dims[l - 1], rel=0.05)
+    # The same draws as a constant scale, rescaled: only the scale differs.
+    unit = initialize_parameters(dims, 1.0, random_state=0)
+    np.testing.assert_allclose(he["W2"], unit["W2"] * np.sqrt(2 / 300))
+
+
+@pytest.mark.parametrize("dims, std, message", [
+    ([5], 1.0, "at least two layer sizes"),
+    ([5, 0, 1], 1.0, "at least two layer sizes"),
+    ([5, 3], -1.0, "weight_std gave -1.0 for layer 1"),
+    ([5, 3], lambda n: float("nan"), "expected a finite number >= 0"),
+])
+def test_initialize_parameters_rejects_bad_input(dims, std, message):
+    with pytest.raises(ValueError, match=message):
+        initialize_parameters(dims, std)
