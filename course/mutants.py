@@ -211,11 +211,15 @@ def build(release_dir, source_dir, submission):
     Each answer goes in the notebook that has its answer cell; answer cells
     the submission does not answer (and those it answers with None) get the
     instructor's solution, so that only the entries' own answers can lose points.
+    A notebook with none of the submission's functions is left out: its cells
+    are not the catalogue's to judge, and grading it would only cost time.
     """
     release_dir, source_dir = Path(release_dir), Path(source_dir)
     notebooks, placed = {}, set()
     for path in sorted(release_dir.glob("*.ipynb")):
         release = nbformat.read(path, as_version=4)
+        if not set(submission.entries) & set(submissions.answer_cells(release)):
+            continue
         solution = submissions.answer_cells(nbformat.read(source_dir / path.name, as_version=4))
         mine = {f: e for f, e in submission.entries.items()
                 if f in submissions.answer_cells(release) and e is not None}

@@ -110,11 +110,11 @@ def initialize_parameters(layers_dims, weight_std, *, random_state=0):
     std = weight_std if callable(weight_std) else (lambda n_prev: weight_std)
     rng = np.random.default_rng(random_state)
     parameters = {}
-    for l in range(1, len(dims)):
-        scale = float(std(dims[l - 1]))
+    for l, (n_prev, n) in enumerate(zip(dims[:-1], dims[1:]), start=1):
+        scale = float(std(n_prev))
         if not (np.isfinite(scale) and scale >= 0):
             raise ValueError(f"weight_std gave {scale!r} for layer {l} (n_prev = "
-                             f"{dims[l - 1]}); expected a finite number >= 0")
-        parameters[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1])) * scale
-        parameters[f"b{l}"] = np.zeros((dims[l], 1))
+                             f"{n_prev}); expected a finite number >= 0")
+        parameters[f"W{l}"] = rng.standard_normal((n, n_prev)) * scale
+        parameters[f"b{l}"] = np.zeros((n, 1))
     return parameters
