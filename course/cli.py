@@ -118,7 +118,7 @@ def cmd_demo(args, console):
     root = _root(args.root)
     steps = [
         ("generate the release", lambda: pipeline.release(root)),
-        ("autograde submitted/", lambda: pipeline.autograde(root)),
+        (f"autograde submitted/ ({grade.default_jobs()} workers)", lambda: grade.grade(root)),
         ("generate feedback", lambda: pipeline.feedback(root)),
         ("export grades.csv", lambda: pipeline.export(root)),
     ]
