@@ -11,9 +11,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import pipeline, submissions
+from . import lms, pipeline, submissions
 
 DEMO_CLASS = Path("demo") / "class.toml"
+LMS_ARCHIVE = Path("demo") / "lms" / "submissions.zip"
 
 
 def _root(path):
@@ -65,6 +66,17 @@ def cmd_demo_class(args, console):
     console.print(f"wrote {len(written)} submissions for {len(students)} students in submitted/")
 
 
+def cmd_lms_archive(args, console):
+    root = _root(args.root)
+    try:
+        names = lms.write_archive(root / "submitted", pipeline.ASSIGNMENT, root / args.output,
+                                  late=args.late)
+    except ValueError as error:
+        raise pipeline.PipelineError(str(error)) from None
+    console.print(f"wrote {args.output} with {len(names)} files, as an LMS names them "
+                  f"(e.g. {names[0]})", highlight=False)
+
+
 def cmd_demo(args, console):
     root = _root(args.root)
     steps = [
@@ -104,6 +116,12 @@ def build_parser():
     p = sub.add_parser("demo-class", help="rebuild the demo class in submitted/ from demo/class.toml")
     p.add_argument("--class-file", default=str(DEMO_CLASS), help="class description (TOML)")
     p.set_defaults(func=cmd_demo_class)
+
+    p = sub.add_parser("lms-archive", help="zip submitted/ as an LMS download, for nbgrader zip_collect")
+    p.add_argument("--output", default=str(LMS_ARCHIVE), help=f"archive to write (default: {LMS_ARCHIVE})")
+    p.add_argument("--late", nargs="*", default=[], metavar="STUDENT",
+                   help="students whose submission the LMS flags as late")
+    p.set_defaults(func=cmd_lms_archive)
 
     p = sub.add_parser("demo", help="release, autograde, feedback and export on the demo class")
     p.set_defaults(func=cmd_demo)
