@@ -247,6 +247,17 @@ class Lab:
                       """() => /\\bIdle\\b/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')""",
                       PAGE_READY)
 
+    def open_lab(self):
+        """Open JupyterLab itself, with no document."""
+        self.page.goto(f"{self.url}/lab?token={self.token}", wait_until="domcontentloaded",
+                       timeout=PAGE_READY * 1000)
+        self.wait_for_selector("JupyterLab's menu bar", ".lm-MenuBar-itemLabel", PAGE_READY)
+
+    def menu(self, top, item):
+        """Click ``top`` in the menu bar, then ``item`` in its menu (exact labels)."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(rf"^{re.escape(top)}$")).click()
+        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(item)}$")).click()
+
     def cell(self, index):
         return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index)
 
@@ -285,8 +296,7 @@ class Lab:
 
     def run_all(self):
         """Run > Run All Cells, from the menu bar."""
-        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        self.menu("Run", "Run All Cells")
 
     def wait_until_run(self, seconds=RUN_ALL):
         """Wait until no cell is running or queued and the kernel is idle."""
