@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .jupyterlab import CHROMIUM, Lab, chromium_missing_message
+from .jupyterlab import CHROMIUM, Lab, LabError, chromium_missing_message
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -43,3 +43,13 @@ def student_folder(tmp_path):
     folder = tmp_path / "student"
     shutil.copytree(ROOT / "release" / "initialization", folder / "initialization")
     return folder
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A failed wait reads as what was awaited and what the page showed, without a stack."""
+    try:
+        return (yield)
+    except LabError as error:
+        message = str(error)
+    pytest.fail(message, pytrace=False)

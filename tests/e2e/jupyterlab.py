@@ -218,7 +218,8 @@ class Lab:
             pass
         raise LabError(f"waited {seconds} s for {what}; it did not happen.\n"
                        f"{self.describe()}\n"
-                       f"screenshot: {shot}\nJupyterLab log ends:\n{self.server_log(15)}")
+                       f"screenshot: {shot}\nJupyterLab log ends:\n{self.server_log(15)}"
+                       ) from None
 
     def wait_for(self, what, js, seconds, arg=None):
         """Wait until the JavaScript predicate ``js`` is truthy; return its value."""
@@ -227,14 +228,16 @@ class Lab:
             return self.page.wait_for_function(js, arg=arg, timeout=seconds * 1000,
                                                polling=500).json_value()
         except PlaywrightTimeout:
-            self.fail(what, seconds)
+            pass
+        self.fail(what, seconds)
 
     def wait_for_selector(self, what, selector, seconds):
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
         try:
             return self.page.wait_for_selector(selector, timeout=seconds * 1000)
         except PlaywrightTimeout:
-            self.fail(what, seconds)
+            pass
+        self.fail(what, seconds)
 
     # -- what a student does -------------------------------------------------
     def open_notebook(self, relative_path):
