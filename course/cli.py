@@ -17,9 +17,10 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
 
-from . import grade, mutants, pipeline, submissions
+from . import grade, lms, mutants, pipeline, submissions
 
 DEMO_CLASS = Path("demo") / "class.toml"
+LMS_ARCHIVE = Path("demo") / "lms" / "submissions.zip"
 
 
 def _root(path):
@@ -112,6 +113,17 @@ def cmd_demo_class(args, console):
     written = submissions.write_class(students, root / "release" / pipeline.ASSIGNMENT,
                                       root / "submitted", pipeline.ASSIGNMENT)
     console.print(f"wrote {len(written)} submissions for {len(students)} students in submitted/")
+
+
+def cmd_lms_archive(args, console):
+    root = _root(args.root)
+    try:
+        names = lms.write_archive(root / "submitted", pipeline.ASSIGNMENT, root / args.output,
+                                  late=args.late)
+    except ValueError as error:
+        raise pipeline.PipelineError(str(error)) from None
+    console.print(f"wrote {args.output} with {len(names)} files, as an LMS names them "
+                  f"(e.g. {names[0]})", highlight=False)
 
 
 def cmd_demo(args, console):
@@ -258,6 +270,12 @@ def build_parser():
     p = sub.add_parser("demo-class", help="rebuild the demo class in submitted/ from demo/class.toml")
     p.add_argument("--class-file", default=str(DEMO_CLASS), help="class description (TOML)")
     p.set_defaults(func=cmd_demo_class)
+
+    p = sub.add_parser("lms-archive", help="zip submitted/ as an LMS download, for nbgrader zip_collect")
+    p.add_argument("--output", default=str(LMS_ARCHIVE), help=f"archive to write (default: {LMS_ARCHIVE})")
+    p.add_argument("--late", nargs="*", default=[], metavar="STUDENT",
+                   help="students whose submission the LMS flags as late")
+    p.set_defaults(func=cmd_lms_archive)
 
     p = sub.add_parser("demo", help="release, autograde, feedback and export on the demo class")
     p.set_defaults(func=cmd_demo)
