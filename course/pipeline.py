@@ -102,6 +102,14 @@ class Score:
     def total(self):
         return sum(p for p in self.points.values() if p is not None)
 
+    def cells(self, notebook):
+        """The grade_ids of ``notebook`` (a name without .ipynb), in order."""
+        return [g for g in self.points if self.notebooks.get(g) == notebook]
+
+    def subtotal(self, notebook):
+        """Points scored in ``notebook``'s cells so far."""
+        return sum(self.points[g] or 0 for g in self.cells(notebook))
+
     @property
     def graded(self):
         """Whether the autograder scored every cell it can score."""

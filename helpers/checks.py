@@ -184,6 +184,7 @@ def check_structure(initialize, layers_dims):
     AssertionError
         Listing every problem found.
     """
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     parameters = _call(initialize, layers_dims)
     problems = structure_problems(parameters, layers_dims)
     _raise(initialize, layers_dims, _with_typed_in(problems, initialize, parameters, layers_dims))
@@ -206,6 +207,7 @@ def check_values(initialize, layers_dims, expected, *, scheme, rtol=RTOL):
     rtol : float, default=1e-6
         Relative tolerance of the comparison.
     """
+    __tracebackhide__ = True
     if scheme not in SCHEMES:
         raise ValueError(f"unknown initialization scheme {scheme!r}; "
                          f"expected one of {', '.join(SCHEMES)}")
@@ -230,6 +232,7 @@ def _with_typed_in(problems, initialize, parameters, layers_dims):
 
 def check_fresh_dict(initialize, layers_dims):
     """Check that each call returns new arrays, not ones shared with an earlier call."""
+    __tracebackhide__ = True
     first = _call(initialize, layers_dims)
     second = _call(initialize, layers_dims)
     shared = [k for k in first if k in second and np.shares_memory(first[k], second[k])]
@@ -390,6 +393,7 @@ def _place_in_stream(got):
 
 
 def _raise(initialize, layers_dims, problems):
+    """Raise one AssertionError listing ``problems``, if any."""
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise AssertionError(f"{_name(initialize)}({list(layers_dims)}):\n{lines}")
