@@ -71,6 +71,7 @@ c.SandboxedExecute.notebook_timeout = 1200          # seconds per notebook (per 
 c.SandboxKernelManager.memory_limit = "3G"          # address space of each kernel process
 c.SandboxKernelManager.process_limit = 256          # processes and threads at once
 c.SandboxKernelManager.cpu_limit = 900              # CPU seconds of each kernel process
+c.SandboxKernelManager.threads = 1                  # BLAS/OpenMP threads: kernels graded side by side
 # A run killed mid-submission leaves a marker: grade that submission again.
 recover_interrupted(_os.path.dirname(_os.path.abspath(__file__)))
 

@@ -46,12 +46,14 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Integer, List, Unicode
+from traitlets import Integer, List, TraitError, Unicode, validate
 
 #: Environment variables passed into the sandbox; everything else is dropped.
 PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "PYTHONHASHSEED",
-              "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
-              "OMP_NUM_THREADS", "MKL_NUM_THREADS", "MPLBACKEND")
+              "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "MPLBACKEND")
+
+#: Thread-pool sizes of the numerical libraries, all set to ``SandboxKernelManager.threads``.
+THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 HOME = "/home/student"
 
@@ -184,6 +186,10 @@ class SandboxKernelManager(AsyncKernelManager):
                               "(RLIMIT_FSIZE).").tag(config=True)
     tmp_size = Unicode("256M", help="Size of the kernel's private /tmp and home "
                        "(memory file systems).").tag(config=True)
+    threads = Integer(1, help="Threads of the kernel's BLAS and OpenMP pools. One: the "
+                      "course's matrices are small, and kernels graded side by side would "
+                      "otherwise each start a pool per core and fight over the cores (OpenBLAS "
+                      "threads spin while they wait).").tag(config=True)
     uid_base = Integer(1_500_000_000, help="Kernels of grading process P run as user id "
                        "uid_base + P (no account is needed).").tag(config=True)
     packages = List(Unicode(), ["helpers"], help="Packages whose folders are shown, "
@@ -191,6 +197,13 @@ class SandboxKernelManager(AsyncKernelManager):
                     "course repository, which stays hidden).").tag(config=True)
     extra_readonly = List(Unicode(), [], help="More paths shown read-only to the "
                           "kernel.").tag(config=True)
+
+    @validate("threads")
+    def _threads_at_least_one(self, proposal):
+        if proposal["value"] < 1:
+            raise TraitError(f"SandboxKernelManager.threads must be at least 1, "
+                             f"got {proposal['value']}")
+        return proposal["value"]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -271,6 +284,7 @@ class SandboxKernelManager(AsyncKernelManager):
                "IPYTHONDIR": f"{HOME}/.ipython", "MPLCONFIGDIR": f"{HOME}/.matplotlib",
                "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
         env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
+        env.update({k: str(self.threads) for k in THREAD_ENV})
         for key, value in env.items():
             cmd += ["--setenv", key, value]
         if root:

@@ -46,6 +46,17 @@ def test_sandbox_command_hides_the_course_and_drops_rights(tmp_path):
     assert "JPY_PARENT_PID" not in cmd
 
 
+def test_kernel_thread_pools_follow_the_setting_not_the_graders_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "8")
+    km = sandbox.SandboxKernelManager(threads=3)
+    km._workdir, km._scratch = str(tmp_path / "work"), tmp_path / "scratch"
+    cmd = km.sandbox_command(["python"])
+    settings = {cmd[i + 1]: cmd[i + 2] for i, arg in enumerate(cmd) if arg == "--setenv"}
+    assert {k: settings.get(k) for k in sandbox.THREAD_ENV} == dict.fromkeys(sandbox.THREAD_ENV, "3")
+    with pytest.raises(Exception, match="threads must be at least 1, got 0"):
+        sandbox.SandboxKernelManager(threads=0)
+
+
 def test_preflight_names_an_empty_file(tmp_path):
     folder = tmp_path / "submitted" / "zoe" / ASSIGNMENT
     folder.mkdir(parents=True)
