@@ -2,6 +2,7 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
 from .training import predict
 
@@ -113,8 +114,16 @@ def plot_activation_histograms(experiments, *, bins=30, value_range=None, title=
         raise ValueError("every experiment has an empty list of layers; expected one "
                          "array per layer")
     n_rows = len(experiments)
+    width, height = panel_size[0] * n_cols + 1, panel_size[1] * n_rows + 0.6
     fig, axes = plt.subplots(n_rows, n_cols, squeeze=False, sharey="row",
-                             figsize=(panel_size[0] * n_cols + 1, panel_size[1] * n_rows + 0.6))
+                             figsize=(width, height))
+    # Fixed margins, in inches, instead of tight_layout, which measures every
+    # tick label of every panel (a third of the time of a 4 x 5 grid). Rows
+    # are 0.62 inch apart: a two-line panel title and the tick labels above it.
+    top, bottom, gap = (0.75 if title else 0.45), 0.35, 0.62
+    panel_height = (height - top - bottom - gap * (n_rows - 1)) / n_rows
+    fig.subplots_adjust(left=0.8 / width, right=1 - 0.15 / width, bottom=bottom / height,
+                        top=1 - top / height, wspace=0.15, hspace=gap / panel_height)
     for row, (label, layers) in zip(axes, experiments.items()):
         values = [np.asarray(a, dtype=float).ravel() for a in layers]
         finite = np.concatenate([v[np.isfinite(v)] for v in values])
@@ -126,15 +135,20 @@ def plot_activation_histograms(experiments, *, bins=30, value_range=None, title=
             if l >= len(values):
                 ax.set_visible(False)
                 continue
-            ax.hist(values[l], bins=bins, range=span, color="C0")
+            # One filled step patch per panel rather than a rectangle per bin.
+            counts, edges = np.histogram(values[l], bins=bins, range=span)
+            ax.stairs(counts, edges, fill=True, color="C0")
+            ax.set_xlim(span)
             ax.set_title(f"layer {l + 1}\nmean {values[l].mean():.3g}, std {values[l].std():.3g}",
                          fontsize=8)
             ax.tick_params(labelsize=7)
-            ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3))
+            # Short labels such as 5e+04 and no offset text, which would
+            # collide with the titles of the row below.
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            ax.xaxis.set_major_formatter(FormatStrFormatter("%.3g"))
         row[0].set_ylabel(label, fontsize=9)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return axes
 
 

@@ -30,8 +30,9 @@ def test_plot_activation_histograms_rows_are_experiments_columns_layers():
     assert axes[0, 2].get_title().startswith("layer 3")
     assert axes[0][0].figure.get_suptitle() == "tanh"
     # Each panel draws every value of its layer, in the given number of bins.
-    heights = [patch.get_height() for patch in axes[1, 1].patches]
-    assert len(heights) == 10 and sum(heights) == 200
+    (steps,) = axes[1, 1].patches
+    heights, edges = steps.get_data().values, steps.get_data().edges
+    assert len(heights) == 10 and heights.sum() == 200 and len(edges) == 11
 
 
 def test_plot_activation_histograms_titles_carry_the_computed_stats():
@@ -43,11 +44,12 @@ def test_plot_activation_histograms_titles_carry_the_computed_stats():
 def test_plot_activation_histograms_shares_the_range_of_a_row():
     axes = plot_activation_histograms({"row": [np.array([[0.0, 1.0]]), np.array([[0.0, 10.0]])]},
                                       bins=5)
-    first, second = axes[0]
-    assert first.patches[-1].get_x() + first.patches[-1].get_width() == pytest.approx(10)
-    assert second.patches[0].get_x() == pytest.approx(0)
+    first, second = (ax.patches[0].get_data().edges for ax in axes[0])
+    np.testing.assert_allclose(first, np.linspace(0, 10, 6))
+    np.testing.assert_allclose(second, first)
+    assert axes[0, 0].get_xlim() == pytest.approx((0, 10))
     fixed = plot_activation_histograms({"row": [np.array([[0.2, 0.4]])]}, value_range=(0, 1))
-    assert fixed[0, 0].patches[0].get_x() == pytest.approx(0)
+    np.testing.assert_allclose(fixed[0, 0].patches[0].get_data().edges[[0, -1]], [0, 1])
 
 
 def test_plot_activation_histograms_hides_missing_layers_and_rejects_empty_input():
