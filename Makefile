@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test release venv system-packages sandbox-check clean bench
+.PHONY: demo test release execute-source venv system-packages sandbox-check clean bench
 
 venv: $(STAMP) system-packages
 
@@ -40,6 +40,12 @@ bench: venv
 ## Regenerate release/ from source/ (commit both together).
 release: venv
 	$(BIN)/course release
+
+## Run the source notebooks top to bottom and store their outputs (nbval compares
+## them); no execution timestamps, which would only churn source/ and release/.
+execute-source: venv
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.record_timing=False source/initialization/*.ipynb
 
 ## Say whether the grading sandbox (bubblewrap) can run on this machine.
 sandbox-check: venv
