@@ -6,9 +6,10 @@ Every layer follows one contract::
     dZ_prev = layer_backward(dZ, W, A_prev, (dW, db))  # writes dW and db
 
 Inside this module a network is a list of ``(W, b)`` pairs, one per layer.
-The functions take optional ``out`` buffers, so that a training loop can
-reuse the same arrays at every iteration; the arithmetic is the same with or
-without them, operation for operation (see ``benchmarks/``).
+The functions take optional ``out`` buffers; the arithmetic is the same with
+or without them, operation for operation. :func:`helpers.training.fit` runs
+these same operations, in the same order, in a loop of its own tuned for
+speed (tests check that it takes the same steps bit for bit).
 The notebooks use the dict ``{"W1": ..., "b1": ..., "W2": ...}`` that the
 exercises return; :func:`to_layers` and :func:`to_parameters` convert at the
 edge and check every shape on the way in.

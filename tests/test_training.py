@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from helpers.datasets import load_moons
+from helpers.network import backward, cross_entropy, forward, to_layers, to_parameters, update
 from helpers.training import accuracy, fit, format_costs, predict
 
 # The figures of the reference run (shared/reference/seed-reproduction.md).
@@ -137,4 +138,23 @@ def test_fit_matches_the_straightforward_loop_bit_for_bit(runs, moons, scheme):
     run = runs[scheme]
     assert format_costs(run) == "\n".join(f"Cost after iteration {i}: {c}" for i, c in costs)
     for key, value in parameters.items():
+        np.testing.assert_array_equal(run.parameters[key], value, strict=True)
+
+
+@pytest.mark.parametrize("dims", [[2, 1], [2, 3, 1], [4, 7, 5, 3, 3, 1]])
+def test_fit_takes_the_steps_of_the_network_module_bit_for_bit(dims):
+    """fit's loop is network.forward, backward and update, whatever the depth."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((dims[0], 40))
+    Y = (rng.random((1, 40)) > 0.5).astype(int)
+    initial = reference_init(dims, "he")
+    run = fit(X, Y, initial, learning_rate=0.5, num_iterations=6, record_every=1)
+    layers = to_layers(initial)
+    costs = []
+    for _ in range(6):
+        AL, caches = forward(X, layers)
+        costs.append(cross_entropy(AL, Y))
+        update(layers, backward(AL, Y, layers, caches), 0.5)
+    assert run.costs == costs
+    for key, value in to_parameters(layers).items():
         np.testing.assert_array_equal(run.parameters[key], value, strict=True)
