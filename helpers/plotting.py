@@ -181,8 +181,9 @@ def plot_images(X, Y, classes, *, image_shape=(8, 8), n_images=8, panel_size=1.2
     n_images = min(n_images, X.shape[1])
     if n_images < 1:
         raise ValueError("no image to draw: X has no column or n_images < 1")
-    _, axes = plt.subplots(1, n_images, squeeze=False,
-                           figsize=(panel_size * n_images, panel_size * 1.3))
+    fig, axes = plt.subplots(1, n_images, squeeze=False,
+                             figsize=(panel_size * n_images, panel_size * 1.3))
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.8, wspace=0.1)
     for i, ax in enumerate(axes[0]):
         ax.imshow(X[:, i].reshape(image_shape), cmap="gray_r", vmin=0, vmax=1)
         name = classes[int(np.ravel(Y)[i])]
