@@ -39,7 +39,7 @@ def group_of(grade_id):
 def _points(score, ids):
     """What a score table shows for some cells of one student."""
     if any(i in score.needs_manual for i in ids):
-        return "needs manual grading"
+        return "to grade"
     got = [score.points[i] for i in ids]
     return "not graded" if None in got else f"{sum(got):g}"
 

@@ -52,7 +52,7 @@ def test_one_table_per_notebook_and_a_total():
     assert _header(text, "Scores: total") == [
         "student", "Initialization (/3)", "Layers (/3)", "total (/6)"]
     layers = _row(text, "ada", "Scores: Layers")
-    assert "needs manual grading" in layers and "0 + manual" in layers
+    assert "to grade" in layers and "0 + manual" in layers
     cells = [cell.strip() for cell in _row(text, "ada", "Scores: total").split("│")[1:-1]]
     assert cells == ["ada", "3", "0 + manual", "3 + manual"]
 
@@ -66,7 +66,7 @@ def test_graded_answer_and_ungraded_cell_are_told_apart():
                    MAX, NOTEBOOKS, set())
     assert graded.complete and not broken.graded
     text = _render([graded, broken])
-    assert "needs manual grading" not in text
+    assert "to grade" not in text
     assert "1.5" in _row(text, "bea", "Scores: Layers")
     assert "5.5" in _row(text, "bea", "Scores: total")
     assert "not graded" in _row(text, "cy", "Scores: Initialization")
