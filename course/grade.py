@@ -30,6 +30,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.engine import make_url
 
 from . import pipeline
+from .sandbox import THREAD_ENV
 
 #: Seconds a worker waits for SQLite's write lock before giving up.
 SQLITE_TIMEOUT = 600
@@ -55,6 +56,18 @@ def default_jobs():
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def kernel_threads(workers):
+    """BLAS/OpenMP threads for each worker's kernels: the cores shared out, at least one.
+
+    Without a limit every kernel starts one OpenBLAS thread per core, and
+    kernels graded side by side fight over the cores (the threads spin).
+
+    >>> kernel_threads(default_jobs() * 2)
+    1
+    """
+    return max(1, default_jobs() // workers)
 
 
 def worker_db_url(url):
@@ -150,7 +163,8 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
     outcomes = {}
     workers = min(jobs, len(students))
     with ProcessPoolExecutor(workers, mp_context=_worker_context(),
-                             initializer=_start_worker, initargs=(str(root), url)) as pool:
+                             initializer=_start_worker,
+                             initargs=(str(root), url, kernel_threads(workers))) as pool:
         futures = {pool.submit(_autograde, assignment, s): s for s in students}
         for future in as_completed(futures):
             try:
@@ -182,9 +196,13 @@ def _worker_context():
 _api = None
 
 
-def _start_worker(root, url):
+def _start_worker(root, url, threads):
     """Load the course's nbgrader configuration, as ``nbgrader autograde`` would."""
     global _api
+    # Kernels started without the sandbox inherit this environment; the
+    # sandbox sets its own (SandboxKernelManager.threads).
+    for name in THREAD_ENV:
+        os.environ.setdefault(name, str(threads))
     from nbgrader.apps import NbGraderAPI
     from nbgrader.apps.baseapp import NbGrader  # both already imported by the forkserver
 

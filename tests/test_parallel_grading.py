@@ -110,3 +110,8 @@ def test_grade_needs_the_assignment_in_the_gradebook(tmp_path):
 ])
 def test_worker_db_url_waits_for_sqlite_locks(url, expected):
     assert grade.worker_db_url(url) == expected
+
+
+def test_kernel_threads_share_the_cores_out(monkeypatch):
+    monkeypatch.setattr(grade, "default_jobs", lambda: 8)
+    assert [grade.kernel_threads(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
