@@ -40,9 +40,11 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 from traitlets.log import get_logger
 
+from .cgroup import describe
 from .sandbox import SandboxKernelManager, problem
 
 MARKER = ".grading-in-progress"
+_WARNED_WATCHDOG = False    # the grader said once that no cgroup bounds the sandboxes
 
 # Run silently when a kernel starts, before any cell of the notebook: remember
 # the protected modules as they are. _course_restore() puts them back.
@@ -199,6 +201,8 @@ class SandboxedExecute(Execute):
                     self.execute_cell(cell, index, store_history=True)
                 except DeadKernelError:
                     what = "the kernel died (os._exit, a crash, or the memory or CPU limit)"
+                    if getattr(self.km, "exceeded", None):
+                        what = f"the kernel was stopped: {self.km.exceeded},"
                 except CellTimeoutError:
                     what = f"the kernel did not stop after the {self.timeout} s time limit"
                 else:
@@ -243,8 +247,13 @@ class SandboxedExecute(Execute):
     # -- kernels ------------------------------------------------------------
 
     def _start_kernel(self):
+        global _WARNED_WATCHDOG
         self.km = self.create_kernel_manager()
         self.start_new_kernel()
+        bound = getattr(self.km, "bound", None)
+        if bound is not None and bound.kind == "watchdog" and not _WARNED_WATCHDOG:
+            _WARNED_WATCHDOG = True
+            self.log.warning(f"sandbox: {describe()}")
         self.start_new_kernel_client()
         reply = self.wait_for_reply(self.kc.kernel_info())
         if reply and "language_info" in reply["content"]:
