@@ -52,7 +52,7 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, TraitError, Unicode, validate
 
-from .cgroup import PREFIX, Bound, describe, owner_tag
+from .cgroup import PREFIX, Bound, describe, owner_tag, process_tree
 
 #: Environment variables passed into the sandbox; everything else is dropped.
 PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "PYTHONHASHSEED",
@@ -132,6 +132,18 @@ def memory_bound():
     return (f"memory: {describe()}; the limits are c.SandboxKernelManager.sandbox_memory "
             f"({memory} unless nbgrader_config.py says otherwise) and process_limit "
             f"({processes})")
+
+
+def _python_threads(pid):
+    """Threads of process ``pid`` named like its main thread (the interpreter's)."""
+    main = Path(f"/proc/{pid}/comm").read_bytes()
+    count = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            count += Path(f"/proc/{pid}/task/{tid}/comm").read_bytes() == main
+        except OSError:
+            continue
+    return count
 
 
 def sandbox_uid(base):
@@ -286,6 +298,23 @@ class SandboxKernelManager(AsyncKernelManager):
         await super()._async_launch_kernel(kernel_cmd, **kw)
         self.bound.watch(self.provisioner.pid)
 
+    def kernel_threads(self):
+        """How many Python threads the kernel runs now (seen from outside it), or None.
+
+        Threads of native libraries that name theirs (ZeroMQ's) are not counted.
+        """
+        if self.bound is None or self.bound._root_pid is None:
+            return None
+        for pid in process_tree(self.bound._root_pid):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+                if argv[0] == os.fsencode(sys.executable) and b"ipykernel_launcher" in argv:
+                    return _python_threads(pid)
+            except OSError:
+                continue
+        return None
+
     @property
     def exceeded(self):
         """Why the sandbox was killed for going over its total memory, or None."""
@@ -368,6 +397,9 @@ class SandboxKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
     def __del__(self):
-        if getattr(self, "bound", None) is not None:
-            self.bound.remove()
+        try:
+            if getattr(self, "bound", None) is not None:
+                self.bound.remove()
+        except Exception:  # at interpreter exit; remove_stale() cleans up after us then
+            pass
         shutil.rmtree(getattr(self, "_runtime", "/nonexistent"), ignore_errors=True)
