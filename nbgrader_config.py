@@ -58,6 +58,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
 
+from course.cgroup import remove_stale  # noqa: E402
 from course.execute import (SandboxedExecute, grading_finished,  # noqa: E402
                             grading_started, recover_interrupted)
 
@@ -69,11 +70,14 @@ c.Autograde.post_convert_hook = grading_finished
 c.OverwriteCells.add_missing_cells = True           # a deleted test cell is put back, not skipped
 c.SandboxedExecute.notebook_timeout = 1200          # seconds per notebook (per cell: Execute.timeout)
 c.SandboxKernelManager.memory_limit = "3G"          # address space of each kernel process
-c.SandboxKernelManager.process_limit = 256          # processes and threads at once
+c.SandboxKernelManager.sandbox_memory = "4G"        # memory of the kernel and all it starts, together
+c.SandboxKernelManager.process_limit = 256          # processes and threads at once (each sandbox)
 c.SandboxKernelManager.cpu_limit = 900              # CPU seconds of each kernel process
 c.SandboxKernelManager.threads = 1                  # BLAS/OpenMP threads: kernels graded side by side
-# A run killed mid-submission leaves a marker: grade that submission again.
+# A run killed mid-submission leaves a marker: grade that submission again; and
+# the scratch folders and cgroups of graders that were killed are removed.
 recover_interrupted(_os.path.dirname(_os.path.abspath(__file__)))
+remove_stale()
 
 # --- Collecting submissions (issue 6: LMS downloads and nbgrader's exchange) ---
 # From an LMS download: put the archive (or the loose files) in

@@ -201,6 +201,7 @@ def cmd_sandbox_check(args, console):
         console.print(f"[red]course sandbox-check: {why}[/red]", highlight=False)
         return 1
     console.print("the grading sandbox (bubblewrap) works on this machine")
+    console.print(sandbox.memory_bound(), highlight=False)
     return 0
 
 

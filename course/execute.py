@@ -17,7 +17,11 @@ one in a :class:`~course.sandbox.SandboxKernelManager` kernel and:
   were when the kernel started, and the locked cells (the notebook's imports)
   are run again, so that a cell of the student's that patched
   ``helpers.checks`` or ``numpy.testing`` has no effect on the tests;
-- **the instructor is told**: one log line per problem, naming the student.
+- **the instructor is told**: one log line per problem, naming the student,
+  also when a check refused what the function under test did (patched the
+  checks while they called it, returned a lying subclass: see ``helpers._guard``);
+- **memory is bounded as a whole**: when the sandbox (``course.cgroup``) stopped
+  the kernel for the memory of all its processes together, the line says so.
 
 The hooks :func:`grading_started` / :func:`grading_finished` and
 :func:`recover_interrupted` make an interrupted grading run safe to start
@@ -40,9 +44,14 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 from traitlets.log import get_logger
 
+from .cgroup import describe
 from .sandbox import SandboxKernelManager, problem
 
 MARKER = ".grading-in-progress"
+# What the checks (helpers/_guard.py, REFUSED) say when they refuse a result on
+# principle: a function that patched them while it ran, a lying ndarray subclass.
+REFUSED = "refused by the checks"
+_WARNED_WATCHDOG = False    # the grader said once that no cgroup bounds the sandboxes
 
 # Run silently when a kernel starts, before any cell of the notebook: remember
 # the protected modules as they are. _course_restore() puts them back.
@@ -109,6 +118,16 @@ def _course_snapshot(prefixes):
 
 _course_pin, _course_restore = _course_snapshot(PREFIXES)
 del _course_snapshot
+
+# The kernel's own threads that start on demand start now, so that the grader,
+# counting threads, sees only the notebook's: pyzmq's garbage collector (a
+# large output starts it).
+try:
+    from zmq.utils.garbage import gc as _course_gc
+    _course_gc.start() if not _course_gc.is_alive() else None
+    del _course_gc
+except Exception:
+    pass
 """
 
 
@@ -189,6 +208,11 @@ class SandboxedExecute(Execute):
                     out_of_time = True
                     continue
                 self.timeout = int(max(1, min(cell_timeout or remaining, remaining)))
+                if _is_grade(cell) and self._threads_left(_label(cell, index)):
+                    cell.outputs = [_error_output(
+                        "TamperedChecks", "not run: the notebook left threads running, "
+                        "which could change the checks while they run")]
+                    continue
                 if _is_grade(cell) and self.restore_before_tests and not self._restore(
                         _label(cell, index)):
                     cell.outputs = [_error_output(
@@ -199,13 +223,14 @@ class SandboxedExecute(Execute):
                     self.execute_cell(cell, index, store_history=True)
                 except DeadKernelError:
                     what = "the kernel died (os._exit, a crash, or the memory or CPU limit)"
+                    if getattr(self.km, "exceeded", None):
+                        what = f"the kernel was stopped: {self.km.exceeded},"
                 except CellTimeoutError:
                     what = f"the kernel did not stop after the {self.timeout} s time limit"
                 else:
                     self._limit_output(cell)
                     self._explain_errors(cell, index)
-                    if _is_locked_code(cell) and self.restore_before_tests:
-                        self._pin()
+                    self._after_cell(cell)
                     if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
                         self._report(f"{_label(cell, index)} ran past its {self.timeout} s "
                                      f"time limit and was interrupted; it scores zero")
@@ -243,8 +268,14 @@ class SandboxedExecute(Execute):
     # -- kernels ------------------------------------------------------------
 
     def _start_kernel(self):
+        global _WARNED_WATCHDOG
         self.km = self.create_kernel_manager()
+        self._student_ran, self._thread_baseline = False, None
         self.start_new_kernel()
+        bound = getattr(self.km, "bound", None)
+        if bound is not None and bound.kind == "watchdog" and not _WARNED_WATCHDOG:
+            _WARNED_WATCHDOG = True
+            self.log.warning(f"sandbox: {describe()}")
         self.start_new_kernel_client()
         reply = self.wait_for_reply(self.kc.kernel_info())
         if reply and "language_info" in reply["content"]:
@@ -254,6 +285,34 @@ class SandboxedExecute(Execute):
             reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
             if reply is None or reply["content"]["status"] != "ok":
                 raise RuntimeError("the grader could not snapshot the checking modules")
+        self._thread_baseline = self._kernel_threads()
+
+    def _after_cell(self, cell):
+        """Pin what a locked cell bound; count the kernel's threads until a student's cell ran."""
+        if _is_locked_code(cell):
+            if self.restore_before_tests:
+                self._pin()
+            if not self._student_ran:
+                self._thread_baseline = self._kernel_threads()
+        elif not _is_grade(cell):
+            self._student_ran = True
+
+    def _kernel_threads(self):
+        count = getattr(self.km, "kernel_threads", None)
+        return count() if count is not None else None
+
+    def _threads_left(self, label):
+        """Whether the kernel runs more threads than before the student's first cell.
+
+        Counted from outside the kernel (``/proc``): a thread the notebook left running
+        could change the checks at any moment, even after the restore step.
+        """
+        now, before = self._kernel_threads(), self._thread_baseline
+        if now is None or before is None or now <= before:
+            return False
+        self._report(f"the notebook left {now - before} thread(s) running before {label}: "
+                     f"that test was not run and scores zero")
+        return True
 
     def _stop_kernel(self):
         if self.km is not None:
@@ -273,8 +332,7 @@ class SandboxedExecute(Execute):
                 continue
             try:
                 self.execute_cell(copy.deepcopy(cell), index, store_history=False)
-                if _is_locked_code(cell) and self.restore_before_tests:
-                    self._pin()
+                self._after_cell(cell)
             except (DeadKernelError, CellTimeoutError):
                 done.remove(index)
                 self._report(f"replaying {_label(cell, index)} crashed the kernel again; "
@@ -317,8 +375,18 @@ class SandboxedExecute(Execute):
         return True
 
     def _explain_errors(self, cell, index):
-        """One line for an error in a cell that is not a test (tests fail as usual)."""
+        """One line for an error in a cell that is not a test, or a test refusing a result.
+
+        A test failing as usual is not reported: the student's mistake is in the feedback.
+        """
         if _is_grade(cell):
+            for output in cell.outputs:
+                text = str(output.get("evalue", "")) if output.output_type == "error" else ""
+                lines = [line.strip(" -") for line in text.splitlines() if REFUSED in line]
+                if lines:
+                    self._report(f"{_label(cell, index)}: a check refused what the function "
+                                 f"under test did ({lines[0][:220]}); that test scores zero")
+                    return
             return
         for output in cell.outputs:
             if output.output_type != "error" or output.ename == "CellTimeoutError":

@@ -15,6 +15,10 @@ starts it inside ``bwrap`` (Debian's ``bubblewrap``) so that the student's code
   every capability dropped and ``no_new_privs`` set;
 - is bounded by ``prlimit``: address space (``memory_limit``), processes
   (``process_limit``), CPU seconds (``cpu_limit``), size of a file it writes;
+- is bounded as a whole, the kernel and every process it starts together, by
+  ``sandbox_memory`` and ``process_limit``: a cgroup of its own where the
+  grader can make one (root, or a delegated cgroup v2), else a watchdog thread
+  of the grader (see :mod:`course.cgroup`);
 - lives in its own PID namespace: when the kernel ends, everything it started
   ends with it, and :meth:`SandboxKernelManager.cleanup_resources` kills any
   process still running under its user id.
@@ -47,6 +51,8 @@ from pathlib import Path
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, TraitError, Unicode, validate
+
+from .cgroup import PREFIX, Bound, describe, owner_tag, process_tree
 
 #: Environment variables passed into the sandbox; everything else is dropped.
 PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "PYTHONHASHSEED",
@@ -119,6 +125,27 @@ def problem():
     return None
 
 
+def memory_bound():
+    """One line: how the total memory of a sandbox is bounded here, and by which setting."""
+    memory = SandboxKernelManager.sandbox_memory.default_value
+    processes = SandboxKernelManager.process_limit.default_value
+    return (f"memory: {describe()}; the limits are c.SandboxKernelManager.sandbox_memory "
+            f"({memory} unless nbgrader_config.py says otherwise) and process_limit "
+            f"({processes})")
+
+
+def _python_threads(pid):
+    """Threads of process ``pid`` named like its main thread (the interpreter's)."""
+    main = Path(f"/proc/{pid}/comm").read_bytes()
+    count = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            count += Path(f"/proc/{pid}/task/{tid}/comm").read_bytes() == main
+        except OSError:
+            continue
+    return count
+
+
 def sandbox_uid(base):
     """This grading process's own unprivileged user id."""
     return base + os.getpid()
@@ -178,6 +205,9 @@ class SandboxKernelManager(AsyncKernelManager):
 
     memory_limit = Unicode("3G", help="Address-space limit of each kernel process "
                            "(prlimit --as): K, M or G suffix.").tag(config=True)
+    sandbox_memory = Unicode("4G", help="Memory the kernel and every process it starts may "
+                             "use together (a cgroup per sandbox, or the grader's watchdog "
+                             "where no cgroup can be made): K, M or G suffix.").tag(config=True)
     process_limit = Integer(256, help="Processes and threads the kernel's user may run "
                             "at once (RLIMIT_NPROC).").tag(config=True)
     cpu_limit = Integer(900, help="CPU seconds of each kernel process (RLIMIT_CPU); the "
@@ -198,6 +228,11 @@ class SandboxKernelManager(AsyncKernelManager):
     extra_readonly = List(Unicode(), [], help="More paths shown read-only to the "
                           "kernel.").tag(config=True)
 
+    @validate("memory_limit", "sandbox_memory", "file_size_limit", "tmp_size")
+    def _a_size(self, proposal):
+        parse_size(proposal["value"])
+        return proposal["value"]
+
     @validate("threads")
     def _threads_at_least_one(self, proposal):
         if proposal["value"] < 1:
@@ -207,8 +242,9 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._runtime = Path(tempfile.mkdtemp(prefix="course-sandbox-"))
+        self._runtime = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{owner_tag()}-"))
         self._scratch = None
+        self.bound = None
         self.transport = "ipc"
         (self._runtime / "ipc").mkdir()
         self.ip = str(self._runtime / "ipc" / "kernel")
@@ -248,10 +284,41 @@ class SandboxKernelManager(AsyncKernelManager):
             os.chown(self._scratch, self.uid, self.uid)
         kw["env"] = {k: v for k, v in (kw.get("env") or os.environ).items()
                      if k not in ("JPY_PARENT_PID",)}
+        self._remove_bound()
+        self.bound = Bound(self._runtime.name, parse_size(self.sandbox_memory),
+                           self.process_limit, self.sandbox_memory)
+        self.bound.create()
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return self.sandbox_command(super().format_kernel_cmd(extra_arguments))
+        command = self.sandbox_command(super().format_kernel_cmd(extra_arguments))
+        return self.bound.wrap(command) if self.bound is not None else command
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        self.bound.watch(self.provisioner.pid)
+
+    def kernel_threads(self):
+        """How many Python threads the kernel runs now (seen from outside it), or None.
+
+        Threads of native libraries that name theirs (ZeroMQ's) are not counted.
+        """
+        if self.bound is None or self.bound._root_pid is None:
+            return None
+        for pid in process_tree(self.bound._root_pid):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+                if argv[0] == os.fsencode(sys.executable) and b"ipykernel_launcher" in argv:
+                    return _python_threads(pid)
+            except OSError:
+                continue
+        return None
+
+    @property
+    def exceeded(self):
+        """Why the sandbox was killed for going over its total memory, or None."""
+        return self.bound.exceeded if self.bound is not None else None
 
     def sandbox_command(self, kernel_cmd):
         """``kernel_cmd`` wrapped in bwrap, prlimit and (as root) setpriv."""
@@ -309,6 +376,10 @@ class SandboxKernelManager(AsyncKernelManager):
                 kept.append(path)
         return kept
 
+    def _remove_bound(self):
+        if self.bound is not None:
+            self.bound.remove()
+
     def _cleanup_scratch(self):
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
@@ -316,6 +387,7 @@ class SandboxKernelManager(AsyncKernelManager):
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
+        self._remove_bound()
         if os.geteuid() == 0:
             kill_user_processes(self.uid)
         self._cleanup_scratch()
@@ -325,4 +397,9 @@ class SandboxKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources
 
     def __del__(self):
+        try:
+            if getattr(self, "bound", None) is not None:
+                self.bound.remove()
+        except Exception:  # at interpreter exit; remove_stale() cleans up after us then
+            pass
         shutil.rmtree(getattr(self, "_runtime", "/nonexistent"), ignore_errors=True)

@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 
+from . import _guard
+
 __all__ = ["SCALES", "check_scale", "check_propagate_structure", "check_propagate_values"]
 
 #: The scale of each scheme as a function of n_prev, and its formula in words.
@@ -47,14 +49,21 @@ RTOL = 1e-6
 
 
 def _name(function):
-    return getattr(function, "__name__", "the function")
+    return _guard.function_name(function)
 
 
 def _quiet(function, *args):
-    """Call ``function(*args)`` with warnings kept out of the output (they would zero a test)."""
+    """Call ``function(*args)`` with warnings kept out of the output (they would zero a test).
+
+    Any change the function made to NumPy or the checks while it ran is undone and
+    fails the check (see :mod:`helpers._guard`).
+    """
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        return function(*args)
+        result, tampering = _guard.call(function, *args)
+    if tampering:
+        _raise(_name(function), [_guard.describe(tampering)])
+    return result
 
 
 def _raise(where, problems):
@@ -87,34 +96,55 @@ def check_scale(scale, n_prevs, expected, *, scheme, rtol=RTOL):
     if len(n_prevs) != len(expected):
         raise ValueError(f"{len(n_prevs)} sizes but {len(expected)} expected values")
     rule = SCALES[scheme][1]
-    problems = []
+    n_prevs, expected = [int(n) for n in n_prevs], [float(e) for e in expected]
+    problems, values = [], []
     for n, want in zip(n_prevs, expected):
         got = _quiet(scale, n)
         problem = _scale_problem(got, want, n, scheme, rule, rtol)
         if problem:
             problems.append(f"{_name(scale)}({n}) {problem}")
+        else:
+            values.append(float(got))
     _raise(f"{_name(scale)} should return {rule}", problems)
-    shown = ", ".join(f"{_name(scale)}({n}) = {float(_quiet(scale, n)):.6g}" for n in n_prevs)
+    _guard.verify()
+    shown = ", ".join(f"{_name(scale)}({n}) = {value:.6g}" for n, value in zip(n_prevs, values))
     return f"✓ {shown}"
 
 
 def _scale_problem(got, want, n, scheme, rule, rtol):
     if got is None:
         return "returned None: end the function with `return` and the value"
-    if isinstance(got, np.ndarray) and got.size != 1:
+    if type(got) is _guard.ndarray and got.size != 1:
         return (f"returned an array of shape {got.shape}; the scale is one number "
                 f"for the whole layer")
+    if not _plain_number(got):
+        if _guard.is_subclass_instance(got, float) or _guard.is_subclass_instance(got, np.ndarray):
+            return _guard.subclass_message("it", got, float)
+        return f"returned {_guard.type_name(got)}, not a number"
     try:
         value = float(got)
     except (TypeError, ValueError):
-        return f"returned {type(got).__name__}, not a number"
-    if math.isclose(value, want, rel_tol=rtol):
+        return f"returned {_guard.type_name(got)}, not a number"
+    if _guard.isclose(value, want, rel_tol=rtol):
         return None
     for name, mistaken, explanation in _MISTAKEN_SCALES:
         candidate = mistaken(n)
         if name != scheme and math.isclose(value, candidate, rel_tol=rtol, abs_tol=1e-15):
             return f"= {value:.6g}, which {explanation}; this exercise asks for {rule}"
     return f"= {value:.6g} but {rule} = {want:.6g}"
+
+
+def _plain_number(value):
+    """Whether ``value`` is a number of Python's or NumPy's own types (not a subclass)."""
+    kind = type(value)
+    if kind is int or kind is float or kind is bool:
+        return True
+    if kind is _guard.ndarray:
+        return value.dtype.kind in "biuf"
+    return any(kind is t for t in _NUMPY_SCALARS)
+
+
+_NUMPY_SCALARS = tuple({np.dtype(code).type for code in "bBhHiIlLqQefdg?"})
 
 
 # --- propagation -------------------------------------------------------------------------
@@ -164,19 +194,25 @@ def _call_propagate(propagate, X, hidden_sizes, weight_std, activation, seed):
     rng = _RecordingGenerator(seed)
     std, act = _Recorder(weight_std), _Recorder(activation)
     X_given = np.array(X, dtype=float)
-    global_state = np.random.get_state()[1].copy()
+    keys, position = np.random.get_state()[1:3]
+    global_state = (keys.copy(), position)   # the keys change only every 624 draws
     output = _quiet(propagate, X_given, list(hidden_sizes), std, act, rng)
+    if type(output) is list or type(output) is tuple:   # copies, out of the function's reach
+        output = [A.copy() if type(A) is _guard.ndarray else A for A in output]
     return output, {
         "draws": rng.draws, "std_calls": std.calls, "activation_calls": act.calls,
         "X_changed": not np.array_equal(X_given, X),
-        "global_used": not np.array_equal(np.random.get_state()[1], global_state),
+        "global_used": not (np.array_equal(np.random.get_state()[1], global_state[0])
+                            and np.random.get_state()[2] == global_state[1]),
     }
 
 
 def _structure_problems(output, X, hidden_sizes):
     L, m = len(hidden_sizes), np.shape(X)[1]
-    if not isinstance(output, (list, tuple)):
-        return [f"it returned {type(output).__name__}, not a list: return the list "
+    if type(output) is not list:   # _call_propagate made a list of a list or tuple
+        if _guard.is_subclass_instance(output, list) or _guard.is_subclass_instance(output, tuple):
+            return [_guard.subclass_message("the result", output, list)]
+        return [f"it returned {_guard.type_name(output)}, not a list: return the list "
                 f"`activations`, one array per hidden layer"]
     if len(output) != L:
         hint = ""
@@ -187,15 +223,19 @@ def _structure_problems(output, X, hidden_sizes):
         return [f"it returned {len(output)} arrays for {L} hidden layers{hint}"]
     problems = []
     for l, (A, n) in enumerate(zip(output, hidden_sizes), start=1):
-        if not isinstance(A, np.ndarray):
-            problems.append(f"layer {l}'s activations are a {type(A).__name__}, not a NumPy array")
+        if type(A) is not _guard.ndarray:
+            if _guard.is_subclass_instance(A, _guard.ndarray):
+                problems.append(_guard.subclass_message(f"layer {l}'s activations", A, np.ndarray))
+            else:
+                problems.append(f"layer {l}'s activations are a {_guard.type_name(A)}, "
+                                f"not a NumPy array")
         elif A.shape != (n, m):
             message = f"layer {l}'s activations have shape {A.shape} but should be {(n, m)}"
             if A.shape == (m, n):
                 message += (": one row per unit and one column per example, "
                             "Z = np.dot(W, A_prev) with W of shape (n_l, n_prev)")
             problems.append(message)
-        elif not np.issubdtype(A.dtype, np.floating):
+        elif A.dtype.kind != "f":
             problems.append(f"layer {l}'s activations have dtype {A.dtype}, not floats")
     return problems
 
@@ -223,6 +263,7 @@ def check_propagate_structure(propagate, X, hidden_sizes, weight_std, activation
     output, _ = _call_propagate(propagate, X, hidden_sizes, weight_std, activation, seed)
     where = f"{_name(propagate)}(X of shape {np.shape(X)}, {list(hidden_sizes)})"
     _raise(where, _structure_problems(output, X, hidden_sizes))
+    _guard.verify()
     return f"✓ {where}: one array per layer, shapes {', '.join(str(A.shape) for A in output)}"
 
 
@@ -243,12 +284,15 @@ def check_propagate_values(propagate, X, hidden_sizes, weight_std, activation, s
     str
         A pass line for the notebook to print.
     """
+    frozen = _guard.freeze(dict(enumerate(expected)))   # out of the function's reach
     output, record = _call_propagate(propagate, X, hidden_sizes, weight_std, activation, seed)
     where = f"{_name(propagate)}(X of shape {np.shape(X)}, {list(hidden_sizes)})"
     problems = _structure_problems(output, X, hidden_sizes)
     if not problems:
+        expected = list(_guard.thaw(frozen).values())
         problems = _value_problems(output, expected, X, hidden_sizes, record, rtol)
     _raise(where, problems)
+    _guard.verify()
     return f"✓ {where}: every layer's activations are right"
 
 
@@ -257,7 +301,7 @@ def _value_problems(output, expected, X, hidden_sizes, record, rtol):
     if record["X_changed"]:
         problems.append("X was changed in place: compute new arrays, leave the input alone")
     wrong = [l for l, (A, want) in enumerate(zip(output, expected), start=1)
-             if not np.allclose(A, want, rtol=rtol, atol=1e-12)]
+             if A.shape != want.shape or not _guard.allclose(A, want, rtol, atol=1e-12)]
     if not wrong:
         return problems
     problems += _process_problems(X, hidden_sizes, record)
@@ -315,3 +359,6 @@ def _process_problems(X, hidden_sizes, record):
         problems.append(f"activation was called {n_act} times for {L} layers: apply "
                         f"it once per layer, to Z = np.dot(W, A_prev)")
     return problems
+
+
+_guard.seal(__name__)

@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 
+from . import _guard
+
 __all__ = ["SCHEMES", "SEED", "check_structure", "check_values", "check_fresh_dict", "diagnose"]
 
 #: The seed the random exercises set with ``np.random.seed`` before drawing.
@@ -68,15 +70,20 @@ def _call(initialize, layers_dims):
     A warning printed to stderr would zero an nbgrader test cell even when every
     assertion passes, so warnings are kept out of the output here. An exception
     raised by the function becomes an ``AssertionError`` that says which call
-    raised what, and its likely cause.
+    raised what, and its likely cause; so does any change the function made to
+    NumPy or the checks while it ran (see :mod:`helpers._guard`), undone first.
     """
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
-            return initialize(list(layers_dims))
+            result, tampering = _guard.call(initialize, list(layers_dims))
         except Exception as error:  # the student's code: report it in the lesson's words
-            message = type(error).__name__ + (f": {error}" if str(error) else "")
+            message = _guard.error_message(error)
             problem = f"calling it raised {message}{_error_hint(message)}"
+        else:
+            if not tampering:
+                return result
+            problem = _guard.describe(tampering)
     _raise(initialize, layers_dims, [problem])
 
 
@@ -92,14 +99,24 @@ def _error_hint(message):
 
 
 def _name(initialize):
-    return getattr(initialize, "__name__", "the function")
+    return _guard.function_name(initialize)
 
 
 def structure_problems(parameters, layers_dims):
-    """Everything wrong with the keys, types, shapes and dtypes of ``parameters``."""
-    if not isinstance(parameters, dict):
-        return [f"it returned {type(parameters).__name__}, not a dict: "
+    """Everything wrong with the keys, types, shapes and dtypes of ``parameters``.
+
+    Only a plain ``dict`` with ``str`` or ``int`` keys and plain ``ndarray`` values
+    passes: a subclass could change how it compares.
+    """
+    if type(parameters) is not dict:
+        if _guard.is_subclass_instance(parameters, dict):
+            return [_guard.subclass_message("the result", parameters, dict)]
+        return [f"it returned {_guard.type_name(parameters)}, not a dict: "
                 f"return the parameters dictionary at the end of the function"]
+    odd = [k for k in parameters if type(k) is not str and type(k) is not int]
+    if odd:
+        return [f"its keys include a {_guard.type_name(odd[0])} ({_guard.REFUSED}: keys are "
+                f"plain strings such as 'W1')"]
     L = len(layers_dims) - 1
     wanted = _keys(layers_dims)
     missing = [k for k in wanted if k not in parameters]
@@ -130,12 +147,15 @@ def structure_problems(parameters, layers_dims):
         l = int(key[1:])
         shape = (layers_dims[l], layers_dims[l - 1]) if key[0] == "W" else (layers_dims[l], 1)
         value = parameters[key]
-        if not isinstance(value, np.ndarray):
-            problems.append(f"{key} is a {type(value).__name__}, not a NumPy array")
+        if type(value) is not _guard.ndarray:
+            if _guard.is_subclass_instance(value, _guard.ndarray):
+                problems.append(_guard.subclass_message(key, value, np.ndarray))
+            else:
+                problems.append(f"{key} is a {_guard.type_name(value)}, not a NumPy array")
             continue
         if value.shape != shape:
             problems.append(_shape_message(key, value.shape, shape, layers_dims))
-        elif not np.issubdtype(value.dtype, np.floating):
+        elif value.dtype.kind != "f":
             problems.append(f"{key} has dtype {value.dtype}; parameters must hold floating "
                             f"point numbers, or gradient descent cannot change them smoothly")
     return problems
@@ -146,9 +166,9 @@ def _keys(layers_dims):
 
 
 def _shapes(parameters):
-    if not isinstance(parameters, dict):
+    if type(parameters) is not dict:
         return None
-    return {k: getattr(v, "shape", None) for k, v in parameters.items()}
+    return {k: _guard.shape(v) for k, v in parameters.items() if type(k) is str or type(k) is int}
 
 
 def _typed_in(initialize, parameters, layers_dims):
@@ -188,6 +208,7 @@ def check_structure(initialize, layers_dims):
     parameters = _call(initialize, layers_dims)
     problems = structure_problems(parameters, layers_dims)
     _raise(initialize, layers_dims, _with_typed_in(problems, initialize, parameters, layers_dims))
+    _guard.verify()
     return (f"✓ {_name(initialize)}({list(layers_dims)}): keys and shapes are right "
             f"({', '.join(f'{k} {v.shape}' for k, v in parameters.items())})")
 
@@ -211,13 +232,17 @@ def check_values(initialize, layers_dims, expected, *, scheme, rtol=RTOL):
     if scheme not in SCHEMES:
         raise ValueError(f"unknown initialization scheme {scheme!r}; "
                          f"expected one of {', '.join(SCHEMES)}")
+    layers_dims = tuple(layers_dims)
+    frozen = _guard.freeze(expected)          # out of the function's reach while it runs
     parameters = _call(initialize, layers_dims)
     problems = structure_problems(parameters, layers_dims)
     if problems:
         problems = _with_typed_in(problems, initialize, parameters, layers_dims)
     else:
-        problems = diagnose(parameters, expected, layers_dims, scheme, rtol=rtol)
+        parameters = {key: value.copy() for key, value in parameters.items()}
+        problems = diagnose(parameters, _guard.thaw(frozen), layers_dims, scheme, rtol=rtol)
     _raise(initialize, layers_dims, problems)
+    _guard.verify()
     return f"✓ {_name(initialize)}({list(layers_dims)}): values are right"
 
 
@@ -235,7 +260,12 @@ def check_fresh_dict(initialize, layers_dims):
     __tracebackhide__ = True
     first = _call(initialize, layers_dims)
     second = _call(initialize, layers_dims)
-    shared = [k for k in first if k in second and np.shares_memory(first[k], second[k])]
+    for result in (first, second):
+        if type(result) is not dict:
+            _raise(initialize, layers_dims, structure_problems(result, layers_dims))
+    shared = [k for k in first if type(k) is str and k in second
+              and type(first[k]) is _guard.ndarray and type(second[k]) is _guard.ndarray
+              and _guard.shares_memory(first[k], second[k])]
     problems = []
     if first is second:
         problems.append("two calls returned the same dict object: build a new dict on every call")
@@ -243,6 +273,7 @@ def check_fresh_dict(initialize, layers_dims):
         problems.append(f"two calls share the arrays {', '.join(shared)}: create new arrays "
                         f"on every call rather than reusing a global or default argument")
     _raise(initialize, layers_dims, problems)
+    _guard.verify()
     return f"✓ {_name(initialize)}: every call returns fresh arrays"
 
 
@@ -258,13 +289,13 @@ def diagnose(parameters, expected, layers_dims, scheme, *, rtol=RTOL):
     explained = _mistaken_scale(parameters, expected, layers_dims, scheme, rtol)
     for l in range(1, len(layers_dims)):
         b = parameters[f"b{l}"]
-        if np.any(b != 0):
+        if _guard.any_nonzero(b):
             problems.append(f"b{l} is not all zeros: biases start at zero, the random "
                             f"weights alone break the symmetry")
     for l in range(1, len(layers_dims)):
         key = f"W{l}"
-        got, want = parameters[key], np.asarray(expected[key], dtype=float)
-        if np.allclose(got, want, rtol=rtol, atol=0):
+        got, want = parameters[key], _guard.asarray(expected[key], dtype=float)
+        if _guard.allclose(got, want, rtol):
             continue
         if explained:
             problems.append(f"{key} {explained}")
@@ -397,3 +428,6 @@ def _raise(initialize, layers_dims, problems):
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise AssertionError(f"{_name(initialize)}({list(layers_dims)}):\n{lines}")
+
+
+_guard.seal(__name__)

@@ -191,3 +191,38 @@ def test_checks_do_not_print_or_touch_the_global_generator(capsys):
     check_scale(lambda n: math.sqrt(2 / n), [3], [math.sqrt(2 / 3)], scheme="he")
     assert capsys.readouterr() == ("", "")
     np.testing.assert_array_equal(np.random.get_state()[1], state)
+
+
+# --- a function under test that attacks the checks while they call it ----------------------
+
+def test_check_scale_refuses_a_float_subclass_that_lies():
+    class Agreeable(float):
+        def __eq__(self, other):
+            return True
+
+    with pytest.raises(AssertionError, match=r"Agreeable, a subclass of float \(refused by the checks"):
+        check_scale(lambda n: Agreeable(0.5), SIZES, _expected("he"), scheme="he")
+
+
+def test_check_propagate_refuses_patching_numpy_during_the_call():
+    allclose = np.allclose
+
+    def cheat(X, hidden_sizes, weight_std, activation, rng):
+        np.allclose = lambda *args, **kwargs: True
+        return [np.zeros((n, X.shape[1])) for n in hidden_sizes]
+
+    with pytest.raises(AssertionError, match=r"refused by the checks: while it ran.*numpy.allclose"):
+        _values(cheat)
+    assert np.allclose is allclose
+
+
+def test_check_propagate_refuses_a_lying_subclass():
+    class Agreeable(np.ndarray):
+        def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+            return True
+
+    def liar(X, hidden_sizes, weight_std, activation, rng):
+        return [np.zeros((n, X.shape[1])).view(Agreeable) for n in hidden_sizes]
+
+    with pytest.raises(AssertionError, match=r"layer 1's activations is a Agreeable, a subclass"):
+        _values(liar)

@@ -221,3 +221,126 @@ def test_keys_numbered_from_zero_are_named():
                 ((f"W{l - 1}", np.zeros((dims[l], dims[l - 1]))), (f"b{l - 1}", np.zeros((dims[l], 1))))}
     with pytest.raises(AssertionError, match=r"keys start at W0: .* so the keys are W1, b1, W2, b2$"):
         check_structure(initialize, [3, 2, 1])
+
+
+# --- a function under test that attacks the checks while they call it ----------------------
+
+import threading  # noqa: E402
+import time  # noqa: E402
+
+import helpers.checks as checks_module  # noqa: E402
+
+WRONG_RANDOM = make_init("random", scale=lambda p, n: 0.01)
+
+
+def _wrong_random_values():
+    with pytest.raises(AssertionError) as info:
+        check_values(WRONG_RANDOM, [3, 2, 1], expected_for("random", [3, 2, 1]), scheme="random")
+    return str(info.value)
+
+
+def test_patching_numpy_or_the_checks_during_the_call_is_refused_and_undone():
+    allclose, diagnose, raise_ = np.allclose, checks_module.diagnose, checks_module._raise
+
+    def cheat(dims):
+        np.allclose = lambda *args, **kwargs: True
+        checks_module.diagnose = lambda *args, **kwargs: []
+        checks_module._raise = lambda *args, **kwargs: None
+        return WRONG_RANDOM(dims)
+
+    with pytest.raises(AssertionError, match=r"refused by the checks: while it ran, it changed "
+                                             r"what the checks rely on \(numpy.allclose"):
+        check_values(cheat, [3, 2, 1], expected_for("random", [3, 2, 1]), scheme="random")
+    assert (np.allclose, checks_module.diagnose, checks_module._raise) == (allclose, diagnose, raise_)
+    assert "looks scaled by 0.01" in _wrong_random_values()   # honest mistakes: same message
+
+
+def test_rebinding_the_test_cells_check_during_the_call_is_refused_and_undone():
+    def cheat(dims):
+        globals()["check_values"] = lambda *args, **kwargs: "✓"
+        return WRONG_RANDOM(dims)
+
+    with pytest.raises(AssertionError, match=r"test cell's check_values"):
+        check_structure(cheat, [3, 2, 1])
+    assert check_values.__module__ == "helpers.checks"
+
+
+def test_a_lying_ndarray_subclass_is_refused():
+    class Agreeable(np.ndarray):
+        def __eq__(self, other):
+            return np.ones(self.shape, dtype=bool)
+
+        def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+            return True
+
+        def __array_function__(self, func, types, args, kwargs):
+            return True
+
+    def liar(dims):
+        return {k: v.view(Agreeable) for k, v in WRONG_RANDOM(dims).items()}
+
+    for check in (lambda: check_structure(liar, [3, 2, 1]),
+                  lambda: check_values(liar, [3, 2, 1], expected_for("random", [3, 2, 1]),
+                                       scheme="random")):
+        with pytest.raises(AssertionError, match=r"W1 is a Agreeable, a subclass of ndarray "
+                                                 r"\(refused by the checks"):
+            check()
+
+
+def test_a_dict_subclass_is_refused():
+    class Shifty(dict):
+        def __getitem__(self, key):
+            return np.zeros((1, 1))
+
+    with pytest.raises(AssertionError, match="a subclass of dict"):
+        check_structure(lambda dims: Shifty(make_init("zeros")(dims)), [3, 2, 1])
+
+
+def test_a_thread_left_patching_the_checks_is_refused():
+    allclose, stop = np.allclose, threading.Event()
+
+    def cheat(dims):
+        def patch():
+            stop.wait(5)
+            np.allclose = lambda *args, **kwargs: True
+        threading.Thread(target=patch, daemon=True).start()
+        return WRONG_RANDOM(dims)
+
+    try:
+        with pytest.raises(AssertionError, match=r"refused by the checks: .*1 thread\(s\) it "
+                                                 r"started, still running"):
+            check_values(cheat, [3, 2, 1], expected_for("random", [3, 2, 1]), scheme="random")
+    finally:
+        stop.set()
+        time.sleep(0.1)
+        np.allclose = allclose
+
+
+def test_expected_values_are_out_of_the_functions_reach():
+    expected = expected_for("random", [3, 2, 1])
+
+    def cheat(dims):
+        mine = WRONG_RANDOM(dims)
+        for key, value in mine.items():
+            expected[key][...] = value          # the caller's own arrays, changed in place
+        return mine
+
+    with pytest.raises(AssertionError, match="looks scaled by 0.01"):
+        check_values(cheat, [3, 2, 1], expected, scheme="random")
+
+
+def test_the_checks_own_functions_are_guarded_when_imported_first():
+    """In a fresh interpreter (as in a kernel), helpers.checks is what imports the guard."""
+    import subprocess
+    import sys
+    code = ("from helpers.checks import check_structure\n"
+            "import helpers.checks\n"
+            "def cheat(dims):\n"
+            "    helpers.checks._raise = lambda *args, **kwargs: None\n"
+            "    return {}\n"
+            "try:\n"
+            "    check_structure(cheat, [3, 2, 1])\n"
+            "except AssertionError as error:\n"
+            "    print(error)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "refused by the checks" in out and "helpers.checks._raise" in out

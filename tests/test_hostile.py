@@ -36,7 +36,8 @@ TEST_LIMITS = """
 c.Execute.timeout = 15
 c.SandboxedExecute.notebook_timeout = 120
 c.SandboxedExecute.max_output_chars = 20000
-c.SandboxKernelManager.memory_limit = "2G"
+c.SandboxKernelManager.memory_limit = "1G"
+c.SandboxKernelManager.sandbox_memory = "1500M"
 c.SandboxKernelManager.process_limit = 64
 """
 
