@@ -21,6 +21,7 @@ sandbox restores NumPy and ``helpers`` before every test cell as a second line.
 
 import gc
 import math
+import operator
 import os
 import signal
 import sys
@@ -39,6 +40,10 @@ _less_equal, _not_equal = np.less_equal, np.not_equal
 isclose = math.isclose
 frombuffer, shares_memory = np.frombuffer, np.shares_memory
 _getframe, _type, _isinstance, _id = sys._getframe, type, isinstance, id
+_all, _map, _is = all, map, operator.is_
+_code = operator.attrgetter("__code__")
+_defaults = operator.attrgetter("__defaults__")
+_kwdefaults = operator.attrgetter("__kwdefaults__")
 
 PROTECTED = ("builtins", "math", "numpy", "helpers")
 _FUNCTION = types.FunctionType
@@ -78,10 +83,42 @@ def seal(name):
 
 def _remember_new_modules():
     """Snapshot protected modules imported since (``helpers.checks`` loads some lazily)."""
-    for name, module in list(sys.modules.items()):
-        if name not in _SAVED and module is not None and _protected(name):
-            _SAVED.update({k: v for k, v in _snapshot().items() if k not in _SAVED})
-            return
+    new = sys.modules.keys() - _SEEN
+    _SEEN.update(new)
+    if any(name not in _SAVED and _protected(name) for name in new):
+        _SAVED.update({k: v for k, v in _snapshot().items() if k not in _SAVED})
+
+
+#: Module names already looked at by _remember_new_modules.
+_SEEN = set(sys.modules)
+
+
+def _unchanged(name, module, attributes, functions):
+    """Whether ``module`` holds exactly its snapshot (identity only), found in C loops.
+
+    A check at every call of a student's function: a Python loop over the
+    thousands of attributes of NumPy's modules took a millisecond and more.
+    """
+    fast = _FAST.get(name)
+    if fast is None or fast[0] is not attributes:
+        keys = tuple(attributes)
+        functions_now = tuple(attributes[k] for k in functions)
+        fast = (attributes, keys, tuple(attributes.values()), functions_now,
+                tuple(f[0] for f in functions.values()), tuple(f[1] for f in functions.values()),
+                tuple(f[2] for f in functions.values()))
+        _FAST[name] = fast
+    _, keys, values, functions_now, codes, defaults, kwdefaults = fast
+    current = vars(module)
+    try:
+        now = tuple(_map(current.__getitem__, keys))
+    except KeyError:
+        return False
+    return (_all(_map(_is, now, values)) and _all(_map(_is, _map(_code, functions_now), codes))
+            and _all(_map(_is, _map(_defaults, functions_now), defaults))
+            and _all(_map(_is, _map(_kwdefaults, functions_now), kwdefaults)))
+
+
+_FAST = {}
 
 
 def _undo_module_changes():
@@ -91,6 +128,8 @@ def _undo_module_changes():
         if sys.modules.get(name) is not module:
             sys.modules[name] = module
             changed.append(f"sys.modules[{name!r}]")
+        if _unchanged(name, module, attributes, functions):
+            continue
         current = vars(module)
         for key, value in attributes.items():
             if current.get(key, current) is not value:
