@@ -90,7 +90,7 @@ def figures(text, accuracy_pattern):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", default=str(SEED), help="the seed document (markdown)")
-    parser.add_argument("--rounds", type=int, default=2, help="best of this many runs each")
+    parser.add_argument("--rounds", type=int, default=4, help="best of this many runs each")
     args = parser.parse_args(argv)
     if not Path(args.seed).is_file():
         parser.error(f"no seed document at {args.seed}; pass --seed PATH (make bench SEED=PATH)")
