@@ -41,6 +41,7 @@ isclose = math.isclose
 frombuffer, shares_memory = np.frombuffer, np.shares_memory
 _getframe, _type, _isinstance, _id = sys._getframe, type, isinstance, id
 _all, _map, _is = all, map, operator.is_
+_getitem = operator.getitem
 _code = operator.attrgetter("__code__")
 _defaults = operator.attrgetter("__defaults__")
 _kwdefaults = operator.attrgetter("__kwdefaults__")
@@ -79,6 +80,7 @@ def seal(name):
     each calls ``seal(__name__)`` at its end.
     """
     _SAVED.update(_snapshot(name))
+    _FLAT.clear()
 
 
 def _remember_new_modules():
@@ -87,6 +89,7 @@ def _remember_new_modules():
     _SEEN.update(new)
     if any(name not in _SAVED and _protected(name) for name in new):
         _SAVED.update({k: v for k, v in _snapshot().items() if k not in _SAVED})
+        _FLAT.clear()
 
 
 #: Module names already looked at by _remember_new_modules.
@@ -121,9 +124,48 @@ def _unchanged(name, module, attributes, functions):
 _FAST = {}
 
 
+def _all_unchanged():
+    """Whether every snapshotted module is as snapshotted: one C pass over them all."""
+    if not _FLAT:
+        names, modules, dicts, keys, values, functions, saved_functions = [], [], [], [], [], [], []
+        for name, (module, attributes, function_parts) in _SAVED.items():
+            names.append(name)
+            modules.append(module)
+            current = vars(module)
+            for key, value in attributes.items():
+                dicts.append(current)
+                keys.append(key)
+                values.append(value)
+            for key, parts in function_parts.items():
+                functions.append(attributes[key])
+                saved_functions.append(parts)
+        _FLAT.update(names=tuple(names), modules=tuple(modules), dicts=tuple(dicts),
+                     keys=tuple(keys), values=tuple(values), functions=tuple(functions),
+                     codes=tuple(p[0] for p in saved_functions),
+                     defaults=tuple(p[1] for p in saved_functions),
+                     kwdefaults=tuple(p[2] for p in saved_functions))
+    flat = _FLAT
+    try:
+        now = tuple(_map(_getitem, flat["dicts"], flat["keys"]))
+    except KeyError:
+        return False
+    functions = flat["functions"]
+    return (_all(_map(_is, _map(sys.modules.get, flat["names"]), flat["modules"]))
+            and _all(_map(_is, now, flat["values"]))
+            and _all(_map(_is, _map(_code, functions), flat["codes"]))
+            and _all(_map(_is, _map(_defaults, functions), flat["defaults"]))
+            and _all(_map(_is, _map(_kwdefaults, functions), flat["kwdefaults"])))
+
+
+#: _all_unchanged's flattened snapshot; emptied whenever _SAVED changes.
+_FLAT = {}
+
+
 def _undo_module_changes():
     """Put back every protected module as snapshotted; return what had changed."""
     changed = []
+    if _all_unchanged():
+        return changed
     for name, (module, attributes, functions) in _SAVED.items():
         if sys.modules.get(name) is not module:
             sys.modules[name] = module
