@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .network import backward, cross_entropy, forward, to_layers, to_parameters
+from .network import cross_entropy, forward, to_layers, to_parameters
 
 __all__ = ["Run", "fit", "predict", "accuracy", "format_costs"]
 
