@@ -37,7 +37,6 @@ when it can); ``nbgrader_config.py`` wires all of this in (see its sandbox
 section).
 """
 
-import errno
 import importlib.util
 import os
 import shutil

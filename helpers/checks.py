@@ -249,9 +249,9 @@ def check_values(initialize, layers_dims, expected, *, scheme, rtol=RTOL):
 def _with_typed_in(problems, initialize, parameters, layers_dims):
     """Put first, when it applies, the hint that the shapes ignore ``layers_dims``."""
     if problems and _typed_in(initialize, parameters, layers_dims):
-        return [f"the keys and shapes it returns do not change with layers_dims: were they "
-                f"typed in from the example? Build every array from layers_dims, inside "
-                f"the loop over l", *problems]
+        return ["the keys and shapes it returns do not change with layers_dims: were they "
+                "typed in from the example? Build every array from layers_dims, inside "
+                "the loop over l", *problems]
     return problems
 
 

@@ -4,7 +4,6 @@ grading as an ordinary user works."""
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile

@@ -7,7 +7,6 @@ test depends on) to keep the run short.
 """
 
 import hashlib
-import json
 import re
 import socket
 import tomllib
