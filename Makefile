@@ -8,7 +8,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test release execute-source venv system-packages sandbox-check clean bench
 
+## The project's own packages byte-compiled: an editable install leaves them as
+## source, and where PYTHONDONTWRITEBYTECODE is set every kernel compiles them anew.
 venv: $(STAMP) system-packages
+	$(BIN)/python -m compileall -q helpers course
 
 ## Debian packages listed in system-packages.txt (installed where missing).
 system-packages:

@@ -32,6 +32,9 @@ def test_plot_costs_draws_one_labelled_curve_per_run():
     ax = plot_costs(runs, log_scale=True)
     assert [line.get_label() for line in ax.lines] == ["a", "b"]
     assert ax.get_yscale() == "log"
+    ax.set_ylim(0.005, 5)
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0.001", "0.01", "0.1", "1", "10"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
 
 
@@ -44,7 +47,7 @@ def test_plot_decision_boundary_colours_each_side():
     assert plot_decision_boundary(parameters, X, Y, ax=ax, title="t", resolution=50) is ax
     assert ax.get_title() == "t"
     assert len(ax.collections) >= 2  # the filled regions and the points
-    assert ax.get_xlabel() == "$x_1$" and ax.get_ylabel() == "$x_2$"
+    assert ax.get_xlabel() == "x\N{SUBSCRIPT ONE}" and ax.get_ylabel() == "x\N{SUBSCRIPT TWO}"
 
 
 def test_plot_data_uses_given_axes():
@@ -52,3 +55,34 @@ def test_plot_data_uses_given_axes():
     out = plot_data(np.zeros((2, 4)), np.array([[0, 1, 0, 1]]), ax=ax)
     assert out is ax and len(ax.collections) == 1
     assert ax.collections[0].get_offsets().shape == (4, 2)
+
+
+def _png_size(data):
+    """(width, height) of a PNG, read from its IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_figures_in_a_kernel_are_shown_whole_at_their_own_size(repo_root):
+    """Importing helpers.plotting in a kernel drops the inline backend's tight crop.
+
+    A 6 x 4 inch figure at 100 dpi is then 600 x 400 pixels; cropped "tight" to
+    what it draws, it would be some other size.
+    """
+    import base64
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import matplotlib.pyplot as plt\n"
+        "from helpers.plotting import plot_data\n"
+        "plt.rcParams['figure.dpi'] = 100\n"
+        "plot_data([[0.0, 1.0], [0.0, 1.0]], [[0, 1]], title='two points')\n"
+        "plt.show()")])
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(repo_root)}}).execute()
+    images = [out["data"]["image/png"] for out in nb.cells[0].outputs
+              if out.get("output_type") == "display_data" and "image/png" in out.get("data", {})]
+    assert len(images) == 1
+    assert _png_size(base64.b64decode(images[0])) == (600, 400)
