@@ -57,6 +57,16 @@ def test_plot_data_uses_given_axes():
     assert ax.collections[0].get_offsets().shape == (4, 2)
 
 
+def test_plot_data_puts_few_round_ticks_on_the_moons():
+    X = np.array([[-1.1, 0.0, 2.1], [-0.6, 1.05, 0.2]])
+    ax = plot_data(X, np.array([[0, 1, 0]]))
+    ax.figure.canvas.draw()
+    for ticks, (low, high) in ((ax.get_xticks(), ax.get_xlim()), (ax.get_yticks(), ax.get_ylim())):
+        shown = ticks[(ticks >= low) & (ticks <= high)]
+        assert 3 <= len(shown) <= 7
+        np.testing.assert_allclose(shown * 2, np.round(shown * 2))  # whole or half units
+
+
 def _png_size(data):
     """(width, height) of a PNG, read from its IHDR chunk."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
