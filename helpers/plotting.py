@@ -1,42 +1,23 @@
 """Figures of the course. Each function draws on ``ax`` (or a new one) and returns it.
 
-In a notebook, importing this module makes the inline backend show figures as
-they are drawn, margins included (``print_figure_kwargs`` without IPython's
-default ``bbox_inches="tight"``, which draws every figure twice to find its
-edges). The figures here set their own margins.
+In a kernel, importing this module also applies :mod:`helpers._kernel`'s settings:
+figures shown as drawn, margins included, and the imports frozen out of the
+garbage collector's reach.
 """
-
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FormatStrFormatter, MaxNLocator, StrMethodFormatter
 
+from . import _kernel
 from .training import predict
+
+_kernel.setup()
 
 __all__ = ["plot_data", "plot_costs", "plot_decision_boundary", "plot_activation_histograms",
            "plot_images"]
 
 CMAP = "coolwarm"
-
-
-def _draw_each_figure_once():
-    """In an IPython kernel, drop ``bbox_inches="tight"`` from the inline backend's settings.
-
-    The same as ``%config InlineBackend.print_figure_kwargs = {"bbox_inches": None}``,
-    without the magic, which first loads every lazy magic of IPython (about 20 ms).
-    """
-    IPython = sys.modules.get("IPython")
-    shell = IPython.get_ipython() if IPython is not None else None
-    if shell is None:
-        return
-    from matplotlib_inline.config import InlineBackend
-
-    config = InlineBackend.instance(parent=shell)
-    config.print_figure_kwargs = {**config.print_figure_kwargs, "bbox_inches": None}
-
-
-_draw_each_figure_once()
 
 
 def _axes(ax, figsize=(6, 4)):

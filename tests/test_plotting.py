@@ -65,34 +65,3 @@ def test_plot_data_puts_few_round_ticks_on_the_moons():
         shown = ticks[(ticks >= low) & (ticks <= high)]
         assert 3 <= len(shown) <= 7
         np.testing.assert_allclose(shown * 2, np.round(shown * 2))  # whole or half units
-
-
-def _png_size(data):
-    """(width, height) of a PNG, read from its IHDR chunk."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-
-
-def test_figures_in_a_kernel_are_shown_whole_at_their_own_size(repo_root):
-    """Importing helpers.plotting in a kernel drops the inline backend's tight crop.
-
-    A 6 x 4 inch figure at 100 dpi is then 600 x 400 pixels; cropped "tight" to
-    what it draws, it would be some other size.
-    """
-    import base64
-
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import matplotlib.pyplot as plt\n"
-        "from helpers.plotting import plot_data\n"
-        "plt.rcParams['figure.dpi'] = 100\n"
-        "plot_data([[0.0, 1.0], [0.0, 1.0]], [[0, 1]], title='two points')\n"
-        "plt.show()")])
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(repo_root)}}).execute()
-    images = [out["data"]["image/png"] for out in nb.cells[0].outputs
-              if out.get("output_type") == "display_data" and "image/png" in out.get("data", {})]
-    assert len(images) == 1
-    assert _png_size(base64.b64decode(images[0])) == (600, 400)
