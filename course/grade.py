@@ -24,13 +24,13 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.engine import make_url
 
 from . import pipeline
 from .sandbox import THREAD_ENV
+from .workers import context as worker_context
 
 #: Seconds a worker waits for SQLite's write lock before giving up.
 SQLITE_TIMEOUT = 600
@@ -162,7 +162,7 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
     prepare_gradebook(url, assignment, students)
     outcomes = {}
     workers = min(jobs, len(students))
-    with ProcessPoolExecutor(workers, mp_context=_worker_context(),
+    with ProcessPoolExecutor(workers, mp_context=worker_context(),
                              initializer=_start_worker,
                              initargs=(str(root), url, kernel_threads(workers))) as pool:
         futures = {pool.submit(_autograde, assignment, s): s for s in students}
@@ -175,20 +175,6 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
             if on_done is not None:
                 on_done(outcome)
     return [outcomes[s] for s in students]
-
-
-def _worker_context():
-    """Workers forked from a fresh server process that has imported nbgrader once.
-
-    Not forks of this process, which may run a progress-bar thread; and not
-    spawned one by one, each paying nbgrader's seconds of imports again.
-    """
-    try:
-        context = get_context("forkserver")
-    except ValueError:  # no fork on this platform
-        return get_context("spawn")
-    context.set_forkserver_preload(["course.grade", "nbgrader.apps"])
-    return context
 
 
 # --- inside a worker process -------------------------------------------------
