@@ -124,7 +124,8 @@ del _course_snapshot
 # large output starts it).
 try:
     from zmq.utils.garbage import gc as _course_gc
-    _course_gc.start() if not _course_gc.is_alive() else None
+    if not _course_gc.is_alive():
+        _course_gc.start()
     del _course_gc
 except Exception:
     pass
