@@ -43,30 +43,34 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
-# --- Grading sandbox (issue 4: course/sandbox.py, course/execute.py) ---------
-# Student code runs in a bubblewrap sandbox (no course files but its own folder's
-# copy, no network, its own unprivileged user, bounded memory, processes and CPU,
-# nothing left running), and a crash or an endless loop costs only the cells
-# involved. Grading stops with one line naming the fix when the sandbox cannot
-# run; to grade without it (unsafe: student code then runs with your rights and
-# can read the solutions and the gradebook), set
+# --- Grading untrusted notebooks (course/execute.py, course/sandbox.py) --------
+# The student's kernel is untrusted. Each notebook's kernel runs in a bubblewrap
+# sandbox (no course files but its own folder's copy, no network, its own
+# unprivileged user, bounded memory, processes and CPU, nothing left running),
+# and a crash or an endless loop costs only the cells involved. A test cell's
+# verdict is the grader's: its cases (course/testcells.py) are sent to the
+# kernel, which sends back what the student's function returned, as JSON; the
+# grader computes the expected values itself and judges. Grading stops with
+# one line naming the fix when the sandbox cannot run; to grade without it
+# (unsafe: student code then runs with your rights and can read the solutions
+# and the gradebook), set
 #     c.SandboxedExecute.sandbox = False
 # and every notebook graded prints a warning.
-import os as _os  # noqa: E402
-
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata,  # noqa: E402
-                                    IgnorePattern, LimitOutput, SaveAutoGrades)
-
-from course.cgroup import remove_stale  # noqa: E402
-from course.execute import (SandboxedExecute, grading_finished,  # noqa: E402
-                            grading_started, recover_interrupted)
-
-c.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                       LimitOutput, SaveAutoGrades, AssignLatePenalties,
-                                       CheckCellMetadata]
-c.Autograde.pre_convert_hook = grading_started     # marks a submission being graded
-c.Autograde.post_convert_hook = grading_finished
+c.Autograde.autograde_preprocessors = [
+    "course.execute.SandboxedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "course.sanitize.SanitizeOutputs",        # what the student displayed, made inert
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# When a run starts: grade again the submissions whose grading a killed run cut
+# off, and remove the sandboxes killed graders left (course/recovery.py).
+c.Autograde.exporter_class = "course.recovery.GradingRunExporter"
+c.Autograde.pre_convert_hook = "course.recovery.grading_started"   # marks it, says what is wrong
+c.Autograde.post_convert_hook = "course.recovery.grading_finished"
 c.OverwriteCells.add_missing_cells = True           # a deleted test cell is put back, not skipped
 c.SandboxedExecute.notebook_timeout = 1200          # seconds per notebook (per cell: Execute.timeout)
 c.SandboxKernelManager.memory_limit = "3G"          # address space of each kernel process
@@ -74,10 +78,13 @@ c.SandboxKernelManager.sandbox_memory = "4G"        # memory of the kernel and a
 c.SandboxKernelManager.process_limit = 256          # processes and threads at once (each sandbox)
 c.SandboxKernelManager.cpu_limit = 900              # CPU seconds of each kernel process
 c.SandboxKernelManager.threads = 1                  # BLAS/OpenMP threads: kernels graded side by side
-# A run killed mid-submission leaves a marker: grade that submission again; and
-# the scratch folders and cgroups of graders that were killed are removed.
-recover_interrupted(_os.path.dirname(_os.path.abspath(__file__)))
-remove_stale()
+
+# Pages made from submissions (feedback, the formgrader) show what the student's
+# notebook displayed inert: HTML and markdown through one allow-list, no script
+# (course/sanitize.py).
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_html": "course.sanitize.clean_html",
+                          "markdown2html": "course.sanitize.markdown2html"}
 
 # --- Collecting submissions (issue 6: LMS downloads and nbgrader's exchange) ---
 # From an LMS download: put the archive (or the loose files) in

@@ -1,9 +1,19 @@
-"""Autograding that a broken or hostile notebook cannot derail.
+"""Autograding that a broken or hostile notebook can neither derail nor fool.
 
 :class:`SandboxedExecute` replaces nbgrader's ``Execute`` preprocessor (see the
 sandbox section of ``nbgrader_config.py``). It runs the notebook's cells one by
 one in a :class:`~course.sandbox.SandboxKernelManager` kernel and:
 
+- **decides every test cell itself**: a test cell's code is not run in the
+  kernel. The grader sends the kernel the cases of that test
+  (``course/testcells.py``) with its probe (``course/probe.py``), which calls
+  the student's function and sends back what it returned, as JSON; the grader
+  reads that as data (``course/wire.py``), computes the expected values itself
+  (``course/reference.py``), judges with the checks' own verdict functions and
+  writes the verdict into the cell's outputs, for nbgrader to score. Nothing
+  the kernel says counts as a pass: its replies, its errors or their absence,
+  its tracebacks. An answer that does not arrive, or arrives malformed, or
+  with anything unexpected beside it, fails that test only;
 - **a crash costs only what crashed**: when the kernel dies in a cell
   (``os._exit``, a segfault, a memory or CPU limit) or does not stop after its
   time limit, that cell gets an error output (a test cell then scores zero),
@@ -11,139 +21,61 @@ one in a :class:`~course.sandbox.SandboxKernelManager` kernel and:
 - **time is bounded**: ``timeout`` per cell (nbgrader's) and
   ``notebook_timeout`` per notebook; cells left when the notebook's time is up
   get an error output and are not run;
-- **output is bounded**: a cell's text output is cut at ``max_output_chars``;
-- **checks are not patched**: before each test cell the modules the tests use
-  (``protected_modules``: NumPy, ``helpers``, builtins) are put back as they
-  were when the kernel started, and the locked cells (the notebook's imports)
-  are run again, so that a cell of the student's that patched
-  ``helpers.checks`` or ``numpy.testing`` has no effect on the tests;
-- **the instructor is told**: one log line per problem, naming the student,
-  also when a check refused what the function under test did (patched the
-  checks while they called it, returned a lying subclass: see ``helpers._guard``);
-- **memory is bounded as a whole**: when the sandbox (``course.cgroup``) stopped
-  the kernel for the memory of all its processes together, the line says so.
+- **output is bounded**: a cell's text output is cut at ``max_output_chars``
+  (and every message from the kernel at the client's ``max_message_bytes``);
+- **the instructor is told**: one log line per problem, naming the student and
+  the cell; when the sandbox (``course.cgroup``) stopped the kernel for the
+  memory of all its processes together, the line says so.
 
-The hooks :func:`grading_started` / :func:`grading_finished` and
-:func:`recover_interrupted` make an interrupted grading run safe to start
-again: a submission whose grading was cut off (SIGKILL) is graded again by the
-next run, even without ``--force``.
+A fault of the grader itself (a test cell of the gradebook that
+``course/testcells.py`` does not know, an error in the grader's own judging
+code) stops the whole run with :class:`GradingFault` before another
+submission is scored.
 """
 
 import copy
-import json
 import os
-import shutil
-import sys
-from pathlib import Path
+import secrets
 from time import monotonic
 
+import zmq
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.client import NotebookClient
 from nbformat import NotebookNode
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, List, Unicode
-from traitlets.log import get_logger
+from traitlets import Bool, Integer
 
+from . import probe, testcells, wire
 from .cgroup import describe
 from .sandbox import SandboxKernelManager, problem
 
-MARKER = ".grading-in-progress"
-# What the checks (helpers/_guard.py, REFUSED) say when they refuse a result on
-# principle: a function that patched them while it ran, a lying ndarray subclass.
-REFUSED = "refused by the checks"
 _WARNED_WATCHDOG = False    # the grader said once that no cgroup bounds the sandboxes
-
-# Run silently when a kernel starts, before any cell of the notebook: remember
-# the protected modules as they are. _course_restore() puts them back.
-_SNAPSHOT = r"""
-def _course_snapshot(prefixes):
-    import builtins, importlib, sys, types
-    for name in prefixes:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
-    saved = {}
-    for name, module in list(sys.modules.items()):
-        if module is None or not any(name == p or name.startswith(p + ".") for p in prefixes):
-            continue
-        functions = {key: (value, value.__code__, value.__defaults__, value.__kwdefaults__)
-                     for key, value in vars(module).items() if isinstance(value, types.FunctionType)}
-        attributes = dict(vars(module))
-        if name == "builtins":  # the kernel itself swaps these per request
-            for key in ("input", "raw_input", "get_ipython", "display", "_", "__", "___"):
-                attributes.pop(key, None)
-        saved[name] = (module, attributes, functions)
-    ns = get_ipython().user_ns
-    pinned = {}
-    skip = {"In", "Out", "get_ipython", "exit", "quit", "open"}
-
-    def protected(value):
-        owner = value.__name__ if isinstance(value, types.ModuleType) else getattr(
-            value, "__module__", None)
-        return isinstance(owner, str) and any(
-            owner == p or owner.startswith(p + ".") for p in prefixes)
-
-    def pin():
-        pinned.update({k: v for k, v in ns.items()
-                       if not k.startswith("_") and k not in skip and protected(v)})
-
-    def restore():
-        changed = []
-        for name, (module, attributes, functions) in saved.items():
-            if sys.modules.get(name) is not module:
-                sys.modules[name] = module
-                changed.append(f"sys.modules[{name!r}]")
-            current = vars(module)
-            for key, value in attributes.items():
-                if current.get(key, current) is not value:
-                    current[key] = value
-                    changed.append(f"{name}.{key}")
-            for key, (function, code, defaults, kwdefaults) in functions.items():
-                if (function.__code__, function.__defaults__, function.__kwdefaults__) != (
-                        code, defaults, kwdefaults):
-                    function.__code__, function.__defaults__ = code, defaults
-                    function.__kwdefaults__ = kwdefaults
-                    changed.append(f"the code of {name}.{key}")
-        if ns.get("__builtins__") is not builtins:
-            ns["__builtins__"] = builtins
-            changed.append("__builtins__")
-        for key, value in pinned.items():
-            if ns.get(key, ns) is not value:
-                ns[key] = value
-                changed.append(key)
-        return changed
-
-    return pin, restore
-
-_course_pin, _course_restore = _course_snapshot(PREFIXES)
-del _course_snapshot
-
-# The kernel's own threads that start on demand start now, so that the grader,
-# counting threads, sees only the notebook's: pyzmq's garbage collector (a
-# large output starts it).
-try:
-    from zmq.utils.garbage import gc as _course_gc
-    if not _course_gc.is_alive():
-        _course_gc.start()
-    del _course_gc
-except Exception:
-    pass
-"""
+#: How the one log line of a run stopped by the grader's own fault begins.
+STOPPED = "grading stopped: "
 
 
 class SandboxUnavailableExit(SystemExit):
     """Grading stops: the sandbox cannot run here (the message names the fix)."""
 
 
-def _is_grade(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade", False) and cell.cell_type == "code"
+class UnreadableKernel(Exception):
+    """The kernel sent a message the grader could not read (bad JSON, signature, nesting)."""
 
 
-def _is_locked_code(cell):
+class GradingFault(SystemExit):
+    """Grading stops: the grader itself is at fault (the log line names what to fix).
+
+    A ``SystemExit``, so that nbgrader does not catch it and go on to the next
+    student as it does for a submission's own failure.
+    """
+
+
+def _is_test(cell):
+    """An autograded test cell: code, graded, not an answer."""
     nbgrader = cell.metadata.get("nbgrader", {})
-    return (cell.cell_type == "code" and nbgrader.get("locked", False)
-            and not nbgrader.get("grade", False) and not nbgrader.get("solution", False))
+    return (cell.cell_type == "code" and nbgrader.get("grade", False)
+            and not nbgrader.get("solution", False))
 
 
 def _label(cell, index):
@@ -154,6 +86,13 @@ def _label(cell, index):
 def _error_output(ename, evalue):
     return NotebookNode(output_type="error", ename=ename, evalue=evalue,
                         traceback=[f"{ename}: {evalue}"])
+
+
+def _verdict_outputs(verdict):
+    """The outputs of a test cell with ``verdict``, as its check would print or raise it."""
+    if verdict.passed:
+        return [NotebookNode(output_type="stream", name="stdout", text=verdict.text + "\n")]
+    return [_error_output("AssertionError", verdict.text)]
 
 
 class SandboxedExecute(Execute):
@@ -167,12 +106,6 @@ class SandboxedExecute(Execute):
                                ).tag(config=True)
     max_output_chars = Integer(100_000, help="Text output kept per cell; the rest is "
                                "cut.").tag(config=True)
-    restore_before_tests = Bool(True, help="Before each test cell, put back the "
-                                "protected modules and rerun the locked cells.").tag(config=True)
-    protected_modules = List(Unicode(), ["builtins", "math", "numpy", "numpy.testing",
-                                                 "helpers", "helpers.checks"],
-                             help="Modules (with their submodules) restored before each "
-                             "test cell.").tag(config=True)
 
     def __init__(self, **kwargs):
         kwargs["kernel_manager_class"] = SandboxKernelManager
@@ -188,7 +121,9 @@ class SandboxedExecute(Execute):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         info = (resources or {}).get("nbgrader", {})
-        self._who = f"{info.get('student', '?')} ({info.get('notebook', 'notebook')})"
+        self._notebook = info.get("notebook", "notebook")
+        self._who = f"{info.get('student', '?')} ({self._notebook})"
+        self._require_test_cells(info)
         cell_timeout = self.timeout
         deadline = monotonic() + self.notebook_timeout
         out_of_time = False
@@ -196,7 +131,7 @@ class SandboxedExecute(Execute):
         try:
             self._start_kernel()
             for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code" or not cell.source.strip():
+                if cell.cell_type != "code" or not cell.source.strip() and not _is_test(cell):
                     continue
                 remaining = deadline - monotonic()
                 if remaining < 1:
@@ -209,19 +144,14 @@ class SandboxedExecute(Execute):
                     out_of_time = True
                     continue
                 self.timeout = int(max(1, min(cell_timeout or remaining, remaining)))
-                if _is_grade(cell) and self._threads_left(_label(cell, index)):
-                    cell.outputs = [_error_output(
-                        "TamperedChecks", "not run: the notebook left threads running, "
-                        "which could change the checks while they run")]
-                    continue
-                if _is_grade(cell) and self.restore_before_tests and not self._restore(
-                        _label(cell, index)):
-                    cell.outputs = [_error_output(
-                        "TamperedChecks", "not run: the notebook tampered with the grader's "
-                        "means of restoring the checking modules")]
-                    continue
+                test = self._test_cell(cell)
                 try:
-                    self.execute_cell(cell, index, store_history=True)
+                    if test is not None:
+                        self._judge(cell, index, test)
+                    else:
+                        self._execute(cell, index, store_history=True)
+                except UnreadableKernel as error:
+                    what = f"the kernel sent a message the grader could not read ({error})"
                 except DeadKernelError:
                     what = "the kernel died (os._exit, a crash, or the memory or CPU limit)"
                     if getattr(self.km, "exceeded", None):
@@ -229,17 +159,17 @@ class SandboxedExecute(Execute):
                 except CellTimeoutError:
                     what = f"the kernel did not stop after the {self.timeout} s time limit"
                 else:
-                    self._limit_output(cell)
-                    self._explain_errors(cell, index)
-                    self._after_cell(cell)
-                    if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
-                        self._report(f"{_label(cell, index)} ran past its {self.timeout} s "
-                                     f"time limit and was interrupted; it scores zero")
-                    done.append(index)
+                    if test is None:
+                        self._limit_output(cell)
+                        self._explain_errors(cell, index)
+                        if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
+                            self._report(f"{_label(cell, index)} ran past its {self.timeout} s "
+                                         f"time limit and was interrupted")
+                        done.append(index)
                     continue
-                cell.outputs.append(_error_output("KernelDied", f"{what} in this cell; it "
-                                                  f"scores zero and grading went on in a "
-                                                  f"fresh kernel"))
+                died = _error_output("KernelDied", f"{what} in this cell; it scores zero "
+                                     f"and grading went on in a fresh kernel")
+                cell.outputs = [died] if test is not None else [*cell.get("outputs", []), died]
                 self._report(f"{what} in {_label(cell, index)}: that cell scores zero, the "
                              f"other cells were graded in a fresh kernel")
                 self._restart(nb, done)
@@ -260,18 +190,90 @@ class SandboxedExecute(Execute):
             return
         why = problem()
         if why:
-            self.log.critical(f"grading stopped: {why}")
+            self.log.critical(f"{STOPPED}{why}")
             raise SandboxUnavailableExit(2)
 
     def _report(self, message):
         self.log.error(f"student {self._who}: {message}")
 
+    # -- test cells: the grader's verdict ------------------------------------
+
+    def _require_test_cells(self, info):
+        """Stop grading if the gradebook has a test cell that the grader cannot judge."""
+        if not info.get("db_url") or not info.get("assignment"):
+            return
+        try:
+            with Gradebook(info["db_url"]) as gradebook:
+                testcells.require_gradebook(gradebook, info["assignment"], self._notebook)
+        except MissingEntry:
+            return   # nbgrader itself refuses an assignment it does not know
+        except testcells.MissingTestCell as error:
+            self.log.critical(f"{STOPPED}{error}")
+            raise GradingFault(2) from None
+
+    def _test_cell(self, cell):
+        """The grader's entry for a test cell, or None for any other cell.
+
+        A graded cell that the grader does not know is the student's own (the
+        gradebook's were checked by :meth:`_require_test_cells`): it runs as any
+        cell of theirs, and nbgrader does not score it.
+        """
+        if not _is_test(cell):
+            return None
+        return testcells.find(self._notebook, cell.metadata["nbgrader"].get("grade_id"))
+
+    def _judge(self, cell, index, test):
+        """Decide the test cell ``cell`` from what the student's function returns for its cases."""
+        nonce = secrets.token_hex(16)
+        asked = NotebookNode(cell_type="code", metadata={}, outputs=[], execution_count=None,
+                             source=probe.code(test.request(nonce)))
+        try:
+            self._execute(asked, index, store_history=False)
+        finally:
+            self.nb.cells[index] = cell   # nbclient put the executed cell in its place
+        cell.execution_count = None
+        label = _label(cell, index)
+        if any(o.get("ename") == "CellTimeoutError" for o in asked.outputs):
+            cell.outputs = [_error_output("CellTimeoutError", f"the function under test ran "
+                                          f"past the {self.timeout} s time limit; this test "
+                                          f"scores zero")]
+            self._report(f"{label} ran past its {self.timeout} s time limit and was interrupted")
+            return
+        try:
+            verdict = test.judge(wire.read(asked.outputs, nonce, test.kinds()))
+        except wire.ProbeError as error:
+            cell.outputs = [_error_output("NoResult", f"the grader received no valid result "
+                                          f"from the notebook's kernel ({error}); this test "
+                                          f"scores zero")]
+            self._report(f"{label}: no valid result from the kernel ({error}); that test "
+                         f"scores zero")
+            return
+        except Exception as error:  # the grader's own code failed: nobody can be scored
+            self.log.critical(f"{STOPPED}the grader's judging of {label} of "
+                              f"{self._notebook}.ipynb failed ({type(error).__name__}: "
+                              f"{error}); this is a fault of course/testcells.py, not of "
+                              f"student {self._who}")
+            raise GradingFault(2) from error
+        cell.outputs = _verdict_outputs(verdict)
+
     # -- kernels ------------------------------------------------------------
+
+    def _execute(self, cell, index, **kwargs):
+        """nbclient's ``execute_cell``; a message it cannot read raises :class:`UnreadableKernel`.
+
+        jupyter_client parses what the kernel sends as JSON (never pickle) and checks
+        its signature, which the kernel can compute: a kernel can still send deeply
+        nested JSON, or a message that does not follow the protocol.
+        """
+        try:
+            return self.execute_cell(cell, index, **kwargs)
+        except (ValueError, RecursionError, UnicodeError, TypeError, KeyError,
+                zmq.ZMQError) as error:
+            raise UnreadableKernel(f"{type(error).__name__}: {str(error)[:120]}") from error
 
     def _start_kernel(self):
         global _WARNED_WATCHDOG
         self.km = self.create_kernel_manager()
-        self._student_ran, self._thread_baseline = False, None
         self.start_new_kernel()
         bound = getattr(self.km, "bound", None)
         if bound is not None and bound.kind == "watchdog" and not _WARNED_WATCHDOG:
@@ -281,39 +283,6 @@ class SandboxedExecute(Execute):
         reply = self.wait_for_reply(self.kc.kernel_info())
         if reply and "language_info" in reply["content"]:
             self.nb.metadata["language_info"] = reply["content"]["language_info"]
-        if self.restore_before_tests:
-            code = _SNAPSHOT.replace("PREFIXES", repr(list(self.protected_modules)))
-            reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
-            if reply is None or reply["content"]["status"] != "ok":
-                raise RuntimeError("the grader could not snapshot the checking modules")
-        self._thread_baseline = self._kernel_threads()
-
-    def _after_cell(self, cell):
-        """Pin what a locked cell bound; count the kernel's threads until a student's cell ran."""
-        if _is_locked_code(cell):
-            if self.restore_before_tests:
-                self._pin()
-            if not self._student_ran:
-                self._thread_baseline = self._kernel_threads()
-        elif not _is_grade(cell):
-            self._student_ran = True
-
-    def _kernel_threads(self):
-        count = getattr(self.km, "kernel_threads", None)
-        return count() if count is not None else None
-
-    def _threads_left(self, label):
-        """Whether the kernel runs more threads than before the student's first cell.
-
-        Counted from outside the kernel (``/proc``): a thread the notebook left running
-        could change the checks at any moment, even after the restore step.
-        """
-        now, before = self._kernel_threads(), self._thread_baseline
-        if now is None or before is None or now <= before:
-            return False
-        self._report(f"the notebook left {now - before} thread(s) running before {label}: "
-                     f"that test was not run and scores zero")
-        return True
 
     def _stop_kernel(self):
         if self.km is not None:
@@ -329,66 +298,17 @@ class SandboxedExecute(Execute):
         self._start_kernel()
         for index in list(done):
             cell = nb.cells[index]
-            if _is_grade(cell):
-                continue
             try:
-                self.execute_cell(copy.deepcopy(cell), index, store_history=False)
-                self._after_cell(cell)
-            except (DeadKernelError, CellTimeoutError):
+                self._execute(copy.deepcopy(cell), index, store_history=False)
+            except (DeadKernelError, CellTimeoutError, UnreadableKernel):
                 done.remove(index)
                 self._report(f"replaying {_label(cell, index)} crashed the kernel again; "
                              f"it is left out")
                 self._stop_kernel()
                 self._start_kernel()
 
-    def _silent(self, code):
-        """Run the grader's own ``code``; return the value of its last expression (a list)."""
-        msg_id = self.kc.execute("", silent=False, store_history=False,
-                                 user_expressions={"result": code})
-        reply = self.wait_for_reply(msg_id)
-        result = reply and reply["content"].get("user_expressions", {}).get("result", {})
-        if not result or result.get("status") != "ok":
-            raise RuntimeError(f"the grader's own code failed in the kernel: "
-                               f"{result and result.get('evalue')}")
-        return eval(result["data"]["text/plain"], {"__builtins__": {}})  # a list of strings
-
-    def _pin(self):
-        """Remember the names the locked cell just run bound (put back before tests)."""
-        try:
-            self._silent("_course_pin() or []")
-        except RuntimeError:
-            pass  # _restore() then fails and says so
-
-    def _restore(self, label):
-        """Put back the protected modules and the names the locked cells bound.
-
-        Returns False when that was not possible (the notebook removed the means).
-        """
-        try:
-            changed = self._silent("_course_restore()")
-        except RuntimeError as error:
-            self._report(f"could not restore the checking modules before {label} ({error}); "
-                         f"that test scores zero")
-            return False
-        if changed:
-            self._report(f"the notebook changed {', '.join(changed[:6])} used by the tests; "
-                         f"put back before {label}")
-        return True
-
     def _explain_errors(self, cell, index):
-        """One line for an error in a cell that is not a test, or a test refusing a result.
-
-        A test failing as usual is not reported: the student's mistake is in the feedback.
-        """
-        if _is_grade(cell):
-            for output in cell.outputs:
-                text = str(output.get("evalue", "")) if output.output_type == "error" else ""
-                lines = [line.strip(" -") for line in text.splitlines() if REFUSED in line]
-                if lines:
-                    self._report(f"{_label(cell, index)}: a check refused what the function "
-                                 f"under test did ({lines[0][:220]}); that test scores zero")
-                    return
-            return
+        """One line for an error in a cell that is not a test (a test's verdict is in the feedback)."""
         for output in cell.outputs:
             if output.output_type != "error" or output.ename == "CellTimeoutError":
                 continue
@@ -432,125 +352,3 @@ class SandboxedExecute(Execute):
         cell.outputs = kept
 
 
-# -- interrupted runs ---------------------------------------------------------
-
-def _autograded_dirs(notebooks):
-    """``autograded/<student>/<assignment>`` for submitted notebook paths."""
-    dirs = set()
-    for path in notebooks:
-        folder = Path(path).resolve().parent          # submitted/<student>/<assignment>
-        root = folder.parent.parent.parent
-        dirs.add(root / "autograded" / folder.parent.name / folder.name)
-    return dirs
-
-
-def grading_started(assignment=None, student=None, notebooks=(), **_):
-    """nbgrader pre-convert hook: mark the submission as being graded; check its notebooks."""
-    for folder in _autograded_dirs(notebooks):
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / MARKER).write_text(f"{os.getpid()}\n")
-    for line in preflight(notebooks):
-        get_logger().error(line)
-
-
-def grading_finished(assignment=None, student=None, notebooks=(), **_):
-    """nbgrader post-convert hook: the submission's grading completed."""
-    for folder in _autograded_dirs(notebooks):
-        (folder / MARKER).unlink(missing_ok=True)
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return b"nbgrader" in f.read()
-    except OSError:
-        return False
-
-
-def recover_interrupted(root):
-    """Remove the autograded folders whose grading was cut off; return them.
-
-    A grading process killed mid-submission leaves its marker behind; nbgrader
-    would then skip that submission (its autograded notebook exists) and its
-    grades would stay missing. Removing the folder makes the next run grade it.
-    """
-    removed = []
-    for marker in sorted(Path(root).glob(f"autograded/*/*/{MARKER}")):
-        try:
-            pid = int(marker.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            pid = -1
-        if _alive(pid):
-            continue
-        shutil.rmtree(marker.parent, ignore_errors=True)
-        removed.append(marker.parent)
-        print(f"course: the grading of {marker.parent.parent.name}/{marker.parent.name} was "
-              f"interrupted; it will be graded again", file=sys.stderr)
-    return removed
-
-
-# -- preflight: name what is wrong with a submission ---------------------------
-
-def _cells_by_id(nb):
-    return {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb.get("cells", [])
-            if isinstance(c, dict) and c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
-
-
-def preflight(notebooks):
-    """One line per problem of the submitted ``notebooks`` that grading will meet.
-
-    Compares each notebook with the release (``release/<assignment>/``): unreadable
-    files, renamed or missing notebooks, missing answer cells (another
-    assignment's notebook, metadata stripped), test cells deleted, edited or
-    turned into text (nbgrader restores those from the gradebook).
-    """
-    lines = []
-    paths = [Path(p) for p in notebooks]
-    if not paths:
-        return lines
-    folder = paths[0].resolve().parent
-    student, assignment = folder.parent.name, folder.name
-    release = folder.parent.parent.parent / "release" / assignment
-    expected = {p.name: p for p in release.glob("*.ipynb")}
-    who = f"student {student}"
-    found = {p.name for p in paths}
-    for name in sorted(set(expected) - found):
-        others = ", ".join(sorted(found)) or "nothing"
-        lines.append(f"{who}: {name} was not handed in (found {others}); it scores zero")
-    for path in paths:
-        if path.name not in expected:
-            continue
-        try:
-            text = path.read_text()
-            if not text.strip():
-                raise ValueError("the file is empty")
-            nb = json.loads(text)
-            if not isinstance(nb, dict) or "cells" not in nb:
-                raise ValueError("no cells: not a notebook")
-        except (OSError, UnicodeDecodeError, ValueError) as error:
-            lines.append(f"{who}: {path.name} is not a readable notebook ({error}); "
-                         f"it scores zero")
-            continue
-        wanted = _cells_by_id(json.loads(expected[path.name].read_text()))
-        got = _cells_by_id(nb)
-        answers = [k for k, c in wanted.items() if c["metadata"]["nbgrader"].get("solution")]
-        if answers and not any(k in got for k in answers):
-            lines.append(f"{who}: {path.name} has none of the answer cells "
-                         f"({', '.join(answers)}): another assignment's notebook, or its "
-                         f"nbgrader metadata was stripped; its tests will fail")
-            continue
-        for grade_id, cell in wanted.items():
-            if not cell["metadata"]["nbgrader"].get("grade"):
-                continue
-            mine = got.get(grade_id)
-            if mine is None:
-                what = "was deleted"
-            elif mine.get("cell_type") != cell["cell_type"]:
-                what = f"was turned into a {mine.get('cell_type')} cell"
-            elif "".join(mine.get("source", "")) != "".join(cell["source"]):
-                what = "was edited"
-            else:
-                continue
-            lines.append(f"{who}: test cell {grade_id} {what}; it is graded from the "
-                         f"instructor's copy")
-    return lines

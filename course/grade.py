@@ -160,6 +160,7 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
     students = select_students(root, students)
     url = worker_db_url(pipeline.db_url(root))
     prepare_gradebook(url, assignment, students)
+    check_grader(root, url, assignment)
     outcomes = {}
     workers = min(jobs, len(students))
     with ProcessPoolExecutor(workers, mp_context=worker_context(),
@@ -171,10 +172,50 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
                 outcome = future.result()
             except Exception as error:  # the worker itself died (killed, out of memory)
                 outcome = Outcome(futures[future], False, 0.0, f"worker failed: {error!r}")
+            stopped = stop_line(outcome.log)
+            if stopped:   # the grader's own fault: nobody else is graded
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise GradeError(stopped)
             outcomes[outcome.student] = outcome
             if on_done is not None:
                 on_done(outcome)
     return [outcomes[s] for s in students]
+
+
+def check_grader(root, url, assignment):
+    """Raise GradeError naming the fix if the grader cannot grade ``assignment`` here.
+
+    The same checks as each graded notebook's (``course.execute``), made once, before
+    any worker starts: the sandbox can run, and every test cell of the gradebook has
+    an entry in ``course/testcells.py``.
+    """
+    from . import testcells
+    from .sandbox import problem
+
+    why = problem()
+    if why and _sandboxed(root):
+        raise GradeError(why)
+    with _scripts_on_path(), Gradebook(url) as gb:
+        try:
+            testcells.require_gradebook(gb, assignment)
+        except testcells.MissingTestCell as error:
+            raise GradeError(str(error)) from None
+
+
+def _sandboxed(root):
+    """Whether the course's configuration grades in the sandbox (the default)."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    return config.SandboxedExecute.get("sandbox", True)
+
+
+def stop_line(log):
+    """The line of ``log`` that says the grader stopped (its own fault), or None."""
+    from .execute import STOPPED
+
+    return next((line.split(STOPPED, 1)[1] for line in log.splitlines() if STOPPED in line),
+                None)
 
 
 # --- inside a worker process -------------------------------------------------

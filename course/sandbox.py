@@ -47,9 +47,12 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Integer, List, TraitError, Unicode, validate
+from traitlets import Integer, List, TraitError, Unicode, default, validate
 
 from .cgroup import PREFIX, Bound, describe, owner_tag, process_tree
 
@@ -133,18 +136,6 @@ def memory_bound():
             f"({processes})")
 
 
-def _python_threads(pid):
-    """Threads of process ``pid`` named like its main thread (the interpreter's)."""
-    main = Path(f"/proc/{pid}/comm").read_bytes()
-    count = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            count += Path(f"/proc/{pid}/task/{tid}/comm").read_bytes() == main
-        except OSError:
-            continue
-    return count
-
-
 def sandbox_uid(base):
     """This grading process's own unprivileged user id."""
     return base + os.getpid()
@@ -196,6 +187,25 @@ def _parents(path, made):
     return options
 
 
+class BoundedKernelClient(AsyncKernelClient):
+    """A kernel client that refuses any message larger than ``max_message_bytes``.
+
+    ZeroMQ drops a connection on which a larger message arrives
+    (``ZMQ_MAXMSGSIZE``), before the grader holds it in memory: a kernel cannot
+    make the grader allocate gigabytes with one output. The cell then gets no
+    answer, and fails.
+    """
+
+    max_message_bytes = Integer(64 * 2**20, help="Largest message accepted from the "
+                                "kernel, in bytes.").tag(config=True)
+
+    @default("context")
+    def _context_default(self):
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)
+        return context
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """An IPython kernel started inside bubblewrap, whatever kernel the notebook names.
 
@@ -240,6 +250,7 @@ class SandboxKernelManager(AsyncKernelManager):
         return proposal["value"]
 
     def __init__(self, **kwargs):
+        kwargs.setdefault("client_class", "course.sandbox.BoundedKernelClient")
         super().__init__(**kwargs)
         self._runtime = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{owner_tag()}-"))
         self._scratch = None
@@ -296,23 +307,6 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)
         self.bound.watch(self.provisioner.pid)
-
-    def kernel_threads(self):
-        """How many Python threads the kernel runs now (seen from outside it), or None.
-
-        Threads of native libraries that name theirs (ZeroMQ's) are not counted.
-        """
-        if self.bound is None or self.bound._root_pid is None:
-            return None
-        for pid in process_tree(self.bound._root_pid):
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    argv = f.read().split(b"\0")
-                if argv[0] == os.fsencode(sys.executable) and b"ipykernel_launcher" in argv:
-                    return _python_threads(pid)
-            except OSError:
-                continue
-        return None
 
     @property
     def exceeded(self):

@@ -7,19 +7,26 @@ print, plot or warn. Expected values are passed in by the caller: this module
 holds only the rules the exercises state (the two scale formulas, the shapes,
 one weight draw per layer from the generator given).
 
-To say *why* activations are wrong, :func:`check_propagate_values` hands the
+To say *why* activations are wrong, :func:`observe_propagate` hands the
 student's function instrumented stand-ins for its ``weight_std``,
-``activation`` and ``rng`` arguments that record how they were called.
+``activation`` and ``rng`` arguments that record how they were called. What it
+returns, and the recordings, are plain data (:mod:`helpers._plain`), judged by
+:func:`scale_problem`, :func:`propagate_structure_verdict` and
+:func:`propagate_values_verdict`; the grader judges what a kernel sends it with
+the same functions.
 """
 
 import math
-import warnings
 
 import numpy as np
 
-from . import _guard
+from . import _plain
+from ._plain import Other, type_name
+from .checks import raised_problem
 
-__all__ = ["SCALES", "check_scale", "check_propagate_structure", "check_propagate_values"]
+__all__ = ["SCALES", "check_scale", "check_propagate_structure", "check_propagate_values",
+           "observe_propagate", "scale_problem", "propagate_structure_verdict",
+           "propagate_values_verdict", "failure"]
 
 #: The scale of each scheme as a function of n_prev, and its formula in words.
 SCALES = {
@@ -49,27 +56,20 @@ RTOL = 1e-6
 
 
 def _name(function):
-    return _guard.function_name(function)
+    name = getattr(function, "__name__", None)
+    return name if type(name) is str else "the function"
 
 
-def _quiet(function, *args):
-    """Call ``function(*args)`` with warnings kept out of the output (they would zero a test).
-
-    Any change the function made to NumPy or the checks while it ran is undone and
-    fails the check (see :mod:`helpers._guard`).
-    """
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        result, tampering = _guard.call(function, *args)
-    if tampering:
-        _raise(_name(function), [_guard.describe(tampering)])
-    return result
+def failure(where, problems):
+    """The message of a check that found ``problems`` in ``where`` (a call, in words)."""
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"{where}:\n{lines}"
 
 
 def _raise(where, problems):
+    __tracebackhide__ = True
     if problems:
-        lines = "\n".join(f"  - {p}" for p in problems)
-        raise AssertionError(f"{where}:\n{lines}")
+        raise AssertionError(failure(where, problems))
 
 
 def check_scale(scale, n_prevs, expected, *, scheme, rtol=RTOL):
@@ -91,60 +91,72 @@ def check_scale(scale, n_prevs, expected, *, scheme, rtol=RTOL):
     str
         A pass line for the notebook to print.
     """
+    __tracebackhide__ = True
     if scheme not in SCALES:
         raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(SCALES)}")
     if len(n_prevs) != len(expected):
         raise ValueError(f"{len(n_prevs)} sizes but {len(expected)} expected values")
-    rule = SCALES[scheme][1]
     n_prevs, expected = [int(n) for n in n_prevs], [float(e) for e in expected]
-    problems, values = [], []
-    for n, want in zip(n_prevs, expected):
-        got = _quiet(scale, n)
-        problem = _scale_problem(got, want, n, scheme, rule, rtol)
-        if problem:
-            problems.append(f"{_name(scale)}({n}) {problem}")
-        else:
-            values.append(float(got))
-    _raise(f"{_name(scale)} should return {rule}", problems)
-    _guard.verify()
-    shown = ", ".join(f"{_name(scale)}({n}) = {value:.6g}" for n, value in zip(n_prevs, values))
+    outcomes = [_plain.call(scale, n) for n in n_prevs]
+    problems = scale_problems(_name(scale), n_prevs, outcomes, expected, scheme, rtol=rtol)
+    _raise(scale_header(_name(scale), scheme), problems)
+    return scale_pass_line(_name(scale), n_prevs, outcomes)
+
+
+def scale_header(name, scheme):
+    """The first line of a failing :func:`check_scale`'s message."""
+    return f"{name} should return {SCALES[scheme][1]}"
+
+
+def scale_pass_line(name, n_prevs, outcomes):
+    """What :func:`check_scale` prints when every value is right."""
+    shown = ", ".join(f"{name}({n}) = {float(_number(o['returned'])):.6g}"
+                      for n, o in zip(n_prevs, outcomes))
     return f"✓ {shown}"
 
 
-def _scale_problem(got, want, n, scheme, rule, rtol):
+def scale_problems(name, n_prevs, outcomes, expected, scheme, *, rtol=RTOL):
+    """The problems of the outcomes of ``name(n)`` for each ``n`` in ``n_prevs`` (empty: right)."""
+    rule = SCALES[scheme][1]
+    problems = []
+    for n, outcome, want in zip(n_prevs, outcomes, expected):
+        problem = scale_problem(outcome, want, n, scheme, rule, rtol)
+        if problem:
+            problems.append(f"{name}({n}) {problem}")
+    return problems
+
+
+def _number(value):
+    """A one-element plain array as its number; other values unchanged."""
+    if type(value) is np.ndarray and value.size == 1:
+        return value.reshape(()).item()
+    return value
+
+
+def scale_problem(outcome, want, n, scheme, rule, rtol=RTOL):
+    """What is wrong with one outcome of the scale function (None: right)."""
+    if "raised" in outcome:
+        return raised_problem(outcome).replace("calling it raised", "raised", 1)
+    got = outcome["returned"]
     if got is None:
         return "returned None: end the function with `return` and the value"
-    if type(got) is _guard.ndarray and got.size != 1:
+    if type(got) is np.ndarray and got.size != 1:
         return (f"returned an array of shape {got.shape}; the scale is one number "
                 f"for the whole layer")
-    if not _plain_number(got):
-        if _guard.is_subclass_instance(got, float) or _guard.is_subclass_instance(got, np.ndarray):
-            return _guard.subclass_message("it", got, float)
-        return f"returned {_guard.type_name(got)}, not a number"
-    try:
-        value = float(got)
-    except (TypeError, ValueError):
-        return f"returned {_guard.type_name(got)}, not a number"
-    if _guard.isclose(value, want, rel_tol=rtol):
+    got = _number(got)
+    if type(got) not in (int, float, bool):
+        if isinstance(got, Other) and got.base in ("float", "int", "ndarray"):
+            return (f"returned a {got.type}, a subclass of {got.base}: return a plain "
+                    f"number, as np.sqrt or math.sqrt gives")
+        return f"returned {type_name(got)}, not a number"
+    value = float(got)
+    if math.isclose(value, want, rel_tol=rtol):
         return None
     for name, mistaken, explanation in _MISTAKEN_SCALES:
         candidate = mistaken(n)
         if name != scheme and math.isclose(value, candidate, rel_tol=rtol, abs_tol=1e-15):
             return f"= {value:.6g}, which {explanation}; this exercise asks for {rule}"
     return f"= {value:.6g} but {rule} = {want:.6g}"
-
-
-def _plain_number(value):
-    """Whether ``value`` is a number of Python's or NumPy's own types (not a subclass)."""
-    kind = type(value)
-    if kind is int or kind is float or kind is bool:
-        return True
-    if kind is _guard.ndarray:
-        return value.dtype.kind in "biuf"
-    return any(kind is t for t in _NUMPY_SCALARS)
-
-
-_NUMPY_SCALARS = tuple({np.dtype(code).type for code in "bBhHiIlLqQefdg?"})
 
 
 # --- propagation -------------------------------------------------------------------------
@@ -169,8 +181,11 @@ class _RecordingGenerator:
             position = self._SIZE_POSITION.get(name)
             if size is None and position is not None and len(args) > position:
                 size = args[position]
-            shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size or ())
-            self.draws.append((name, shape))
+            try:
+                shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size or ())
+            except (TypeError, ValueError):
+                shape = ()
+            self.draws.append((name, _plain.plain(shape)))
             return method(*args, **kwargs)
 
         return recorded
@@ -185,34 +200,46 @@ class _Recorder:
         self.__name__ = _name(function)
 
     def __call__(self, *args, **kwargs):
-        self.calls.append(args + tuple(kwargs.values()))
+        self.calls.append(_plain.plain((args + tuple(kwargs.values()))[:1]))
         return self.function(*args, **kwargs)
 
 
-def _call_propagate(propagate, X, hidden_sizes, weight_std, activation, seed):
-    """Run the student's function with recording stand-ins; return output and records."""
+def observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed):
+    """Run the student's function with recording stand-ins; return what happened, as plain data.
+
+    Returns
+    -------
+    dict
+        ``"call"``: the outcome (see :func:`helpers._plain.call`); ``"draws"``: the
+        ``[method, shape]`` of every draw from ``rng``; ``"std_args"``: the first
+        argument of every call of ``weight_std``; ``"activation_calls"``: how many
+        times ``activation`` was called; ``"X_after"``: the input as it was after the
+        call; ``"global_used"``: whether NumPy's global generator moved.
+    """
     rng = _RecordingGenerator(seed)
     std, act = _Recorder(weight_std), _Recorder(activation)
     X_given = np.array(X, dtype=float)
     keys, position = np.random.get_state()[1:3]
     global_state = (keys.copy(), position)   # the keys change only every 624 draws
-    output = _quiet(propagate, X_given, list(hidden_sizes), std, act, rng)
-    if type(output) is list or type(output) is tuple:   # copies, out of the function's reach
-        output = [A.copy() if type(A) is _guard.ndarray else A for A in output]
-    return output, {
-        "draws": rng.draws, "std_calls": std.calls, "activation_calls": act.calls,
-        "X_changed": not np.array_equal(X_given, X),
+    outcome = _plain.call(propagate, X_given, list(hidden_sizes), std, act, rng)
+    if "returned" in outcome and type(outcome["returned"]) is tuple:
+        outcome["returned"] = list(outcome["returned"])
+    return {
+        "call": outcome, "draws": [list(d) for d in rng.draws],
+        "std_args": [args[0] if args else None for args in std.calls],
+        "activation_calls": len(act.calls), "X_after": _plain.plain(X_given),
         "global_used": not (np.array_equal(np.random.get_state()[1], global_state[0])
                             and np.random.get_state()[2] == global_state[1]),
     }
 
 
-def _structure_problems(output, X, hidden_sizes):
-    L, m = len(hidden_sizes), np.shape(X)[1]
-    if type(output) is not list:   # _call_propagate made a list of a list or tuple
-        if _guard.is_subclass_instance(output, list) or _guard.is_subclass_instance(output, tuple):
-            return [_guard.subclass_message("the result", output, list)]
-        return [f"it returned {_guard.type_name(output)}, not a list: return the list "
+def _structure_problems(output, X_shape, hidden_sizes):
+    L, m = len(hidden_sizes), X_shape[1]
+    if type(output) is not list:
+        if isinstance(output, Other) and output.base in ("list", "tuple"):
+            return [f"the result is a {output.type}, a subclass of {output.base}: return a "
+                    f"plain list"]
+        return [f"it returned {type_name(output)}, not a list: return the list "
                 f"`activations`, one array per hidden layer"]
     if len(output) != L:
         hint = ""
@@ -223,21 +250,70 @@ def _structure_problems(output, X, hidden_sizes):
         return [f"it returned {len(output)} arrays for {L} hidden layers{hint}"]
     problems = []
     for l, (A, n) in enumerate(zip(output, hidden_sizes), start=1):
-        if type(A) is not _guard.ndarray:
-            if _guard.is_subclass_instance(A, _guard.ndarray):
-                problems.append(_guard.subclass_message(f"layer {l}'s activations", A, np.ndarray))
+        shape = A.shape if type(A) is np.ndarray or (
+            isinstance(A, Other) and A.type == "ndarray" and A.base is None) else None
+        if shape is None:
+            if isinstance(A, Other) and A.base == "ndarray":
+                problems.append(f"layer {l}'s activations are a {A.type}, a subclass of "
+                                f"ndarray: return plain NumPy arrays")
             else:
-                problems.append(f"layer {l}'s activations are a {_guard.type_name(A)}, "
+                problems.append(f"layer {l}'s activations are a {type_name(A)}, "
                                 f"not a NumPy array")
-        elif A.shape != (n, m):
-            message = f"layer {l}'s activations have shape {A.shape} but should be {(n, m)}"
-            if A.shape == (m, n):
+        elif shape != (n, m):
+            message = f"layer {l}'s activations have shape {shape} but should be {(n, m)}"
+            if shape == (m, n):
                 message += (": one row per unit and one column per example, "
                             "Z = np.dot(W, A_prev) with W of shape (n_l, n_prev)")
             problems.append(message)
-        elif A.dtype.kind != "f":
-            problems.append(f"layer {l}'s activations have dtype {A.dtype}, not floats")
+        elif type(A) is not np.ndarray or A.dtype.kind != "f":
+            dtype = A.dtype if type(A) is np.ndarray else A.dtype
+            problems.append(f"layer {l}'s activations have dtype {dtype}, not floats")
     return problems
+
+
+def where(name, X_shape, hidden_sizes):
+    """How a check names the call it made, e.g. ``propagate_activations(X of shape (2, 4), [3])``."""
+    return f"{name}(X of shape {tuple(X_shape)}, {list(hidden_sizes)})"
+
+
+def propagate_structure_verdict(observation, X_shape, hidden_sizes):
+    """The problems of an :func:`observe_propagate` observation's structure (empty: right)."""
+    outcome = observation["call"]
+    if "raised" in outcome:
+        return [raised_problem(outcome)]
+    return _structure_problems(outcome["returned"], tuple(X_shape), hidden_sizes)
+
+
+def propagate_values_verdict(observation, X, hidden_sizes, expected, *, rtol=RTOL):
+    """The problems of an :func:`observe_propagate` observation's values (empty: right).
+
+    Parameters
+    ----------
+    observation : dict
+        From :func:`observe_propagate`, in the notebook, or decoded by the grader.
+    X : ndarray of shape (n_0, m)
+        The input the function was given.
+    hidden_sizes : list of int
+    expected : list of ndarray
+        The right activations of each layer.
+    """
+    problems = propagate_structure_verdict(observation, np.shape(X), hidden_sizes)
+    if problems:
+        return problems
+    with _plain.quiet():
+        return _value_problems(observation["call"]["returned"], expected, X, hidden_sizes,
+                               observation, rtol)
+
+
+def structure_pass_line(name, X_shape, hidden_sizes, output):
+    """What :func:`check_propagate_structure` prints when the structure is right."""
+    return (f"✓ {where(name, X_shape, hidden_sizes)}: one array per layer, shapes "
+            f"{', '.join(str(A.shape) for A in output)}")
+
+
+def values_pass_line(name, X_shape, hidden_sizes):
+    """What :func:`check_propagate_values` prints when the values are right."""
+    return f"✓ {where(name, X_shape, hidden_sizes)}: every layer's activations are right"
 
 
 def check_propagate_structure(propagate, X, hidden_sizes, weight_std, activation, seed):
@@ -260,11 +336,12 @@ def check_propagate_structure(propagate, X, hidden_sizes, weight_std, activation
     str
         A pass line for the notebook to print.
     """
-    output, _ = _call_propagate(propagate, X, hidden_sizes, weight_std, activation, seed)
-    where = f"{_name(propagate)}(X of shape {np.shape(X)}, {list(hidden_sizes)})"
-    _raise(where, _structure_problems(output, X, hidden_sizes))
-    _guard.verify()
-    return f"✓ {where}: one array per layer, shapes {', '.join(str(A.shape) for A in output)}"
+    __tracebackhide__ = True
+    observation = observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed)
+    name = _name(propagate)
+    _raise(where(name, np.shape(X), hidden_sizes),
+           propagate_structure_verdict(observation, np.shape(X), hidden_sizes))
+    return structure_pass_line(name, np.shape(X), hidden_sizes, observation["call"]["returned"])
 
 
 def check_propagate_values(propagate, X, hidden_sizes, weight_std, activation, seed,
@@ -284,28 +361,29 @@ def check_propagate_values(propagate, X, hidden_sizes, weight_std, activation, s
     str
         A pass line for the notebook to print.
     """
-    frozen = _guard.freeze(dict(enumerate(expected)))   # out of the function's reach
-    output, record = _call_propagate(propagate, X, hidden_sizes, weight_std, activation, seed)
-    where = f"{_name(propagate)}(X of shape {np.shape(X)}, {list(hidden_sizes)})"
-    problems = _structure_problems(output, X, hidden_sizes)
-    if not problems:
-        expected = list(_guard.thaw(frozen).values())
-        problems = _value_problems(output, expected, X, hidden_sizes, record, rtol)
-    _raise(where, problems)
-    _guard.verify()
-    return f"✓ {where}: every layer's activations are right"
+    __tracebackhide__ = True
+    expected = [np.array(A, dtype=float) for A in expected]
+    X = np.array(X, dtype=float)
+    observation = observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed)
+    name = _name(propagate)
+    _raise(where(name, X.shape, hidden_sizes),
+           propagate_values_verdict(observation, X, hidden_sizes, expected, rtol=rtol))
+    return values_pass_line(name, X.shape, hidden_sizes)
 
 
 def _value_problems(output, expected, X, hidden_sizes, record, rtol):
     problems = []
-    if record["X_changed"]:
+    X_after = record["X_after"]
+    if not (type(X_after) is np.ndarray and X_after.shape == np.shape(X)
+            and np.array_equal(X_after, X)):
         problems.append("X was changed in place: compute new arrays, leave the input alone")
     wrong = [l for l, (A, want) in enumerate(zip(output, expected), start=1)
-             if A.shape != want.shape or not _guard.allclose(A, want, rtol, atol=1e-12)]
+             if A.shape != want.shape or not np.allclose(A, want, rtol=rtol, atol=1e-12)]
     if not wrong:
         return problems
+    changed = len(problems)
     problems += _process_problems(X, hidden_sizes, record)
-    if len(problems) > int(record["X_changed"]):
+    if len(problems) > changed:
         return problems
     first = wrong[0]
     if first > 1:
@@ -323,7 +401,9 @@ def _process_problems(X, hidden_sizes, record):
     L = len(hidden_sizes)
     sizes = [np.shape(X)[0]] + list(hidden_sizes)
     problems = []
-    draws = [shape for name, shape in record["draws"] if name in ("standard_normal", "normal")]
+    draws = [tuple(n if type(n) is int else type_name(n) for n in shape)
+             for name, shape in record["draws"]
+             if name in ("standard_normal", "normal") and type(shape) in (list, tuple)]
     if not record["draws"]:
         where = "NumPy's global generator (np.random)" if record["global_used"] else "nowhere"
         problems.append(f"no weights were drawn from rng; they came from {where}. "
@@ -340,7 +420,7 @@ def _process_problems(X, hidden_sizes, record):
                                 f"{want} (this layer's units, previous layer's units)")
             elif shape != want:
                 problems.append(f"W{l} was drawn with shape {shape} but should be {want}")
-    std_args = [args[0] if args else None for args in record["std_calls"]]
+    std_args = [a if type(a) in (int, float, bool) else type_name(a) for a in record["std_args"]]
     if not std_args:
         problems.append("weight_std was never called: multiply each W by "
                         "weight_std(n_prev), the scale of the experiment")
@@ -351,7 +431,7 @@ def _process_problems(X, hidden_sizes, record):
         else:
             problems.append(f"weight_std was called with {std_args}; call it once per "
                             f"layer with n_prev, the previous layer's size: {sizes[:-1]}")
-    n_act = len(record["activation_calls"])
+    n_act = record["activation_calls"]
     if n_act == 0:
         problems.append("activation was never called: each layer's output is "
                         "activation(Z), the function passed in")
@@ -359,6 +439,3 @@ def _process_problems(X, hidden_sizes, record):
         problems.append(f"activation was called {n_act} times for {L} layers: apply "
                         f"it once per layer, to Z = np.dot(W, A_prev)")
     return problems
-
-
-_guard.seal(__name__)

@@ -1,9 +1,13 @@
 """Checks of the initialization exercises, with messages that name the likely mistake.
 
-A check calls the student's function itself, so that it can also see what the
-function does to NumPy's global generator, and raises ``AssertionError`` with a
-message in the lesson's words when something is wrong. On success it returns a
-one-line summary for the notebook to print. Checks never print, plot or warn.
+A check calls the student's function itself, turns what it returned into plain
+data (:func:`observe`, see :mod:`helpers._plain`), judges that data
+(:func:`structure_verdict`, :func:`values_verdict`) and raises
+``AssertionError`` with a message in the lesson's words when something is
+wrong. On success it returns a one-line summary for the notebook to print.
+Checks never print, plot or warn. The grader judges what the kernel sends it
+with the same verdict functions, so a message is the same in the notebook and
+in the feedback.
 
 The expected values are always passed in by the caller; this module holds only
 the rules the exercises state (shapes, zero biases, the scale of each scheme).
@@ -11,13 +15,14 @@ the rules the exercises state (shapes, zero biases, the scale of each scheme).
 
 import math
 import re
-import warnings
 
 import numpy as np
 
-from . import _guard
+from . import _plain
+from ._plain import Other, type_name
 
-__all__ = ["SCHEMES", "SEED", "check_structure", "check_values", "check_fresh_dict", "diagnose"]
+__all__ = ["SCHEMES", "SEED", "check_structure", "check_values", "observe", "structure_verdict",
+           "values_verdict", "failure", "diagnose"]
 
 #: The seed the random exercises set with ``np.random.seed`` before drawing.
 SEED = 3
@@ -64,27 +69,28 @@ _RULES = {"zeros": "zeros", "random": "10", "he": "sqrt(2/n_prev)"}
 RTOL = 1e-6
 
 
-def _call(initialize, layers_dims):
-    """Call the student's function on a copy of ``layers_dims``, silencing warnings.
+def observe(initialize, layers_dims):
+    """What ``initialize(layers_dims)`` returns, as plain data.
 
-    A warning printed to stderr would zero an nbgrader test cell even when every
-    assertion passes, so warnings are kept out of the output here. An exception
-    raised by the function becomes an ``AssertionError`` that says which call
-    raised what, and its likely cause; so does any change the function made to
-    NumPy or the checks while it ran (see :mod:`helpers._guard`), undone first.
+    Returns
+    -------
+    dict
+        ``"call"``: the outcome of the call (``{"returned": ...}`` or ``{"raised": ...}``,
+        see :func:`helpers._plain.call`); ``"other"``: when the result is not well
+        formed, the outcome of a second call for other sizes (``layers_dims`` plus
+        one each), which tells typed-in shapes apart; else None.
     """
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        try:
-            result, tampering = _guard.call(initialize, list(layers_dims))
-        except Exception as error:  # the student's code: report it in the lesson's words
-            message = _guard.error_message(error)
-            problem = f"calling it raised {message}{_error_hint(message)}"
-        else:
-            if not tampering:
-                return result
-            problem = _guard.describe(tampering)
-    _raise(initialize, layers_dims, [problem])
+    outcome = _plain.call(initialize, list(layers_dims))
+    other = None
+    if "returned" in outcome and structure_problems(outcome["returned"], layers_dims):
+        other = _plain.call(initialize, [n + 1 for n in layers_dims])
+    return {"call": outcome, "other": other}
+
+
+def raised_problem(outcome):
+    """The problem of a call that raised (``outcome["raised"]``), in the lesson's words."""
+    message = outcome["raised"]
+    return f"calling it raised {message}{_error_hint(message)}"
 
 
 def _error_hint(message):
@@ -98,25 +104,20 @@ def _error_hint(message):
     return ""
 
 
-def _name(initialize):
-    return _guard.function_name(initialize)
+def _name(function):
+    name = getattr(function, "__name__", None)
+    return name if type(name) is str else "the function"
 
 
 def structure_problems(parameters, layers_dims):
-    """Everything wrong with the keys, types, shapes and dtypes of ``parameters``.
-
-    Only a plain ``dict`` with ``str`` or ``int`` keys and plain ``ndarray`` values
-    passes: a subclass could change how it compares.
-    """
+    """Everything wrong with the keys, types, shapes and dtypes of ``parameters`` (plain data)."""
     if type(parameters) is not dict:
-        if _guard.is_subclass_instance(parameters, dict):
-            return [_guard.subclass_message("the result", parameters, dict)]
-        return [f"it returned {_guard.type_name(parameters)}, not a dict: "
+        if isinstance(parameters, Other) and parameters.type == "dict" and parameters.detail:
+            return [f"{parameters.detail}: keys are plain strings such as 'W1'"]
+        if isinstance(parameters, Other) and parameters.base == "dict":
+            return [_subclass_message("the result", parameters)]
+        return [f"it returned {type_name(parameters)}, not a dict: "
                 f"return the parameters dictionary at the end of the function"]
-    odd = [k for k in parameters if type(k) is not str and type(k) is not int]
-    if odd:
-        return [f"its keys include a {_guard.type_name(odd[0])} ({_guard.REFUSED}: keys are "
-                f"plain strings such as 'W1')"]
     L = len(layers_dims) - 1
     wanted = _keys(layers_dims)
     missing = [k for k in wanted if k not in parameters]
@@ -147,18 +148,28 @@ def structure_problems(parameters, layers_dims):
         l = int(key[1:])
         shape = (layers_dims[l], layers_dims[l - 1]) if key[0] == "W" else (layers_dims[l], 1)
         value = parameters[key]
-        if type(value) is not _guard.ndarray:
-            if _guard.is_subclass_instance(value, _guard.ndarray):
-                problems.append(_guard.subclass_message(key, value, np.ndarray))
-            else:
-                problems.append(f"{key} is a {_guard.type_name(value)}, not a NumPy array")
+        if isinstance(value, Other) and value.type == "ndarray" and value.base is None:
+            value_shape, dtype = value.shape, str(value.dtype)   # an array too large or odd
+        elif type(value) is np.ndarray:
+            value_shape, dtype = value.shape, value.dtype.name
+        else:
+            problems.append(_subclass_message(key, value) if isinstance(value, Other)
+                            and value.base == "ndarray" else
+                            f"{key} is a {type_name(value)}, not a NumPy array")
             continue
-        if value.shape != shape:
-            problems.append(_shape_message(key, value.shape, shape, layers_dims))
-        elif value.dtype.kind != "f":
-            problems.append(f"{key} has dtype {value.dtype}; parameters must hold floating "
+        if value_shape != shape:
+            problems.append(_shape_message(key, value_shape, shape, layers_dims))
+        elif not dtype.startswith("float"):
+            problems.append(f"{key} has dtype {dtype}; parameters must hold floating "
                             f"point numbers, or gradient descent cannot change them smoothly")
+        elif type(value) is not np.ndarray:
+            problems.append(f"{key} has dtype {dtype}: use float64, NumPy's default")
     return problems
+
+
+def _subclass_message(what, value):
+    return (f"{what} is a {value.type}, a subclass of {value.base}: return a plain "
+            f"{value.base}, as the exercise builds it")
 
 
 def _keys(layers_dims):
@@ -168,17 +179,15 @@ def _keys(layers_dims):
 def _shapes(parameters):
     if type(parameters) is not dict:
         return None
-    return {k: _guard.shape(v) for k, v in parameters.items() if type(k) is str or type(k) is int}
+    return {k: v.shape if type(v) is np.ndarray or isinstance(v, Other) else None
+            for k, v in parameters.items()}
 
 
-def _typed_in(initialize, parameters, layers_dims):
-    """Whether the shapes stay the same for another ``layers_dims``: typed-in answers."""
-    before = _shapes(parameters)
-    try:
-        other = _call(initialize, [n + 1 for n in layers_dims])
-    except AssertionError:
+def _typed_in(parameters, other):
+    """Whether a second call, for other sizes, returned the same shapes: typed-in answers."""
+    if other is None or "returned" not in other:
         return False
-    return other is not parameters and _shapes(other) == before
+    return _shapes(other["returned"]) == _shapes(parameters)
 
 
 def _shape_message(key, got, want, layers_dims):
@@ -189,6 +198,58 @@ def _shape_message(key, got, want, layers_dims):
     elif key[0] == "b" and got == (want[0],):
         message += ": a bias is a column vector with one row per unit"
     return message
+
+
+def structure_verdict(observation, layers_dims):
+    """The problems of an :func:`observe` observation's keys, shapes and dtypes (empty: right)."""
+    outcome = observation["call"]
+    if "raised" in outcome:
+        return [raised_problem(outcome)]
+    parameters = outcome["returned"]
+    return _with_typed_in(structure_problems(parameters, layers_dims), parameters,
+                          observation["other"])
+
+
+def values_verdict(observation, layers_dims, expected, scheme, *, rtol=None):
+    """The problems of an :func:`observe` observation's values against ``expected`` (empty: right).
+
+    Parameters
+    ----------
+    observation : dict
+        From :func:`observe`, in the notebook, or decoded by the grader.
+    layers_dims : list of int
+    expected : dict of str to ndarray
+        The right parameters for ``layers_dims``.
+    scheme : {"zeros", "random", "he"}
+        The rule the exercise asks for, used to explain a wrong scale.
+    rtol : float, default=1e-6
+    """
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown initialization scheme {scheme!r}; "
+                         f"expected one of {', '.join(SCHEMES)}")
+    problems = structure_verdict(observation, layers_dims)
+    if problems:
+        return problems
+    with _plain.quiet():
+        return diagnose(observation["call"]["returned"], expected, layers_dims, scheme,
+                        rtol=RTOL if rtol is None else rtol)
+
+
+def failure(name, layers_dims, problems):
+    """The message of a check that found ``problems`` in ``name(layers_dims)``."""
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"{name}({list(layers_dims)}):\n{lines}"
+
+
+def structure_pass_line(name, layers_dims, parameters):
+    """What :func:`check_structure` prints when the structure is right."""
+    return (f"✓ {name}({list(layers_dims)}): keys and shapes are right "
+            f"({', '.join(f'{k} {v.shape}' for k, v in parameters.items())})")
+
+
+def values_pass_line(name, layers_dims):
+    """What :func:`check_values` prints when the values are right."""
+    return f"✓ {name}({list(layers_dims)}): values are right"
 
 
 def check_structure(initialize, layers_dims):
@@ -205,12 +266,9 @@ def check_structure(initialize, layers_dims):
         Listing every problem found.
     """
     __tracebackhide__ = True  # IPython and pytest show the message, not this frame
-    parameters = _call(initialize, layers_dims)
-    problems = structure_problems(parameters, layers_dims)
-    _raise(initialize, layers_dims, _with_typed_in(problems, initialize, parameters, layers_dims))
-    _guard.verify()
-    return (f"✓ {_name(initialize)}({list(layers_dims)}): keys and shapes are right "
-            f"({', '.join(f'{k} {v.shape}' for k, v in parameters.items())})")
+    observation = observe(initialize, layers_dims)
+    _raise(initialize, layers_dims, structure_verdict(observation, layers_dims))
+    return structure_pass_line(_name(initialize), layers_dims, observation["call"]["returned"])
 
 
 def check_values(initialize, layers_dims, expected, *, scheme, rtol=RTOL):
@@ -219,7 +277,7 @@ def check_values(initialize, layers_dims, expected, *, scheme, rtol=RTOL):
     Parameters
     ----------
     initialize : callable
-        The student's function; called once.
+        The student's function.
     layers_dims : list of int
     expected : dict of str to ndarray
         The right parameters for ``layers_dims``.
@@ -229,52 +287,20 @@ def check_values(initialize, layers_dims, expected, *, scheme, rtol=RTOL):
         Relative tolerance of the comparison.
     """
     __tracebackhide__ = True
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown initialization scheme {scheme!r}; "
-                         f"expected one of {', '.join(SCHEMES)}")
-    layers_dims = tuple(layers_dims)
-    frozen = _guard.freeze(expected)          # out of the function's reach while it runs
-    parameters = _call(initialize, layers_dims)
-    problems = structure_problems(parameters, layers_dims)
-    if problems:
-        problems = _with_typed_in(problems, initialize, parameters, layers_dims)
-    else:
-        parameters = {key: value.copy() for key, value in parameters.items()}
-        problems = diagnose(parameters, _guard.thaw(frozen), layers_dims, scheme, rtol=rtol)
-    _raise(initialize, layers_dims, problems)
-    _guard.verify()
-    return f"✓ {_name(initialize)}({list(layers_dims)}): values are right"
+    expected = {key: np.array(value, dtype=float) for key, value in expected.items()}
+    observation = observe(initialize, layers_dims)
+    _raise(initialize, layers_dims,
+           values_verdict(observation, layers_dims, expected, scheme, rtol=rtol))
+    return values_pass_line(_name(initialize), layers_dims)
 
 
-def _with_typed_in(problems, initialize, parameters, layers_dims):
+def _with_typed_in(problems, parameters, other):
     """Put first, when it applies, the hint that the shapes ignore ``layers_dims``."""
-    if problems and _typed_in(initialize, parameters, layers_dims):
+    if problems and _typed_in(parameters, other):
         return ["the keys and shapes it returns do not change with layers_dims: were they "
                 "typed in from the example? Build every array from layers_dims, inside "
                 "the loop over l", *problems]
     return problems
-
-
-def check_fresh_dict(initialize, layers_dims):
-    """Check that each call returns new arrays, not ones shared with an earlier call."""
-    __tracebackhide__ = True
-    first = _call(initialize, layers_dims)
-    second = _call(initialize, layers_dims)
-    for result in (first, second):
-        if type(result) is not dict:
-            _raise(initialize, layers_dims, structure_problems(result, layers_dims))
-    shared = [k for k in first if type(k) is str and k in second
-              and type(first[k]) is _guard.ndarray and type(second[k]) is _guard.ndarray
-              and _guard.shares_memory(first[k], second[k])]
-    problems = []
-    if first is second:
-        problems.append("two calls returned the same dict object: build a new dict on every call")
-    elif shared:
-        problems.append(f"two calls share the arrays {', '.join(shared)}: create new arrays "
-                        f"on every call rather than reusing a global or default argument")
-    _raise(initialize, layers_dims, problems)
-    _guard.verify()
-    return f"✓ {_name(initialize)}: every call returns fresh arrays"
 
 
 def diagnose(parameters, expected, layers_dims, scheme, *, rtol=RTOL):
@@ -289,13 +315,13 @@ def diagnose(parameters, expected, layers_dims, scheme, *, rtol=RTOL):
     explained = _mistaken_scale(parameters, expected, layers_dims, scheme, rtol)
     for l in range(1, len(layers_dims)):
         b = parameters[f"b{l}"]
-        if _guard.any_nonzero(b):
+        if np.any(b != 0):
             problems.append(f"b{l} is not all zeros: biases start at zero, the random "
                             f"weights alone break the symmetry")
     for l in range(1, len(layers_dims)):
         key = f"W{l}"
-        got, want = parameters[key], _guard.asarray(expected[key], dtype=float)
-        if _guard.allclose(got, want, rtol):
+        got, want = parameters[key], np.asarray(expected[key], dtype=float)
+        if np.allclose(got, want, rtol=rtol, atol=0):
             continue
         if explained:
             problems.append(f"{key} {explained}")
@@ -425,9 +451,6 @@ def _place_in_stream(got):
 
 def _raise(initialize, layers_dims, problems):
     """Raise one AssertionError listing ``problems``, if any."""
+    __tracebackhide__ = True
     if problems:
-        lines = "\n".join(f"  - {p}" for p in problems)
-        raise AssertionError(f"{_name(initialize)}({list(layers_dims)}):\n{lines}")
-
-
-_guard.seal(__name__)
+        raise AssertionError(failure(_name(initialize), layers_dims, problems))

@@ -30,8 +30,33 @@ def hidden_region(source):
     return match[1] if match else ""
 
 
+def grader_lines(min_length=20):
+    """The grader's hidden cases: the lines of ``course/testcells.py`` that hold numbers.
+
+    Imports, comments and docstrings left out, and lines that a visible part of a
+    source notebook has (the visible examples).
+    """
+    visible = ""
+    for path in source_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        visible += "\n".join(hide_regions(c.source, BEGIN, END, "") for c in nb.cells)
+    lines = set()
+    for name in ("testcells.py",):
+        text = (ROOT / "course" / name).read_text()
+        text = re.sub(r'"""(.|\n)*?"""', "", text)   # docstrings
+        for line in text.splitlines():
+            line = line.strip()
+            if len(line) < min_length or line.startswith(("#", "import ", "from ")):
+                continue
+            if name == "testcells.py" and not re.search(r"\d", line):
+                continue
+            lines.add(line)
+    return {line for line in lines if line not in visible}
+
+
 def hidden_lines(min_length=12):
-    """Every non-trivial line of the hidden regions that no visible part of a notebook has."""
+    """Every non-trivial line of the hidden regions, and of the grader's hidden material,
+    that no visible part of a notebook has."""
     lines, visible = set(), ""
     for path in source_notebooks():
         nb = nbformat.read(path, as_version=4)
@@ -39,51 +64,41 @@ def hidden_lines(min_length=12):
         for source in test_cells(path).values():
             lines.update(line.strip() for line in hidden_region(source).splitlines()
                          if len(line.strip()) >= min_length)
-    return {line for line in lines if line not in visible}
+    return {line for line in lines if line not in visible} | grader_lines()
 
 
 def _arrays(value):
     if isinstance(value, dict):
         for v in value.values():
             yield from _arrays(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _arrays(v)
     elif isinstance(value, np.ndarray):
         yield value
+    elif isinstance(value, float):
+        yield np.array([value])
 
 
 def expected_values(part):
-    """Values of the expected arrays the test cells pass to the checks.
+    """Every non-zero value the grader expects in the ``part`` ("visible" or "hidden") of
+    the test cells (``course/testcells.py``), rounded to 10 decimals."""
+    from course import reference, testcells
 
-    Runs the ``part`` ("visible" or "hidden") of every test cell of the
-    initialization notebook with the checks replaced by recorders (the
-    instructor's answers stand in for the student's functions), and returns
-    every recorded non-zero value, rounded to 10 decimals.
-    """
-    values = set()
-    for path in [INITIALIZATION]:
-        nb = nbformat.read(path, as_version=4)
-        recorded = []
-        namespace = {"np": np}
-        recorders = {
-            "check_structure": lambda *a, **k: "",
-            "check_fresh_dict": lambda *a, **k: "",
-            "check_values": lambda f, dims, expected, **k: recorded.append(expected) or "",
-        }
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type != "code" or not (meta.get("solution") or meta.get("grade")):
-                continue
-            if meta.get("solution"):
-                exec(cell.source, namespace)
-                continue
-            code = hidden_region(cell.source) if part == "hidden" else hide_regions(
-                cell.source, BEGIN, END, "")
-            code = re.sub(r"^from helpers\.checks import .*$", "", code, flags=re.MULTILINE)
-            namespace.update(recorders)
-            exec(code, namespace)
-        for expected in recorded:
-            for array in _arrays(expected):
-                values.update(round(float(v), 10) for v in array.ravel() if v != 0)
-    return values
+    found = []
+    for cell in testcells.TEST_CELLS.values():
+        if isinstance(cell, testcells.InitializerValues):
+            expected = reference.initializer(cell.scheme)
+            cases = [c["dims"] for c in cell.cases() if c["kind"] == "initializer"]
+            found += [expected(d) for d in (cases[:1] if part == "visible" else cases[1:])]
+        elif isinstance(cell, testcells.Scale):
+            sizes = cell.visible if part == "visible" else testcells.SCALE_SIZES
+            found += [reference.scale(cell.scheme)(n) for n in sizes]
+        elif isinstance(cell, testcells.PropagateValues):
+            calls = cell.calls[:1] if part == "visible" else cell.calls[1:]
+            found += [call.expected() for call in calls]
+    return {round(float(v), 10) for value in found for array in _arrays(value)
+            for v in array.ravel() if v != 0}
 
 
 def hidden_only_values():

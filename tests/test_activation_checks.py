@@ -5,8 +5,10 @@ import math
 import numpy as np
 import pytest
 
+from helpers._plain import Other
 from helpers.activation_checks import (
-    check_propagate_structure, check_propagate_values, check_scale)
+    check_propagate_structure, check_propagate_values, check_scale, propagate_structure_verdict,
+    propagate_values_verdict, scale_problem)
 from helpers.network import relu, sigmoid
 
 
@@ -41,13 +43,13 @@ def test_check_scale_passes_right_formulas(scheme, right):
     ("xavier", lambda n: np.sqrt(1 // n), "integer division"),
     ("xavier", lambda n: None, "returned None"),
     ("xavier", lambda n: np.full(n, 1 / math.sqrt(n)), "returned an array of shape (4,)"),
-    ("he", lambda n: "0.1", None),
+    ("he", lambda n: "0.1", "returned str, not a number"),
+    ("he", lambda n: np.float64(np.nan), "= nan but sqrt(2/n_prev) = 1.41421"),
 ])
 def test_check_scale_names_the_mistake(scheme, wrong, message):
     with pytest.raises(AssertionError) as error:
         check_scale(wrong, SIZES, _expected(scheme), scheme=scheme)
-    if message:
-        assert message in str(error.value)
+    assert message in str(error.value)
 
 
 def test_check_scale_rejects_unknown_scheme_and_length_mismatch():
@@ -193,36 +195,153 @@ def test_checks_do_not_print_or_touch_the_global_generator(capsys):
     np.testing.assert_array_equal(np.random.get_state()[1], state)
 
 
-# --- a function under test that attacks the checks while they call it ----------------------
+# --- subclasses and raising functions: failed, with a message that names them -------------
 
-def test_check_scale_refuses_a_float_subclass_that_lies():
+def test_check_scale_fails_a_float_subclass_and_names_it():
     class Agreeable(float):
         def __eq__(self, other):
             return True
 
-    with pytest.raises(AssertionError, match=r"Agreeable, a subclass of float \(refused by the checks"):
-        check_scale(lambda n: Agreeable(0.5), SIZES, _expected("he"), scheme="he")
+    def he_scale(n_prev):
+        return Agreeable(math.sqrt(2 / n_prev))
+
+    with pytest.raises(AssertionError) as error:
+        check_scale(he_scale, SIZES, _expected("he"), scheme="he")
+    assert ("he_scale(1) returned a Agreeable, a subclass of float: return a plain number, "
+            "as np.sqrt or math.sqrt gives") in str(error.value)
 
 
-def test_check_propagate_refuses_patching_numpy_during_the_call():
-    allclose = np.allclose
+def test_check_scale_reports_a_stub_that_was_not_filled_in():
+    def xavier_scale(n_prev):
+        raise NotImplementedError()
 
-    def cheat(X, hidden_sizes, weight_std, activation, rng):
-        np.allclose = lambda *args, **kwargs: True
-        return [np.zeros((n, X.shape[1])) for n in hidden_sizes]
+    with pytest.raises(AssertionError) as error:
+        check_scale(xavier_scale, [100, 4], [0.1, 0.5], scheme="xavier")
+    assert str(error.value) == (
+        "xavier_scale should return sqrt(1/n_prev):\n"
+        + "".join(f"  - xavier_scale({n}) raised NotImplementedError: write your code between "
+                  f"START CODE HERE and END CODE HERE, in place of the raise line\n"
+                  for n in (100, 4)).rstrip("\n"))
 
-    with pytest.raises(AssertionError, match=r"refused by the checks: while it ran.*numpy.allclose"):
-        _values(cheat)
-    assert np.allclose is allclose
+
+def test_check_propagate_reports_a_stub_that_was_not_filled_in():
+    def propagate_activations(X, hidden_sizes, weight_std, activation, rng):
+        raise NotImplementedError()
+
+    for check in (lambda: _values(propagate_activations),
+                  lambda: check_propagate_structure(propagate_activations, X, SIZES_,
+                                                    lambda n: 0.5, np.tanh, seed=0)):
+        with pytest.raises(AssertionError) as error:
+            check()
+        assert str(error.value) == (
+            "propagate_activations(X of shape (4, 6), [5, 3, 7]):\n  - calling it raised "
+            "NotImplementedError: write your code between START CODE HERE and END CODE HERE, "
+            "in place of the raise line")
 
 
-def test_check_propagate_refuses_a_lying_subclass():
+def test_check_propagate_reports_any_other_exception_with_its_message():
+    def propagate_activations(X, hidden_sizes, weight_std, activation, rng):
+        return [np.dot(rng.standard_normal((n, n)), X) for n in hidden_sizes]
+
+    with pytest.raises(AssertionError, match=r"calling it raised ValueError: shapes \(5,5\) "
+                                             r"and \(4,6\) not aligned"):
+        _values(propagate_activations)
+
+
+def test_check_propagate_fails_an_ndarray_subclass_and_names_it():
     class Agreeable(np.ndarray):
         def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
             return True
 
     def liar(X, hidden_sizes, weight_std, activation, rng):
-        return [np.zeros((n, X.shape[1])).view(Agreeable) for n in hidden_sizes]
+        return [a.view(Agreeable) for a in right(X, hidden_sizes, weight_std, activation, rng)]
 
-    with pytest.raises(AssertionError, match=r"layer 1's activations is a Agreeable, a subclass"):
+    with pytest.raises(AssertionError, match=r"layer 1's activations are a Agreeable, a "
+                                             r"subclass of ndarray: return plain NumPy arrays"):
         _values(liar)
+
+
+def test_check_propagate_fails_a_list_subclass_and_names_it():
+    class Recording(list):
+        pass
+
+    def liar(X, hidden_sizes, weight_std, activation, rng):
+        return Recording(right(X, hidden_sizes, weight_std, activation, rng))
+
+    with pytest.raises(AssertionError, match=r"the result is a Recording, a subclass of list: "
+                                             r"return a plain list"):
+        check_propagate_structure(liar, X, SIZES_, lambda n: 0.5, np.tanh, seed=0)
+
+
+def test_check_propagate_accepts_a_tuple_of_arrays():
+    def as_tuple(X, hidden_sizes, weight_std, activation, rng):
+        return tuple(right(X, hidden_sizes, weight_std, activation, rng))
+
+    assert _values(as_tuple).startswith("✓")
+
+
+# --- the verdicts on plain data: what the grader judges ----------------------------------
+
+def _record(returned, **changes):
+    record = {"call": {"returned": returned}, "draws": [["standard_normal", [5, 4]],
+              ["standard_normal", [3, 5]], ["standard_normal", [7, 3]]],
+              "std_args": [4, 5, 3], "activation_calls": 3, "X_after": X.copy(),
+              "global_used": False}
+    return {**record, **changes}
+
+
+def _wrong():
+    std = lambda n: 1 / np.sqrt(n)  # noqa: E731
+    return [A * 0.5 for A in reference(X, SIZES_, std, np.tanh, 3)]
+
+
+def _expected_values():
+    std = lambda n: 1 / np.sqrt(n)  # noqa: E731
+    return reference(X, SIZES_, std, np.tanh, 3)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"draws": [["standard_normal", [np.arange(2), 4]]] * 3},
+     "W1 was drawn with shape ('ndarray', 4) but should be (5, 4)"),
+    ({"draws": [["standard_normal", [True, 4]]] * 3},
+     "W1 was drawn with shape ('bool', 4) but should be (5, 4)"),
+    ({"std_args": [Other("int_", base="int"), 5, 3]},
+     "weight_std was called with ['int_', 5, 3]; call it once per layer with n_prev"),
+    ({"activation_calls": 1}, "activation was called 1 times for 3 layers"),
+    ({"draws": [], "global_used": True}, "no weights were drawn from rng; they came from NumPy's"),
+])
+def test_propagate_values_verdict_explains_from_the_records(changes, message):
+    problems = propagate_values_verdict(_record(_wrong(), **changes), X, SIZES_,
+                                        _expected_values())
+    assert any(problem.startswith(message) for problem in problems), problems
+
+
+def test_propagate_values_verdict_empty_for_right_values():
+    assert propagate_values_verdict(_record(_expected_values()), X, SIZES_,
+                                    _expected_values()) == []
+
+
+@pytest.mark.parametrize("A, message", [
+    (Other("ndarray", shape=(5, 6), dtype="complex128"), "layer 1's activations have dtype "
+                                                         "complex128, not floats"),
+    (Other("ndarray", base="ndarray", shape=(5, 6)), "layer 1's activations are a ndarray, a "
+                                                     "subclass of ndarray: return plain NumPy "
+                                                     "arrays"),
+    (np.zeros((5, 6), dtype=int), "layer 1's activations have dtype int64, not floats"),
+])
+def test_propagate_structure_verdict_names_an_unheld_array(A, message):
+    output = [A, *_expected_values()[1:]]
+    assert propagate_structure_verdict(_record(output), X.shape, SIZES_) == [message]
+
+
+@pytest.mark.parametrize("outcome, problem", [
+    ({"returned": float("nan")}, "= nan but sqrt(2/n_prev) = 1.41421"),
+    ({"returned": np.array([[1.4142135623730951]])}, None),
+    ({"returned": np.array([1.0, 2.0])}, "returned an array of shape (2,); the scale is one "
+                                         "number for the whole layer"),
+    ({"returned": Other("Decimal")}, "returned Decimal, not a number"),
+    ({"raised": "ZeroDivisionError: division by zero"},
+     "raised ZeroDivisionError: division by zero"),
+])
+def test_scale_problem_on_plain_data(outcome, problem):
+    assert scale_problem(outcome, math.sqrt(2), 1, "he", "sqrt(2/n_prev)") == problem

@@ -10,7 +10,9 @@ import nbformat
 import pytest
 
 from course import pipeline, sandbox
-from course.execute import MARKER, preflight, recover_interrupted
+from course.cgroup import owner_tag
+from course.preflight import preflight
+from course.recovery import MARKER, recover_interrupted
 from course.submissions import fill
 from conftest import ASSIGNMENT, make_course
 
@@ -68,14 +70,16 @@ def test_preflight_names_an_empty_file(tmp_path):
 
 
 def test_recover_interrupted_removes_only_dead_runs(tmp_path):
-    grader = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "nbgrader"])
+    grader = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         dead = tmp_path / "autograded" / "ann" / ASSIGNMENT
         live = tmp_path / "autograded" / "ben" / ASSIGNMENT
-        for folder, pid in ((dead, 999_999_999), (live, grader.pid)):
+        reused = tmp_path / "autograded" / "cyd" / ASSIGNMENT     # its pid now names another process
+        for folder, tag in ((dead, "999999999.1"), (live, owner_tag(grader.pid)),
+                            (reused, f"{grader.pid}.1")):
             folder.mkdir(parents=True)
-            (folder / MARKER).write_text(f"{pid}\n")
-        assert recover_interrupted(tmp_path) == [dead]
+            (folder / MARKER).write_text(f"{tag}\n")
+        assert recover_interrupted(tmp_path) == [dead, reused]
         assert not dead.exists() and (live / MARKER).exists()
     finally:
         grader.kill()
@@ -150,6 +154,30 @@ def test_grading_stops_with_one_line_without_bwrap(tmp_path):
     assert result.returncode != 0
     lines = [l for l in (result.stdout + result.stderr).splitlines() if "grading stopped" in l]
     assert len(lines) == 1 and "bubblewrap" in lines[0]
-    # The submission stays to be graded: the next run (config load) removes the half-done folder.
+    # The submission stays to be graded: the next run removes the half-done folder.
     recover_interrupted(root)
     assert not list(root.glob("autograded/s1/*/Initialization.ipynb"))
+
+
+def test_loading_the_config_deletes_and_creates_nothing(tmp_path):
+    """The formgrader and Validate load nbgrader_config.py: that alone changes no file."""
+    import tempfile
+    from pathlib import Path
+
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course.cgroup import PREFIX
+
+    root = make_course(tmp_path / "course")
+    interrupted = root / "autograded" / "ann" / ASSIGNMENT
+    interrupted.mkdir(parents=True)
+    (interrupted / MARKER).write_text("999999999.1\n")
+    stale = Path(tempfile.mkdtemp(prefix=f"{PREFIX}999999999.1-"))
+    try:
+        before = sorted(Path(tempfile.gettempdir()).glob(f"{PREFIX}*"))
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        assert config.Autograde.exporter_class == "course.recovery.GradingRunExporter"
+        assert (interrupted / MARKER).exists() and stale.exists()
+        assert sorted(Path(tempfile.gettempdir()).glob(f"{PREFIX}*")) == before
+    finally:
+        stale.rmdir()

@@ -1,0 +1,77 @@
+"""Preflight: one line per problem of a submission that grading will meet.
+
+Called for each submission when its grading starts (``course.recovery.grading_started``),
+so that the instructor reads, naming the student, why a notebook will score
+zero or be graded from the instructor's copy of a cell.
+"""
+
+import json
+from pathlib import Path
+
+__all__ = ["preflight"]
+
+
+def _cells_by_id(nb):
+    return {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb.get("cells", [])
+            if isinstance(c, dict) and c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
+
+
+def preflight(notebooks):
+    """One line per problem of the submitted ``notebooks`` that grading will meet.
+
+    Compares each notebook with the release (``release/<assignment>/``): unreadable
+    files, renamed or missing notebooks, missing answer cells (another
+    assignment's notebook, metadata stripped), test cells deleted, edited or
+    turned into text (nbgrader restores those from the gradebook).
+    """
+    lines = []
+    paths = [Path(p) for p in notebooks]
+    if not paths:
+        return lines
+    folder = paths[0].resolve().parent
+    student, assignment = folder.parent.name, folder.name
+    release = folder.parent.parent.parent / "release" / assignment
+    expected = {p.name: p for p in release.glob("*.ipynb")}
+    who = f"student {student}"
+    found = {p.name for p in paths}
+    for name in sorted(set(expected) - found):
+        others = ", ".join(sorted(found)) or "nothing"
+        lines.append(f"{who}: {name} was not handed in (found {others}); it scores zero")
+    for path in paths:
+        if path.name not in expected:
+            continue
+        try:
+            text = path.read_text()
+            if not text.strip():
+                raise ValueError("the file is empty")
+            nb = json.loads(text)
+            if not isinstance(nb, dict) or "cells" not in nb:
+                raise ValueError("no cells: not a notebook")
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            lines.append(f"{who}: {path.name} is not a readable notebook ({error}); "
+                         f"it scores zero")
+            continue
+        wanted = _cells_by_id(json.loads(expected[path.name].read_text()))
+        got = _cells_by_id(nb)
+        answers = [k for k, c in wanted.items() if c["metadata"]["nbgrader"].get("solution")]
+        if answers and not any(k in got for k in answers):
+            lines.append(f"{who}: {path.name} has none of the answer cells "
+                         f"({', '.join(answers)}): another assignment's notebook, or its "
+                         f"nbgrader metadata was stripped; its tests will fail")
+            continue
+        for grade_id, cell in wanted.items():
+            meta = cell["metadata"]["nbgrader"]
+            if not meta.get("grade") or meta.get("solution"):   # a written answer is not a test
+                continue
+            mine = got.get(grade_id)
+            if mine is None:
+                what = "was deleted"
+            elif mine.get("cell_type") != cell["cell_type"]:
+                what = f"was turned into a {mine.get('cell_type')} cell"
+            elif "".join(mine.get("source", "")) != "".join(cell["source"]):
+                what = "was edited"
+            else:
+                continue
+            lines.append(f"{who}: test cell {grade_id} {what}; it is graded from the "
+                         f"instructor's copy")
+    return lines

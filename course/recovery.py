@@ -1,0 +1,94 @@
+"""Grading runs that were cut off: marked while they run, graded again by the next run.
+
+nbgrader skips a submission whose autograded notebook exists, so a grader killed
+(SIGKILL) in the middle of a submission would leave it half graded for good.
+:func:`grading_started` and :func:`grading_finished` (nbgrader's pre- and
+post-convert hooks) mark a submission while it is graded; :func:`recover_interrupted`
+removes the autograded folder of a marked submission whose grader is gone, so
+that the next run grades it again, with or without ``--force``.
+
+:class:`GradingRunExporter`, nbgrader's exporter for ``Autograde`` (set in
+``nbgrader_config.py``), does that, and removes the sandboxes left by killed
+graders (``course.cgroup.remove_stale``), when an autograde run starts, before
+nbgrader looks at which submissions are graded. Loading the configuration
+(as the formgrader and Validate do) changes nothing.
+"""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from nbconvert.exporters import NotebookExporter
+from traitlets.log import get_logger
+
+from .cgroup import PREFIX, owner_alive, owner_tag, remove_stale
+from .preflight import preflight
+
+__all__ = ["MARKER", "GradingRunExporter", "grading_started", "grading_finished",
+           "recover_interrupted"]
+
+MARKER = ".grading-in-progress"
+
+
+class GradingRunExporter(NotebookExporter):
+    """nbgrader's notebook exporter, created once when an autograde run starts.
+
+    Its creation recovers the run's course root (the converter's, else the current
+    folder) from interrupted runs first.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        coursedir = getattr(self.parent, "coursedir", None)
+        recover_interrupted(coursedir.root if coursedir is not None else os.getcwd())
+        remove_stale()
+
+
+def _autograded_dirs(notebooks):
+    """``autograded/<student>/<assignment>`` for submitted notebook paths."""
+    dirs = set()
+    for path in notebooks:
+        folder = Path(path).resolve().parent          # submitted/<student>/<assignment>
+        root = folder.parent.parent.parent
+        dirs.add(root / "autograded" / folder.parent.name / folder.name)
+    return dirs
+
+
+def grading_started(assignment=None, student=None, notebooks=(), **_):
+    """nbgrader pre-convert hook: mark the submission as being graded; check its notebooks."""
+    for folder in _autograded_dirs(notebooks):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / MARKER).write_text(f"{owner_tag()}\n")
+    for line in preflight(notebooks):
+        get_logger().error(line)
+
+
+def grading_finished(assignment=None, student=None, notebooks=(), **_):
+    """nbgrader post-convert hook: the submission's grading completed."""
+    for folder in _autograded_dirs(notebooks):
+        (folder / MARKER).unlink(missing_ok=True)
+
+
+def recover_interrupted(root):
+    """Remove the autograded folders whose grading was cut off; return them.
+
+    A grading process killed mid-submission leaves its marker behind; nbgrader
+    would then skip that submission (its autograded notebook exists) and its
+    grades would stay missing. Removing the folder makes the next run grade it.
+    """
+    removed = []
+    for marker in sorted(Path(root).glob(f"autograded/*/*/{MARKER}")):
+        try:
+            owner = marker.read_text().split()[0]
+        except (OSError, IndexError):
+            owner = ""
+        if owner_alive(f"{PREFIX}{owner}-"):   # its grader (same pid and start time) runs
+            continue
+        shutil.rmtree(marker.parent, ignore_errors=True)
+        removed.append(marker.parent)
+        print(f"course: the grading of {marker.parent.parent.name}/{marker.parent.name} was "
+              f"interrupted; it will be graded again", file=sys.stderr)
+    return removed
+
+

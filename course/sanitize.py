@@ -1,0 +1,113 @@
+"""Every page made from a submission shows what the student's notebook displayed, inert.
+
+A submission's outputs and markdown are the student's: HTML with ``<script>``,
+``onerror=`` attributes or ``javascript:`` links would run in whoever opens
+the feedback, and in the formgrader, which nbgrader serves from the
+instructor's own Jupyter server (with the instructor's login). Two layers,
+both built on nbconvert's bleach-based sanitizer with one allow-list
+(:data:`TAGS`, :data:`ATTRIBUTES`, :data:`PROTOCOLS`):
+
+- :class:`SanitizeOutputs`, an autograde preprocessor (``nbgrader_config.py``):
+  the autograded notebook, which the feedback and the formgrader both render,
+  keeps text, PNG and JPEG images, LaTeX and JSON as they are, HTML and
+  markdown outputs cleaned, and nothing else (no ``application/javascript``,
+  no widget views, no SVG, which can carry script);
+- :func:`clean_html` and :func:`markdown2html`, which replace nbconvert's
+  filters of those names for the feedback and the formgrader (with
+  ``HTMLExporter.sanitize_html``), so that markdown cells and HTML outputs pass
+  the same allow-list when the page is made. nbgrader's feedback and formgrade
+  templates render markdown cells with ``markdown2html`` alone, never through
+  ``clean_html``: the markdown filter cleans what it renders itself. Headings,
+  paragraphs, lists, tables, images, links, code and math stay; scripts,
+  styles, frames, forms, objects and event handlers go.
+"""
+
+import bleach
+from jinja2 import pass_context
+from nbconvert.exporters import HTMLExporter
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+from nbconvert.preprocessors.sanitize import SanitizeHTML
+from traitlets import Bool, Set
+
+__all__ = ["TAGS", "ATTRIBUTES", "PROTOCOLS", "SanitizeOutputs", "clean_html", "markdown2html"]
+
+#: Tags a page keeps (others are escaped: shown as text, never run).
+TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
+    "details", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+    "kbd", "li", "ol", "p", "pre", "s", "samp", "small", "span", "strong", "sub", "summary",
+    "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul", "var",
+})
+
+#: URL schemes allowed in ``href`` and ``src`` (``data:`` only for images, below).
+PROTOCOLS = frozenset({"http", "https", "mailto"})
+_IMAGE_DATA = ("data:image/png;", "data:image/jpeg;", "data:image/gif;")
+
+
+def _attribute(tag, name, value):
+    """Whether ``tag`` keeps attribute ``name="value"`` (bleach checks URL schemes after)."""
+    if name in ("class", "id", "title", "align"):
+        return True
+    url = "".join(value.split()).lower()
+    if tag == "a":
+        return name == "href" and not url.startswith("data:")
+    if tag == "img":
+        if name == "src":
+            return not url.startswith("data:") or url.startswith(_IMAGE_DATA)
+        return name in ("alt", "width", "height")
+    if tag in ("td", "th"):
+        return name in ("colspan", "rowspan")
+    return False
+
+
+ATTRIBUTES = _attribute
+# bleach checks the scheme of href and src against PROTOCOLS; data: images pass it here.
+_ALL_PROTOCOLS = sorted(PROTOCOLS | {"data"})
+
+
+def clean_html(html):
+    """``html`` with everything but :data:`TAGS` and their safe attributes made inert.
+
+    Registered as nbconvert's ``clean_html`` filter (``nbgrader_config.py``).
+    """
+    html = html.decode() if isinstance(html, bytes) else str(html)
+    return bleach.clean(html, tags=TAGS, attributes=ATTRIBUTES, protocols=_ALL_PROTOCOLS,
+                        strip=False, strip_comments=True)
+
+
+@pass_context
+def markdown2html(context, source):
+    """A markdown cell as HTML, as nbconvert's ``HTMLExporter`` renders it, then cleaned.
+
+    Registered as nbconvert's ``markdown2html`` filter (``nbgrader_config.py``); the
+    exporter's own settings of anchors and embedded images are nbconvert's defaults.
+    """
+    cell = context.get("cell", {})
+    renderer = IPythonRenderer(
+        escape=False, attachments=cell.get("attachments", {}),
+        path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+        anchor_link_text=HTMLExporter.anchor_link_text.default_value,
+        exclude_anchor_links=HTMLExporter.exclude_anchor_links.default_value)
+    return clean_html(MarkdownWithMath(renderer=renderer).render(source))
+
+
+class SanitizeOutputs(SanitizeHTML):
+    """nbconvert's ``SanitizeHTML`` on code outputs, with the course's allow-list.
+
+    Markdown cells are left as written (cleaning markdown source as HTML would
+    mangle it); pages clean them after rendering (:func:`clean_html`).
+    """
+
+    enabled = Bool(True, help="nbconvert's preprocessors are off unless enabled; this one "
+                   "is on wherever it is listed").tag(config=True)
+    safe_output_keys = Set({"metadata", "text/plain", "text/latex", "application/json",
+                            "image/png", "image/jpeg"}).tag(config=True)
+    sanitized_output_types = Set({"text/html", "text/markdown"}).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code":
+            cell.outputs = self.sanitize_code_outputs(cell.outputs)
+        return cell, resources
+
+    def sanitize_html_tags(self, html_str):
+        return clean_html(html_str)

@@ -1,0 +1,155 @@
+"""What a student's function returned, as plain data that the checks judge.
+
+The checks never judge a live object. They first turn what the function returned
+into plain data: ``None``, ``bool``, ``int`` (as int64 or uint64 holds them),
+``float`` and short ``str``; plain ``list``, ``tuple`` and ``dict`` (keys short
+``str`` or such ``int``); NumPy arrays of numbers (copies); and :class:`Other`
+for anything else, which keeps only the name of its type and what is known of it. The same judging code then runs on
+the result of a call made under the exercise, in the student's notebook, and on
+a result that the grader received from the kernel as data (``course/wire.py``
+decodes into exactly these types), so both say the same about the same answer.
+"""
+
+import contextlib
+import warnings
+
+import numpy as np
+
+__all__ = ["Other", "plain", "call", "quiet", "type_name"]
+
+#: Limits of what is kept: larger values are described by an :class:`Other`.
+MAX_ELEMENTS = 1_000_000     # elements of one array
+MAX_ITEMS = 1_000            # items of one list, tuple or dict
+MAX_DEPTH = 4                # containers inside containers
+MAX_TEXT = 500               # characters of a string (and of an error message)
+MAX_NAME = 100               # characters of a type's name
+MIN_INT, MAX_INT = -2**63, 2**64 - 1   # what int64 and uint64 hold
+
+#: The dtypes kept as arrays (others become an :class:`Other` with the dtype's name).
+DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+          "float16", "float32", "float64")
+
+_SCALARS = frozenset(np.dtype(name).type for name in DTYPES)
+_BASES = (dict, list, tuple, np.ndarray, float, int, str)
+_type_name = type.__dict__["__name__"].__get__
+
+
+class Other:
+    """A value the checks do not hold: the name of its type and what is known of it.
+
+    Parameters
+    ----------
+    type : str
+        Name of the value's type, e.g. ``"list"`` or ``"Agreeable"``.
+    base : str, optional
+        The plain type it is a subclass of (``"dict"``, ``"ndarray"``, ...), if any.
+    shape : tuple of int, optional
+        For arrays: their shape.
+    dtype : str, optional
+        For arrays: their dtype's name.
+    detail : str, optional
+        Why it is not held, in words (``"its keys include a tuple"``).
+    """
+
+    __slots__ = ("type", "base", "shape", "dtype", "detail")
+
+    def __init__(self, type, base=None, shape=None, dtype=None, detail=None):
+        self.type, self.base, self.detail = type, base, detail
+        self.shape = None if shape is None else tuple(shape)
+        self.dtype = dtype
+
+    def _fields(self):
+        return (self.type, self.base, self.shape, self.dtype, self.detail)
+
+    def __eq__(self, other):
+        return isinstance(other, Other) and self._fields() == other._fields()
+
+    def __hash__(self):
+        return hash(self._fields())
+
+    def __repr__(self):
+        return f"Other{self._fields()!r}"
+
+
+def type_name(value):
+    """The name of ``value``'s type (``"list"``, ``"ndarray"``), of held and unheld values."""
+    if isinstance(value, Other):
+        return value.type
+    return _type_name(type(value))
+
+
+def plain(value, depth=0):
+    """``value`` as plain data (see the module docstring); arrays are copied."""
+    kind = type(value)
+    if value is None or kind is bool or kind is float:
+        return value
+    if kind is int:
+        return value if MIN_INT <= value <= MAX_INT else Other("int", detail="a very large integer")
+    if kind is str:
+        return value if len(value) <= MAX_TEXT else Other("str", detail="a long string")
+    if any(kind is scalar for scalar in _SCALARS):  # identity: a metaclass cannot fake it
+        return value.item()
+    if kind is np.ndarray:
+        if value.dtype.name in DTYPES and value.size <= MAX_ELEMENTS:
+            return np.array(value, copy=True, order="C")
+        return Other("ndarray", shape=value.shape, dtype=value.dtype.name)
+    if kind is dict or kind is list or kind is tuple:
+        if depth >= MAX_DEPTH or len(value) > MAX_ITEMS:
+            return Other(kind.__name__, detail="too large or too deeply nested")
+        if kind is dict:
+            odd = next(filter(None, map(_odd_key, value)), None)
+            if odd:
+                return Other("dict", detail=f"its keys include {odd}")
+            return {key: plain(item, depth + 1) for key, item in value.items()}
+        return kind(plain(item, depth + 1) for item in value)
+    base = next((b for b in _BASES if issubclass(kind, b)), None)  # not fooled by __class__
+    shape = np.ndarray.shape.__get__(value) if base is np.ndarray else None
+    return Other(_name(kind), base=base and base.__name__, shape=shape)
+
+
+def _name(kind):
+    return _type_name(kind)[:MAX_NAME]
+
+
+def _odd_key(key):
+    """What is odd about a dict key, in words (``"a tuple"``), or None for a plain key."""
+    kind = type(key)
+    if kind is str:
+        return "a long string" if len(key) > MAX_TEXT else None
+    if kind is int:
+        return None if MIN_INT <= key <= MAX_INT else "a very large integer"
+    return f"a {_name(kind)}"
+
+
+def error_text(error):
+    """``"TypeError: ..."`` for an exception, cut to :data:`MAX_TEXT` characters."""
+    try:
+        text = str(error)
+    except Exception:  # the student's exception class may break str()
+        text = "(its message could not be read)"
+    name = _type_name(type(error))
+    return (f"{name}: {text}" if text else name)[:MAX_TEXT]
+
+
+@contextlib.contextmanager
+def quiet():
+    """Warnings kept out of the output and NumPy's floating point errors silenced.
+
+    Printed to stderr, a warning would zero an nbgrader test cell.
+    """
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def call(function, *args):
+    """Call ``function(*args)``; return ``{"returned": plain data}`` or ``{"raised": text}``.
+
+    Warnings are kept out of the output (see :func:`quiet`).
+    """
+    with quiet():
+        try:
+            result = function(*args)
+        except Exception as error:  # the student's code: reported in the lesson's words
+            return {"raised": error_text(error)}
+        return {"returned": plain(result)}

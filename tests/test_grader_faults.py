@@ -1,0 +1,60 @@
+"""A fault of the grader, not of a student, stops grading before anyone is scored."""
+
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import ASSIGNMENT, make_course
+from course import grade, pipeline
+from course.submissions import fill
+
+pytestmark = pytest.mark.slow
+
+RIGHT = {"initialize_parameters_zeros": 'parameters["W" + str(l)] = np.zeros((layers_dims[l], layers_dims[l - 1]))\n'
+                                        'parameters["b" + str(l)] = np.zeros((layers_dims[l], 1))'}
+
+
+@pytest.fixture(scope="module")
+def course_with_unknown_test(tmp_path_factory):
+    """A course whose source has a test cell that course/testcells.py does not know."""
+    root = make_course(tmp_path_factory.mktemp("fault") / "course")
+    source = root / "source" / ASSIGNMENT / "Initialization.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    at = next(i for i, c in enumerate(nb.cells)
+              if c.metadata.get("nbgrader", {}).get("grade_id") == "check_zeros_values")
+    extra = nbformat.v4.new_code_cell('"""An extra test."""\nassert True')
+    extra.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True, "points": 1,
+                                  "grade_id": "check_zeros_extra", "schema_version": 3}
+    nb.cells.insert(at + 1, extra)
+    nbformat.write(nb, source)
+    pipeline.release(root)
+    release = nbformat.read(root / "release" / ASSIGNMENT / "Initialization.ipynb", as_version=4)
+    for student in ("s1", "s2"):
+        nb = fill(release, RIGHT)
+        nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
+        path = root / "submitted" / student / ASSIGNMENT / "Initialization.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+    return root
+
+
+def test_autograde_stops_with_one_line_and_scores_nobody(course_with_unknown_test):
+    root = course_with_unknown_test
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
+                            cwd=root, capture_output=True, text=True,
+                            env={**__import__("os").environ,
+                                 "PATH": f"{sys.prefix}/bin:/usr/bin:/bin"})
+    assert result.returncode != 0
+    lines = [l for l in (result.stdout + result.stderr).splitlines() if "grading stopped" in l]
+    assert len(lines) == 1, lines
+    assert "check_zeros_extra" in lines[0] and "course/testcells.py" in lines[0]
+    assert not [s for s in pipeline.scores(root) if any(v is not None for v in s.points.values())]
+
+
+def test_course_grade_refuses_before_any_worker_starts(course_with_unknown_test):
+    with pytest.raises(grade.GradeError, match=r"check_zeros_extra of Initialization\.ipynb has no "
+                                               r"entry in course/testcells\.py"):
+        grade.grade(course_with_unknown_test, jobs=1)
+    assert not list((course_with_unknown_test / "autograded").glob("*/*/*.ipynb"))
