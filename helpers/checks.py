@@ -442,11 +442,25 @@ def _place_in_stream(got):
             continue
         if values[0] == 0:
             continue
-        for start in range(stream.size - values.size + 1):
-            c = values[0] / stream[start]
-            if np.allclose(values, c * stream[start:start + values.size], rtol=1e-6, atol=0):
-                return name
+        if _runs_of(values, stream):
+            return name
     return None
+
+
+def _runs_of(values, stream, rtol=1e-6):
+    """Whether ``values`` is ``c * stream[start:start + len(values)]`` for some start and c.
+
+    The same test as ``np.allclose(values, c * run, rtol=rtol, atol=0)`` at every
+    start, made for many starts at once (``values`` are finite: checked before).
+    """
+    windows = np.lib.stride_tricks.sliding_window_view(stream, values.size)
+    step = max(1, 1_000_000 // values.size)
+    for first in range(0, len(windows), step):
+        runs = windows[first:first + step]
+        scaled = (values[0] / runs[:, :1]) * runs
+        if np.any(np.all(np.abs(values - scaled) <= rtol * np.abs(scaled), axis=1)):
+            return True
+    return False
 
 
 def _raise(initialize, layers_dims, problems):

@@ -350,3 +350,17 @@ def test_observe_calls_again_for_other_sizes_only_when_the_structure_is_wrong():
     observation = checks.observe(initialize, [5, 4, 3, 2])
     assert calls[1:] == [[5, 4, 3, 2], [6, 5, 4, 3]]
     assert set(observation["other"]["returned"]) == {"W1", "b1", "W2", "b2"}
+
+
+def test_runs_of_agrees_with_allclose_at_every_start():
+    """The vectorised search gives what np.allclose at each start gives."""
+    from helpers.checks import _runs_of
+
+    stream = np.random.RandomState(3).standard_normal(600)
+    cases = [stream[17:29] * 2.5, stream[0:6] * -1, stream[590:600], stream[5:11] + 1e-3,
+             np.random.RandomState(9).standard_normal(8), stream[40:52] * (1 + 1e-7)]
+    for values in cases:
+        loop = any(np.allclose(values, values[0] / stream[s] * stream[s:s + values.size],
+                               rtol=1e-6, atol=0) for s in range(stream.size - values.size + 1))
+        assert _runs_of(values, stream) == loop
+    assert _runs_of(cases[0], stream) and not _runs_of(cases[3], stream)
