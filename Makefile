@@ -30,7 +30,8 @@ demo: venv
 ## Every test: the unit and pipeline tests, and nbval on every source notebook
 ## (stored outputs compared, except cells tagged nbval-ignore-output).
 test: venv
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests source --nbval --nbval-current-env
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests source --nbval --nbval-current-env \
+		--nbval-sanitize-with nbval-sanitize.cfg
 
 ## Benchmarks, each side by side in one run, printing ratios (BENCHMARKS.md).
 ## SEED: the seed document the notebook benchmark builds its reference from.

@@ -59,7 +59,6 @@ c.GenerateFeedback.preprocessors = [
 c.Autograde.autograde_preprocessors = [
     "course.execute.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
     "course.sanitize.SanitizeOutputs",        # what the student displayed, made inert
     "nbgrader.preprocessors.SaveAutoGrades",
@@ -80,9 +79,12 @@ c.SandboxKernelManager.cpu_limit = 900              # CPU seconds of each kernel
 c.SandboxKernelManager.threads = 1                  # BLAS/OpenMP threads: kernels graded side by side
 
 # Pages made from submissions (feedback, the formgrader) show what the student's
-# notebook displayed inert: HTML and markdown through one allow-list, no script
-# (course/sanitize.py).
+# notebook displayed inert: HTML and markdown through one allow-list, no script,
+# no output metadata but an image's size (course/sanitize.py); outputs are
+# cleaned once more as a page is made, so that an autograded notebook from
+# elsewhere is safe to open too.
 c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.preprocessors = ["course.sanitize.SanitizeOutputs"]   # again, as pages are made
 c.HTMLExporter.filters = {"clean_html": "course.sanitize.clean_html",
                           "markdown2html": "course.sanitize.markdown2html"}
 

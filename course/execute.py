@@ -38,7 +38,6 @@ import os
 import secrets
 from time import monotonic
 
-import zmq
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.client import NotebookClient
 from nbformat import NotebookNode
@@ -76,6 +75,16 @@ def _is_test(cell):
     nbgrader = cell.metadata.get("nbgrader", {})
     return (cell.cell_type == "code" and nbgrader.get("grade", False)
             and not nbgrader.get("solution", False))
+
+
+def printable(text):
+    """``text`` on one line: newlines, escape sequences and other control characters escaped.
+
+    What the kernel says (an exception's name and message) reaches the log only so:
+    it cannot forge a line of its own, or drive the instructor's terminal.
+    """
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in str(text))
 
 
 def _label(cell, index):
@@ -194,7 +203,8 @@ class SandboxedExecute(Execute):
             raise SandboxUnavailableExit(2)
 
     def _report(self, message):
-        self.log.error(f"student {self._who}: {message}")
+        """One log line naming the student; what the kernel said is shown escaped, on it."""
+        self.log.error(f"student {self._who}: {printable(message)}")
 
     # -- test cells: the grader's verdict ------------------------------------
 
@@ -227,10 +237,12 @@ class SandboxedExecute(Execute):
         nonce = secrets.token_hex(16)
         asked = NotebookNode(cell_type="code", metadata={}, outputs=[], execution_count=None,
                              source=probe.code(test.request(nonce)))
+        self.nb.cells[index] = asked   # where nbclient looks for the outputs it updates
         try:
             self._execute(asked, index, store_history=False)
         finally:
-            self.nb.cells[index] = cell   # nbclient put the executed cell in its place
+            self.nb.cells[index] = cell
+            self.clear_display_id_mapping(index)   # later display updates cannot reach it
         cell.execution_count = None
         label = _label(cell, index)
         if any(o.get("ename") == "CellTimeoutError" for o in asked.outputs):
@@ -240,7 +252,7 @@ class SandboxedExecute(Execute):
             self._report(f"{label} ran past its {self.timeout} s time limit and was interrupted")
             return
         try:
-            verdict = test.judge(wire.read(asked.outputs, nonce, test.kinds()))
+            verdict = test.judge(wire.read_safely(asked.outputs, nonce, test.kinds()))
         except wire.ProbeError as error:
             cell.outputs = [_error_output("NoResult", f"the grader received no valid result "
                                           f"from the notebook's kernel ({error}); this test "
@@ -251,8 +263,8 @@ class SandboxedExecute(Execute):
         except Exception as error:  # the grader's own code failed: nobody can be scored
             self.log.critical(f"{STOPPED}the grader's judging of {label} of "
                               f"{self._notebook}.ipynb failed ({type(error).__name__}: "
-                              f"{error}); this is a fault of course/testcells.py, not of "
-                              f"student {self._who}")
+                              f"{printable(str(error)[:200])}); this is a fault of "
+                              f"course/testcells.py, not of student {self._who}")
             raise GradingFault(2) from error
         cell.outputs = _verdict_outputs(verdict)
 
@@ -263,12 +275,14 @@ class SandboxedExecute(Execute):
 
         jupyter_client parses what the kernel sends as JSON (never pickle) and checks
         its signature, which the kernel can compute: a kernel can still send deeply
-        nested JSON, or a message that does not follow the protocol.
+        nested JSON, or a message that does not follow the protocol (a ``transient``
+        that is not a dict, a display update aimed at outputs the grader replaced).
         """
         try:
             return self.execute_cell(cell, index, **kwargs)
-        except (ValueError, RecursionError, UnicodeError, TypeError, KeyError,
-                zmq.ZMQError) as error:
+        except (DeadKernelError, CellTimeoutError):
+            raise
+        except Exception as error:  # nbclient met a message it could not handle
             raise UnreadableKernel(f"{type(error).__name__}: {str(error)[:120]}") from error
 
     def _start_kernel(self):

@@ -48,6 +48,7 @@ class Outcome:
     success: bool
     seconds: float
     log: str = ""   # nbgrader's log, and the traceback when it failed
+    stopped: str = ""   # why grading stopped, when the grader itself was at fault
 
 
 def default_jobs():
@@ -172,10 +173,9 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
                 outcome = future.result()
             except Exception as error:  # the worker itself died (killed, out of memory)
                 outcome = Outcome(futures[future], False, 0.0, f"worker failed: {error!r}")
-            stopped = stop_line(outcome.log)
-            if stopped:   # the grader's own fault: nobody else is graded
+            if outcome.stopped:   # the grader's own fault: nobody else is graded
                 pool.shutdown(wait=False, cancel_futures=True)
-                raise GradeError(stopped)
+                raise GradeError(outcome.stopped)
             outcomes[outcome.student] = outcome
             if on_done is not None:
                 on_done(outcome)
@@ -210,12 +210,21 @@ def _sandboxed(root):
     return config.SandboxedExecute.get("sandbox", True)
 
 
-def stop_line(log):
-    """The line of ``log`` that says the grader stopped (its own fault), or None."""
+def stop_line(log, error):
+    """Why the grader stopped (its own fault), from nbgrader's ``log`` and ``error`` traceback.
+
+    Only a run that ended with the grader's own exit (``GradingFault``,
+    ``SandboxUnavailableExit``) stopped; its reason is the one critical log line.
+    Text of a student's reaches the log escaped, on lines of its own level.
+    """
     from .execute import STOPPED
 
-    return next((line.split(STOPPED, 1)[1] for line in log.splitlines() if STOPPED in line),
-                None)
+    last = error.strip().splitlines()[-1] if error.strip() else ""
+    if not last.startswith(("course.execute.GradingFault", "course.execute.SandboxUnavailableExit")):
+        return ""
+    prefix = f"[CRITICAL] {STOPPED}"
+    return next((line[len(prefix):] for line in log.splitlines() if line.startswith(prefix)),
+                "the grader stopped (see nbgrader's log)")
 
 
 # --- inside a worker process -------------------------------------------------
@@ -251,5 +260,6 @@ def _start_worker(root, url, threads):
 def _autograde(assignment, student):
     start = time.perf_counter()
     result = _api.autograde(assignment, student, force=True, create=True)
-    log = result.get("log", "") + result.get("error", "")
-    return Outcome(student, bool(result["success"]), time.perf_counter() - start, log)
+    log, error = result.get("log", ""), result.get("error", "")
+    return Outcome(student, bool(result["success"]), time.perf_counter() - start, log + error,
+                   stop_line(log, error))

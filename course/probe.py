@@ -140,13 +140,15 @@ def code(request):
     """The code the grader sends the kernel to answer ``request`` (a dict; see ``course.testcells``).
 
     The probe's source becomes a module of its own in the kernel, so that none of its
-    names lands in the notebook's namespace.
+    names lands in the notebook's namespace (and the notebook's names, ``exec`` or
+    ``json`` say, do not reach the probe).
     """
     source = Path(__file__).read_text()
     return (f"def _course_probe(source, request):\n"
-            f"    import types\n"
+            f"    import builtins, types\n"
             f"    module = types.ModuleType('course_probe')\n"
-            f"    exec(compile(source, 'course_probe', 'exec'), module.__dict__)\n"
+            f"    builtins.exec(builtins.compile(source, 'course_probe', 'exec'), "
+            f"module.__dict__)\n"
             f"    module.run(request)\n"
             f"_course_probe({source!r}, {json.dumps(request)!r})\n"
             f"del _course_probe\n")

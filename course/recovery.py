@@ -10,8 +10,11 @@ that the next run grades it again, with or without ``--force``.
 :class:`GradingRunExporter`, nbgrader's exporter for ``Autograde`` (set in
 ``nbgrader_config.py``), does that, and removes the sandboxes left by killed
 graders (``course.cgroup.remove_stale``), when an autograde run starts, before
-nbgrader looks at which submissions are graded. Loading the configuration
-(as the formgrader and Validate do) changes nothing.
+nbgrader looks at which submissions are graded. It also checks, before any
+submission is touched, that the grader can grade at all (the sandbox runs, every
+test cell of the gradebook has an entry in ``course/testcells.py``): where it
+cannot, the run stops with one line naming the fix and nothing written. Loading
+the configuration (as the formgrader and Validate do) changes nothing.
 """
 
 import os
@@ -20,6 +23,7 @@ import sys
 from pathlib import Path
 
 from nbconvert.exporters import NotebookExporter
+from sqlalchemy.engine import make_url
 from traitlets.log import get_logger
 
 from .cgroup import PREFIX, owner_alive, owner_tag, remove_stale
@@ -35,7 +39,9 @@ class GradingRunExporter(NotebookExporter):
     """nbgrader's notebook exporter, created once when an autograde run starts.
 
     Its creation recovers the run's course root (the converter's, else the current
-    folder) from interrupted runs first.
+    folder) from interrupted runs, then stops the run (:class:`~course.execute.
+    GradingFault`, :class:`~course.execute.SandboxUnavailableExit`) if the grader
+    cannot grade the assignment here.
     """
 
     def __init__(self, *args, **kwargs):
@@ -43,6 +49,32 @@ class GradingRunExporter(NotebookExporter):
         coursedir = getattr(self.parent, "coursedir", None)
         recover_interrupted(coursedir.root if coursedir is not None else os.getcwd())
         remove_stale()
+        if coursedir is not None:
+            self._require_grader(coursedir)
+
+    def _require_grader(self, coursedir):
+        from nbgrader.api import Gradebook, MissingEntry
+
+        from . import testcells
+        from .execute import STOPPED, GradingFault, SandboxUnavailableExit
+        from .sandbox import problem
+
+        why = problem() if self.config.SandboxedExecute.get("sandbox", True) else None
+        if why:
+            self.log.critical(f"{STOPPED}{why}")
+            raise SandboxUnavailableExit(2)
+        url = make_url(coursedir.db_url)
+        if "*" in coursedir.assignment_id or url.get_backend_name() == "sqlite" and not Path(
+                url.database or "").is_file():
+            return   # nbgrader itself reports a pattern or a missing gradebook
+        try:
+            with Gradebook(coursedir.db_url) as gradebook:
+                testcells.require_gradebook(gradebook, coursedir.assignment_id)
+        except MissingEntry:
+            return   # nbgrader itself refuses an assignment it does not know
+        except testcells.MissingTestCell as error:
+            self.log.critical(f"{STOPPED}{error}")
+            raise GradingFault(2) from None
 
 
 def _autograded_dirs(notebooks):

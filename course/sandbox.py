@@ -294,6 +294,9 @@ class SandboxKernelManager(AsyncKernelManager):
             os.chown(self._scratch, self.uid, self.uid)
         kw["env"] = {k: v for k, v in (kw.get("env") or os.environ).items()
                      if k not in ("JPY_PARENT_PID",)}
+        # The kernel writes to the grader's own stdout and stderr otherwise, with no
+        # bound: everything it has to say goes through its messages.
+        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
         self._remove_bound()
         self.bound = Bound(self._runtime.name, parse_size(self.sandbox_memory),
                            self.process_limit, self.sandbox_memory)

@@ -11,7 +11,8 @@ both built on nbconvert's bleach-based sanitizer with one allow-list
   the autograded notebook, which the feedback and the formgrader both render,
   keeps text, PNG and JPEG images, LaTeX and JSON as they are, HTML and
   markdown outputs cleaned, and nothing else (no ``application/javascript``,
-  no widget views, no SVG, which can carry script);
+  no widget views, no SVG, which can carry script), and of the outputs'
+  metadata only an image's numeric size (:func:`safe_metadata`);
 - :func:`clean_html` and :func:`markdown2html`, which replace nbconvert's
   filters of those names for the feedback and the formgrader (with
   ``HTMLExporter.sanitize_html``), so that markdown cells and HTML outputs pass
@@ -91,6 +92,35 @@ def markdown2html(context, source):
     return clean_html(MarkdownWithMath(renderer=renderer).render(source))
 
 
+_IMAGES = ("image/png", "image/jpeg")
+
+
+def _size(value):
+    return (type(value) in (int, float) and not isinstance(value, bool)
+            and 0 < value < 100_000)
+
+
+def safe_metadata(metadata):
+    """An output's metadata with only what pages use of it that cannot carry markup.
+
+    nbconvert's templates write an image's ``width`` and ``height`` into the page
+    unquoted, so a string there becomes an attribute of the ``<img>`` (an
+    ``onerror=`` handler, say): only numbers are kept, and the ``unconfined`` flag;
+    everything else (file names, ``isolated`` frames, alt texts) is dropped.
+    """
+    kept = {}
+    for mime in _IMAGES:
+        given = metadata.get(mime) if isinstance(metadata, dict) else None
+        if not isinstance(given, dict):
+            continue
+        safe = {key: given[key] for key in ("width", "height") if _size(given.get(key))}
+        if type(given.get("unconfined")) is bool:
+            safe["unconfined"] = given["unconfined"]
+        if safe:
+            kept[mime] = safe
+    return kept
+
+
 class SanitizeOutputs(SanitizeHTML):
     """nbconvert's ``SanitizeHTML`` on code outputs, with the course's allow-list.
 
@@ -107,6 +137,9 @@ class SanitizeOutputs(SanitizeHTML):
     def preprocess_cell(self, cell, resources, cell_index):
         if cell.cell_type == "code":
             cell.outputs = self.sanitize_code_outputs(cell.outputs)
+            for output in cell.outputs:
+                if "metadata" in output:
+                    output.metadata = safe_metadata(output.metadata)
         return cell, resources
 
     def sanitize_html_tags(self, html_str):

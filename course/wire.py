@@ -20,7 +20,7 @@ from helpers._plain import DTYPES, MAX_ELEMENTS, MAX_INT, MAX_ITEMS, MAX_TEXT, M
 
 from .probe import MIME
 
-__all__ = ["ProbeError", "decode", "read", "SCHEMAS"]
+__all__ = ["ProbeError", "decode", "read", "read_safely", "SCHEMAS"]
 
 MAX_NODES = 200_000          # JSON values in one answer
 MAX_TOTAL_ELEMENTS = 4_000_000
@@ -104,7 +104,7 @@ def _ndarray(spec, budget):
 def _other(spec):
     _exact_keys(spec, {"type", "base", "shape", "dtype", "detail"}, "an unheld value")
     base = spec["base"]
-    if base is not None and base not in _BASES:
+    if base is not None and (type(base) is not str or base not in _BASES):
         raise ProbeError(f"an unheld value's base type {str(base)[:40]!r} is unknown")
     shape = None if spec["shape"] is None else _shape(spec["shape"], "an unheld value's shape")
     return Other(_text(spec["type"], "a type name"), base=base, shape=shape,
@@ -240,8 +240,8 @@ def read(outputs, nonce, kinds):
     Raises
     ------
     ProbeError
-        If the kernel reported an error, wrote to stderr, displayed anything but
-        stdout text and one answer, or the answer is malformed.
+        If the kernel reported an error, wrote to stderr, sent outputs other than
+        stdout text, displays and one answer, or the answer is malformed.
     """
     answers = []
     for output in outputs:
@@ -254,8 +254,12 @@ def read(outputs, nonce, kinds):
         if kind == "stream":
             raise ProbeError("the kernel wrote to stderr while the test ran")
         data = output.get("data") if kind == "display_data" else None
-        if not isinstance(data, dict) or set(data) != {MIME}:
+        if not isinstance(data, dict):
             raise ProbeError(f"the kernel sent an unexpected {kind} output while the test ran")
+        if MIME not in data:
+            continue   # the student's function may display (a dict, a figure left open)
+        if set(data) != {MIME}:
+            raise ProbeError("the answer came with other representations beside it")
         answers.append(data[MIME])
     if not answers:
         raise ProbeError("the kernel sent no answer")
@@ -269,3 +273,18 @@ def read(outputs, nonce, kinds):
     if type(results) is not list or len(results) != len(kinds):
         raise ProbeError(f"the answer does not hold {len(kinds)} results")
     return [SCHEMAS[kind](result) for kind, result in zip(kinds, results)]
+
+
+def read_safely(outputs, nonce, kinds):
+    """:func:`read`, with any error it meets on what the kernel sent turned into ProbeError.
+
+    The checks above are meant to catch every malformed answer; should one slip
+    through to an error of another kind, it is still the kernel's answer that is
+    bad, and only that test fails.
+    """
+    try:
+        return read(outputs, nonce, kinds)
+    except ProbeError:
+        raise
+    except Exception as error:
+        raise ProbeError(f"the answer is malformed ({type(error).__name__})") from error

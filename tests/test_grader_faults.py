@@ -50,6 +50,8 @@ def test_autograde_stops_with_one_line_and_scores_nobody(course_with_unknown_tes
     lines = [l for l in (result.stdout + result.stderr).splitlines() if "grading stopped" in l]
     assert len(lines) == 1, lines
     assert "check_zeros_extra" in lines[0] and "course/testcells.py" in lines[0]
+    # nothing written: no autograded notebook, no submission in the gradebook
+    assert not list((root / "autograded").glob("*/*/*"))
     assert not [s for s in pipeline.scores(root) if any(v is not None for v in s.points.values())]
 
 

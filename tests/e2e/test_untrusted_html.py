@@ -112,6 +112,11 @@ def payloads(port):
     bundles["display-javascript"] = {"application/javascript": js("display-javascript"),
                                      "text/plain": "<display-javascript>"}
     bundles["raw-javascript"] = {"application/javascript": js("raw-javascript")}
+    # nbconvert writes an image's width unquoted: a string there is an attribute of <img>
+    # (no space may end it early: JavaScript takes a comment for one)
+    unquoted = js("raw-png-width").replace(" ", "/**/")
+    bundles["raw-png-width"] = {"image/png": "bm90LWEtcG5n",
+                                "metadata": {"image/png": {"width": "1 onerror=" + unquoted}}}
     bundles["raw-svg"] = {"image/svg+xml":
                           f'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" '
                           f'onload="{q(js("raw-svg-onload"))}"><script>{js("raw-svg")}</script></svg>'}
@@ -122,6 +127,12 @@ def payloads(port):
     return bundles, markdown, names
 
 
+def _split(bundle):
+    """A bundle's ``(data, metadata)``: a payload may carry its output's metadata."""
+    data = dict(bundle)
+    return data, data.pop("metadata", {})
+
+
 def _code(name, bundle):
     """The code cell a student would write to display ``bundle``; its first line names it."""
     head = f"# payload: {name}\n"
@@ -129,7 +140,9 @@ def _code(name, bundle):
         return head + ("from IPython.display import Javascript, display\n"
                        f"display(Javascript({bundle['application/javascript']!r}))")
     if name.startswith("raw-"):
-        return head + f"from IPython.display import publish_display_data\npublish_display_data({bundle!r})"
+        bundle, metadata = _split(bundle)
+        return head + (f"from IPython.display import publish_display_data\n"
+                       f"publish_display_data({bundle!r}, metadata={metadata!r})")
     return head + f"from IPython.display import HTML, display\ndisplay(HTML({bundle['text/html']!r}))"
 
 
@@ -177,7 +190,8 @@ def restore_raw_outputs(path, port):
     for cell in nb.cells:
         name = re.match(r"# payload: ([\w-]+)\n", cell.source) if cell.cell_type == "code" else None
         if name:
-            cell.outputs = [nbformat.v4.new_output("display_data", data=bundles[name[1]])]
+            data, metadata = _split(bundles[name[1]])
+            cell.outputs = [nbformat.v4.new_output("display_data", data=data, metadata=metadata)]
             restored += 1
     assert restored == len(bundles), f"{path} has {restored} payload cells of {len(bundles)}"
     nbformat.write(nb, path)
@@ -189,7 +203,8 @@ def control_page(port, path):
     nb = nbformat.v4.new_notebook()
     for name, bundle in bundles.items():
         cell = nbformat.v4.new_code_cell(_code(name, bundle), execution_count=1)
-        cell.outputs = [nbformat.v4.new_output("display_data", data=bundle)]
+        data, metadata = _split(bundle)
+        cell.outputs = [nbformat.v4.new_output("display_data", data=data, metadata=metadata)]
         nb.cells.append(cell)
     nb.cells.append(nbformat.v4.new_markdown_cell(markdown))
     text, _ = HTMLExporter(template_name="classic").from_notebook_node(nb)
