@@ -70,6 +70,12 @@ c.Autograde.autograde_preprocessors = [
 c.Autograde.exporter_class = "course.recovery.GradingRunExporter"
 c.Autograde.pre_convert_hook = "course.recovery.grading_started"   # marks it, says what is wrong
 c.Autograde.post_convert_hook = "course.recovery.grading_finished"
+# Files a browser could run (HTML, SVG, JavaScript...) are never copied from a
+# submission: the formgrader serves a submission's files from the instructor's
+# own server, logged in. A submission holding a symbolic link is not graded.
+from course.preflight import RUNNABLE as _RUNNABLE  # noqa: E402
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",  # nbgrader's
+                            *_RUNNABLE]
 c.OverwriteCells.add_missing_cells = True           # a deleted test cell is put back, not skipped
 c.SandboxedExecute.notebook_timeout = 1200          # seconds per notebook (per cell: Execute.timeout)
 c.SandboxKernelManager.memory_limit = "3G"          # address space of each kernel process

@@ -36,6 +36,7 @@ submission is scored.
 import copy
 import os
 import secrets
+from pathlib import Path
 from time import monotonic
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -47,6 +48,7 @@ from traitlets import Bool, Integer
 
 from . import probe, testcells, wire
 from .cgroup import describe
+from .preflight import links
 from .sandbox import SandboxKernelManager, problem
 
 _WARNED_WATCHDOG = False    # the grader said once that no cgroup bounds the sandboxes
@@ -133,6 +135,8 @@ class SandboxedExecute(Execute):
         self._notebook = info.get("notebook", "notebook")
         self._who = f"{info.get('student', '?')} ({self._notebook})"
         self._require_test_cells(info)
+        if self._left_out_links(info):
+            return self._refused(nb)
         cell_timeout = self.timeout
         deadline = monotonic() + self.notebook_timeout
         out_of_time = False
@@ -201,6 +205,45 @@ class SandboxedExecute(Execute):
         if why:
             self.log.critical(f"{STOPPED}{why}")
             raise SandboxUnavailableExit(2)
+
+    def _left_out_links(self, info):
+        """Remove the copies nbgrader made of links handed in; True if the notebook is one.
+
+        nbgrader copies a submission following its links, with the grader's rights:
+        the copy of a link to the solutions or the gradebook is deleted here, before
+        any kernel starts (and so before the feedback copies the folder).
+        """
+        workdir = Path(self.resources.get("metadata", {}).get("path") or ".").resolve()
+        submitted = workdir.parents[2] / "submitted" / workdir.parent.name / workdir.name
+        notebook = f"{self._notebook}.ipynb"
+        for name in links(submitted) if submitted.is_dir() else []:
+            if str(name) == notebook:
+                self._report(f"{notebook} is a symbolic link, not a notebook of the "
+                             f"student's; it is not graded")
+                return True
+            copy = workdir / name
+            if copy.is_file() and not copy.is_symlink() and name.suffix != ".ipynb":
+                copy.unlink()
+                self._report(f"{name} is a symbolic link; it was left out")
+        return False
+
+    def _refused(self, nb):
+        """The notebook with every test cell failed, nothing run, and nothing of what it
+        points to kept (it may be the instructor's solution, which the feedback would show)."""
+        kept = []
+        for cell in nb.cells:
+            if _is_test(cell):
+                cell.outputs = [_error_output("Refused", "not run: the notebook handed in "
+                                              "is a symbolic link")]
+            elif cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = "# not graded: the notebook handed in is a symbolic link"
+                if cell.cell_type == "code":
+                    cell.outputs = []
+            else:
+                continue
+            kept.append(cell)
+        nb.cells = kept
+        return nb, self.resources
 
     def _report(self, message):
         """One log line naming the student; what the kernel said is shown escaped, on it."""

@@ -8,7 +8,26 @@ zero or be graded from the instructor's copy of a cell.
 import json
 from pathlib import Path
 
-__all__ = ["preflight"]
+__all__ = ["preflight", "links", "RUNNABLE"]
+
+#: Files handed in beside the notebooks that are left out (``CourseDirectory.ignore``).
+RUNNABLE = ("*.html", "*.htm", "*.xhtml", "*.shtml", "*.svg", "*.svgz", "*.xml", "*.xsl",
+            "*.xslt", "*.js", "*.mjs", "*.css", "*.pdf", "*.swf")
+
+
+def links(folder):
+    """The symbolic links and special files under ``folder`` (relative paths).
+
+    nbgrader copies a submission's files following links, with the grader's
+    rights: a link to the solutions or the gradebook would land in
+    ``autograded/`` and in the feedback (see ``course.execute``, which removes
+    such copies before anything runs).
+    """
+    found = []
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            found.append(path.relative_to(folder))
+    return found
 
 
 def _cells_by_id(nb):
@@ -30,6 +49,10 @@ def preflight(notebooks):
         return lines
     folder = paths[0].resolve().parent
     student, assignment = folder.parent.name, folder.name
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and any(path.match(p) for p in RUNNABLE):
+            lines.append(f"student {student}: {path.relative_to(folder)} was handed in beside "
+                         f"the notebooks; it is left out (a browser could run it)")
     release = folder.parent.parent.parent / "release" / assignment
     expected = {p.name: p for p in release.glob("*.ipynb")}
     who = f"student {student}"

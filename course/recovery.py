@@ -88,7 +88,10 @@ def _autograded_dirs(notebooks):
 
 
 def grading_started(assignment=None, student=None, notebooks=(), **_):
-    """nbgrader pre-convert hook: mark the submission as being graded; check its notebooks."""
+    """nbgrader pre-convert hook: mark the submission as being graded; check its notebooks.
+
+    (nbgrader logs and ignores an exception of a hook: nothing here can stop grading.)
+    """
     for folder in _autograded_dirs(notebooks):
         folder.mkdir(parents=True, exist_ok=True)
         (folder / MARKER).write_text(f"{owner_tag()}\n")

@@ -166,8 +166,13 @@ def _copy_workdir(workdir, scratch, uid, gid):
     The autograded notebooks hold the restored hidden tests; the kernel gets
     every other file of the folder (data files copied from ``source/``).
     """
-    ignore = shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", ".grading-in-progress")
-    shutil.copytree(workdir, scratch, ignore=ignore, symlinks=False, dirs_exist_ok=True)
+    patterns = shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", ".grading-in-progress")
+
+    def ignore(folder, names):   # a link would be read with the grader's rights: none goes in
+        return set(patterns(folder, names)) | {
+            n for n in names if os.path.islink(os.path.join(folder, n))}
+
+    shutil.copytree(workdir, scratch, ignore=ignore, symlinks=True, dirs_exist_ok=True)
     for folder, dirs, files in os.walk(scratch):
         for name in [folder] + [os.path.join(folder, n) for n in dirs + files]:
             os.lchown(name, uid, gid)

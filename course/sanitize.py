@@ -20,11 +20,19 @@ both built on nbconvert's bleach-based sanitizer with one allow-list
   templates render markdown cells with ``markdown2html`` alone, never through
   ``clean_html``: the markdown filter cleans what it renders itself. Headings,
   paragraphs, lists, tables, images, links, code and math stay; scripts,
-  styles, frames, forms, objects and event handlers go.
+  styles, frames, forms, objects and event handlers go, and so do ids and
+  classes that could pose as the page's own (the formgrader finds a grade's
+  controls by id), and images fetched from other hosts.
+
+Files a browser could run (HTML, SVG, XML, JavaScript, ...) handed in beside a
+notebook are not copied to ``autograded/`` at all (``CourseDirectory.ignore``,
+``nbgrader_config.py``): the formgrader serves such files from the
+instructor's server.
 """
 
 import bleach
 from jinja2 import pass_context
+from pygments.token import STANDARD_TYPES
 from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbconvert.preprocessors.sanitize import SanitizeHTML
@@ -45,16 +53,25 @@ PROTOCOLS = frozenset({"http", "https", "mailto"})
 _IMAGE_DATA = ("data:image/png;", "data:image/jpeg;", "data:image/gif;")
 
 
+#: Classes a page keeps: nbconvert's anchor links and code highlighting (Pygments'
+#: token classes). Any other class, and every ``id``, could pose as the page's own
+#: elements: the formgrader binds each grade's controls by the cell's id and class.
+CLASSES = frozenset({"anchor-link", "highlight", *filter(None, STANDARD_TYPES.values())})
+
+
 def _attribute(tag, name, value):
     """Whether ``tag`` keeps attribute ``name="value"`` (bleach checks URL schemes after)."""
-    if name in ("class", "id", "title", "align"):
+    if name == "class":
+        return bool(value.split()) and all(c in CLASSES for c in value.split())
+    if name in ("title", "align"):
         return True
     url = "".join(value.split()).lower()
     if tag == "a":
         return name == "href" and not url.startswith("data:")
     if tag == "img":
-        if name == "src":
-            return not url.startswith("data:") or url.startswith(_IMAGE_DATA)
+        if name == "src":   # an image in the page, or beside it: nothing fetched from afar
+            return url.startswith(_IMAGE_DATA) or ":" not in url.split("/")[0] and not (
+                url.startswith("//"))
         return name in ("alt", "width", "height")
     if tag in ("td", "th"):
         return name in ("colspan", "rowspan")

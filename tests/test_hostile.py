@@ -153,6 +153,11 @@ def run(tmp_path_factory):
         path = root / "submitted" / student / ASSIGNMENT / name
         path.parent.mkdir(parents=True)
         path.write_text(text)
+        for extra, content in entry.get("files", {}).items():   # handed in beside it
+            (path.parent / extra).write_text(content.format(root=root))
+        for extra, target in entry.get("links", {}).items():
+            (path.parent / extra).unlink(missing_ok=True)
+            (path.parent / extra).symlink_to(target.format(root=root))
 
     outside = {"autograded", "feedback", "gradebook.db", "grades.csv"}
     before = _digest(root, outside)
@@ -268,3 +273,9 @@ def test_exported_grades_match_the_gradebook(run):
 def test_the_kernels_own_stdout_and_stderr_stay_out_of_the_grading_log(run):
     assert "E" * 1000 not in run["log"] and "O" * 1000 not in run["log"]
     assert len(run["log"]) < 5_000_000
+
+
+def test_runnable_files_handed_in_are_not_copied(run):
+    for folder in ("autograded", "feedback"):
+        assert not list((run["root"] / folder).rglob("notes.html"))
+        assert not list((run["root"] / folder).rglob("notes.txt"))

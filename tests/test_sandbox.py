@@ -181,3 +181,39 @@ def test_loading_the_config_deletes_and_creates_nothing(tmp_path):
         assert sorted(Path(tempfile.gettempdir()).glob(f"{PREFIX}*")) == before
     finally:
         stale.rmdir()
+
+
+def test_copy_workdir_leaves_links_and_notebooks_out(tmp_path):
+    work, scratch = tmp_path / "work", tmp_path / "scratch"
+    work.mkdir()
+    (work / "digits.h5").write_bytes(b"data")
+    (work / "Initialization.ipynb").write_text("{}")
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("every student's grades")
+    (work / "db.txt").symlink_to(secret)
+    sandbox._copy_workdir(work, scratch, os.getuid(), os.getgid())
+    assert sorted(p.name for p in scratch.iterdir()) == ["digits.h5"]
+
+
+def test_links_lists_symbolic_links_only(tmp_path):
+    from pathlib import Path
+
+    from course.preflight import links
+
+    folder = tmp_path / "submitted" / "zoe" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / "Initialization.ipynb").write_text("{}")
+    assert links(folder) == []
+    (folder / "notes.txt").symlink_to(tmp_path)
+    assert links(folder) == [Path("notes.txt")]
+
+
+def test_preflight_says_a_runnable_file_is_left_out(tmp_path):
+    folder = tmp_path / "submitted" / "zoe" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (tmp_path / "release" / ASSIGNMENT).mkdir(parents=True)
+    (folder / "Initialization.ipynb").write_text("{}")
+    (folder / "notes.html").write_text("<script></script>")
+    lines = preflight([folder / "Initialization.ipynb"])
+    assert any("student zoe: notes.html was handed in beside the notebooks; it is left out" in l
+               for l in lines)
