@@ -46,7 +46,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
-from . import probe, testcells, wire
+from . import interrupt, probe, testcells, wire
 from .cgroup import describe
 from .preflight import links
 from .sandbox import SandboxKernelManager, problem
@@ -127,6 +127,7 @@ class SandboxedExecute(Execute):
     # -- the run ------------------------------------------------------------
 
     def preprocess(self, nb, resources=None, km=None):
+        interrupt.check()
         self._require_sandbox()
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
@@ -144,6 +145,7 @@ class SandboxedExecute(Execute):
         try:
             self._start_kernel()
             for index, cell in enumerate(nb.cells):
+                interrupt.check()
                 if cell.cell_type != "code" or not cell.source.strip() and not _is_test(cell):
                     continue
                 remaining = deadline - monotonic()

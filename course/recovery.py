@@ -26,6 +26,7 @@ from nbconvert.exporters import NotebookExporter
 from sqlalchemy.engine import make_url
 from traitlets.log import get_logger
 
+from . import interrupt
 from .cgroup import PREFIX, owner_alive, owner_tag, remove_stale
 from .preflight import preflight
 
@@ -46,6 +47,7 @@ class GradingRunExporter(NotebookExporter):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        interrupt.install()
         coursedir = getattr(self.parent, "coursedir", None)
         recover_interrupted(coursedir.root if coursedir is not None else os.getcwd())
         remove_stale()
@@ -92,6 +94,7 @@ def grading_started(assignment=None, student=None, notebooks=(), **_):
 
     (nbgrader logs and ignores an exception of a hook: nothing here can stop grading.)
     """
+    interrupt.check()
     for folder in _autograded_dirs(notebooks):
         folder.mkdir(parents=True, exist_ok=True)
         (folder / MARKER).write_text(f"{owner_tag()}\n")

@@ -9,7 +9,7 @@ import time
 import nbformat
 import pytest
 
-from course import pipeline, sandbox
+from course import interrupt, pipeline, sandbox
 from course.cgroup import owner_tag
 from course.preflight import preflight
 from course.recovery import MARKER, recover_interrupted
@@ -84,6 +84,26 @@ def test_recover_interrupted_removes_only_dead_runs(tmp_path):
     finally:
         grader.kill()
         grader.wait()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_interrupt_python_drops_is_raised_at_the_next_check(monkeypatch):
+    """SIGINT during a ``__del__`` is printed and dropped by Python; the grader raises it again."""
+    class Dropper:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)   # the handler runs here, inside __del__
+
+    monkeypatch.setattr(interrupt, "_pending", False)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        interrupt.install()
+        interrupt.check()   # nothing pending yet
+        Dropper()           # "Exception ignored in ... __del__": the KeyboardInterrupt is lost
+        with pytest.raises(KeyboardInterrupt):
+            interrupt.check()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _lean_class(root, students):
