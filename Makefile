@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test release execute-source venv system-packages sandbox-check clean bench
+.PHONY: demo test test-fast release execute-source venv system-packages sandbox-check clean bench
 
 ## The project's own packages byte-compiled: an editable install leaves them as
 ## source, and where PYTHONDONTWRITEBYTECODE is set every kernel compiles them anew.
@@ -32,6 +32,11 @@ demo: venv
 test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadfile tests source --nbval --nbval-current-env \
 		--nbval-sanitize-with nbval-sanitize.cfg
+
+## The inner loop: the unit tests of helpers/ and course/, which start no kernel
+## and no nbgrader run (tests/helpers, tests/course).
+test-fast: venv
+	$(BIN)/python -m pytest -n 2 tests/helpers tests/course
 
 ## Benchmarks, each side by side in one run, printing ratios (BENCHMARKS.md).
 ## SEED: the seed document the notebook benchmark builds its reference from.

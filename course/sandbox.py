@@ -54,7 +54,7 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, TraitError, Unicode, default, validate
 
-from .cgroup import PREFIX, Bound, describe, owner_tag, process_tree
+from .cgroup import PREFIX, Bound, describe, owner_tag
 
 #: Environment variables passed into the sandbox; everything else is dropped.
 PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "PYTHONHASHSEED",

@@ -1,12 +1,15 @@
-"""Shared fixtures: the repository, and temporary course folders to grade in."""
+"""Shared fixtures: the repository, course folders to grade in, the graded demo class, PostgreSQL.
 
+The builders behind them are in ``support`` (``tests/support/``).
+"""
+
+import os
 import shutil
-from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENT = "initialization"
+from support import ROOT, build_graded_demo, make_course
 
 
 @pytest.fixture(scope="session")
@@ -14,14 +17,29 @@ def repo_root():
     return ROOT
 
 
-def make_course(path, *, with_submitted=False):
-    """A fresh course root at ``path``: config, source/ and optionally the demo class."""
-    path.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ROOT / "nbgrader_config.py", path / "nbgrader_config.py")
-    shutil.copytree(ROOT / "source", path / "source")
-    if with_submitted:
-        shutil.copytree(ROOT / "submitted", path / "submitted")
-    return path
+@pytest.fixture(scope="session")
+def graded_demo(tmp_path_factory):
+    """The demo class and the solution, graded by nbgrader once per test session, shared.
+
+    Built once for all pytest-xdist workers (the first to ask builds it under a file
+    lock; the others wait and reuse it), so tests must only read it: a test that
+    changes a graded course takes ``graded_copy``.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "graded-demo"
+    with FileLock(str(shared / "graded-demo.lock")):
+        if not (folder / "built").exists():
+            shutil.rmtree(folder, ignore_errors=True)   # a build that failed half way
+            build_graded_demo(folder / "course")
+            (folder / "built").write_text("graded\n")
+    return folder / "course"
+
+
+@pytest.fixture
+def graded_copy(graded_demo, tmp_path):
+    """A copy of the graded demo class for a test to change (gradebook included)."""
+    return shutil.copytree(graded_demo, tmp_path / "course", symlinks=True)
 
 
 @pytest.fixture
@@ -39,7 +57,7 @@ def postgres():
     """
     import os
 
-    from postgres_server import NoPostgres, postgres_server
+    from support.postgres import NoPostgres, postgres_server
 
     try:
         server = postgres_server()

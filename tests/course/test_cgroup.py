@@ -4,6 +4,7 @@ grading as an ordinary user works."""
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -12,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from course import cgroup, sandbox
+from support import ROOT
 
-PROBE = Path(__file__).with_name("sandbox_probe.py")
+PROBE = Path(__file__).parents[1] / "support" / "sandbox_probe.py"
 # Four processes of 400 MB each: every one under the 1G address-space limit,
 # together over the 1G the probe gives its sandbox.
 SPREAD = """
@@ -27,8 +29,8 @@ print("all four ran to the end")
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
-def _probe(workdir, code, *options, user=(), env=None, python=sys.executable):
-    result = subprocess.run([*user, python, str(PROBE), str(workdir), code, *options],
+def _probe(workdir, code, *options, user=(), env=None, python=sys.executable, probe=PROBE):
+    result = subprocess.run([*user, python, str(probe), str(workdir), code, *options],
                             capture_output=True, text=True, timeout=180, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -118,17 +120,41 @@ def test_a_grader_killed_with_sigkill_leaves_nothing_after_the_next_start(tmp_pa
         assert folder in removed and not folder.exists()
 
 
+def _closed_to_others(path):
+    """The first of ``path`` and its parents that other users cannot enter or read, or None."""
+    path = Path(path).resolve()
+    for folder in [*reversed(path.parents), path]:
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH or folder == path and not mode & stat.S_IROTH:
+            return folder
+    return None
+
+
 def _venv_for(base):
-    """A virtual environment in ``base`` that any user can run: Debian's interpreter, and
-    this project's packages through a .pth file (the grading venv's own interpreter may
-    sit in a folder only root can read, as /root/.pyenv does here)."""
-    python = shutil.which("python3", path="/usr/bin")
-    subprocess.run([python, "-m", "venv", "--without-pip", str(base / "venv")], check=True)
+    """A virtual environment in ``base`` that any user can run, or a skip saying why not.
+
+    Debian's interpreter (the grading venv's own may sit in a folder only root can
+    read, as /root/.pyenv does here), the grading venv's site-packages through a .pth
+    file, and this checkout's ``course`` and ``helpers`` copied into ``base/lib``
+    first: the checkout may live where other users cannot read (a home folder, a
+    ``mktemp -d``), and its editable install points there.
+    """
     site = Path(next(p for p in sys.path if p.endswith("site-packages") and
                      p.startswith(sys.prefix)))
+    closed = _closed_to_others(site)
+    if closed is not None:
+        pytest.skip(f"the grading venv's packages ({site}) are in {closed}, which other "
+                    f"users cannot read; this test needs a venv they can read")
+    lib = base / "lib"
+    for package in ("course", "helpers"):
+        shutil.copytree(ROOT / package, lib / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(PROBE, lib / PROBE.name)
+    python = shutil.which("python3", path="/usr/bin")
+    subprocess.run([python, "-m", "venv", "--without-pip", str(base / "venv")], check=True)
     (base / "venv" / "lib" / site.parent.name / "site-packages" / "grading.pth").write_text(
-        f"import site; site.addsitedir({str(site)!r})\n")
-    return base / "venv" / "bin" / "python", site
+        f"{lib}\nimport site; site.addsitedir({str(site)!r})\n")
+    return base / "venv" / "bin" / "python", site, lib / PROBE.name
 
 
 def test_grading_as_an_ordinary_user_works_and_hides_the_course():
@@ -141,7 +167,7 @@ def test_grading_as_an_ordinary_user_works_and_hides_the_course():
             (base / folder).mkdir()
         (base / "source" / "secret.txt").write_text("the solutions")
         (base / "work" / "data.txt").write_text("the student's data")
-        python, site = _venv_for(base)
+        python, site, probe = _venv_for(base)
         for path in [base, *base.rglob("*")]:
             if not path.is_symlink():
                 os.chmod(path, 0o777 if path.name == "home" else
@@ -149,6 +175,8 @@ def test_grading_as_an_ordinary_user_works_and_hides_the_course():
         env = {"PATH": f"{python.parent}:/usr/bin:/bin", "HOME": str(base / "home"),
                "LANG": "C.UTF-8"}
         check = subprocess.run([*NOBODY, str(python), "-c",
+                                "import course, helpers; assert course.__file__.startswith("
+                                f"{str(base)!r}) and helpers.__file__.startswith({str(base)!r});"
                                 "from course import sandbox; print(sandbox.problem())"],
                                capture_output=True, text=True, env=env, cwd=base / "home")
         line = check.stdout.strip()
@@ -161,7 +189,7 @@ def test_grading_as_an_ordinary_user_works_and_hides_the_course():
                 "print(open('data.txt').read(), os.getuid(), os.path.exists('../source/secret.txt'),"
                 " os.path.exists('../source'))")
         report = _probe(base / "work", code, "--readonly", str(site), user=NOBODY, env=env,
-                        python=str(python))
+                        python=str(python), probe=probe)
         assert report["stdout"].split() == ["the", "student's", "data", "65534", "False", "False"]
         assert report["kind"] == "watchdog" and "not writable" in report["why"]
         assert not Path(report["runtime"]).exists()

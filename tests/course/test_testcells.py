@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-import probe_support as support
+from support import probes as support
 from course import probe, reference, testcells, wire
 from helpers import activation_checks, checks
 from helpers._plain import Other

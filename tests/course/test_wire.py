@@ -10,7 +10,7 @@ import nbformat
 import numpy as np
 import pytest
 
-import probe_support as support
+from support import probes as support
 from course import probe, wire
 from course.wire import ProbeError, decode
 from helpers import _plain

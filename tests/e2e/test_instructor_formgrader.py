@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import make_course
+from support import make_course
 from course import pipeline
 
 from .jupyterlab import PAGE_READY

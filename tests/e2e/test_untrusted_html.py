@@ -48,7 +48,7 @@ from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 from nbgrader.api import Gradebook
 
-from conftest import ASSIGNMENT, ROOT, make_course
+from support import ASSIGNMENT, ROOT, make_course
 from course import pipeline
 from course.submissions import fill
 

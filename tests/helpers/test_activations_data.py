@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from helpers.datasets import IMAGE_KEYS, load_image_dataset
-from conftest import ASSIGNMENT
+from support import ASSIGNMENT
 
 DATA = "digits.h5"
 

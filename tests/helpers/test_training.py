@@ -122,7 +122,7 @@ def _straightforward():
     """benchmarks/straightforward.py: the seed-style loop the helpers must match."""
     import importlib.util
     from pathlib import Path
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "straightforward.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "straightforward.py"
     spec = importlib.util.spec_from_file_location("straightforward", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

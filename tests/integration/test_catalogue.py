@@ -21,8 +21,8 @@ import re
 import nbformat
 import pytest
 
-import hidden
-from conftest import ASSIGNMENT, ROOT
+from support import hidden
+from support import ASSIGNMENT, ROOT
 from course import mutants, pipeline, submissions
 
 ENTRIES = mutants.load_catalogue(ROOT / "tests" / "catalogue")

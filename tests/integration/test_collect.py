@@ -12,9 +12,9 @@ import nbformat
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from conftest import ASSIGNMENT, ROOT, make_course
+from support import ASSIGNMENT, ROOT, make_course
 from course import lms, pipeline
-from test_grading import DEMO_LOSSES
+from support import DEMO_LOSSES
 
 COURSE_ID = "initialization-course"
 NOTEBOOK = "Initialization.ipynb"
@@ -109,7 +109,7 @@ def test_exchange_release_fetch_submit_collect_autograde(tmp_path):
             assert (collected / name).read_bytes() == content, f"{student}/{name} changed"
         assert (collected / "timestamp.txt").is_file()
 
-    # Graded like the same work put straight into submitted/ (tests/test_grading.py):
+    # Graded like the same work put straight into submitted/ (tests/integration/test_grading.py):
     # the same cells lost; only written answers wait for the instructor.
     pipeline.autograde(course)
     scores = {s.student: s for s in pipeline.scores(course)}

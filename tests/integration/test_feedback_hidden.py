@@ -1,12 +1,11 @@
 """Hidden tests stay hidden: not in what students get, not in their feedback."""
 
-import re
 
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from course.feedback import PLACEHOLDER, HideHiddenTests, hide_regions
-import hidden
+from support import hidden
 
 
 def test_release_and_helpers_hold_no_hidden_test_line():

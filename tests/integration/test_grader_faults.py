@@ -6,7 +6,7 @@ import sys
 import nbformat
 import pytest
 
-from conftest import ASSIGNMENT, make_course
+from support import ASSIGNMENT, make_course
 from course import grade, pipeline
 from course.submissions import fill
 

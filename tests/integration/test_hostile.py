@@ -18,7 +18,7 @@ import pytest
 
 from course import pipeline
 from course.submissions import fill
-from conftest import ASSIGNMENT, ROOT, make_course
+from support import ASSIGNMENT, ROOT, make_course
 
 pytestmark = pytest.mark.slow
 

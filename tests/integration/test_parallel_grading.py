@@ -1,18 +1,16 @@
-"""`course grade`: parallel autograde, on SQLite and on a real PostgreSQL server.
+"""`course grade`: parallel autograde on SQLite, cell for cell as sequential nbgrader.
 
-Each backend grades a class of six (the demo class and a second right answer)
-with four workers, more submissions than workers, then runs the rest of the
-pipeline (feedback, export) on the same gradebook.
+A class of six (the demo class and a second right answer) graded with four
+workers, more submissions than workers, then the rest of the pipeline (feedback,
+export) on the same gradebook. (PostgreSQL: tests/integration/test_postgres.py.)
 """
 
 import csv
-import uuid
 
 import pytest
 
-from conftest import ASSIGNMENT, make_course
 from course import cli, grade, pipeline, submissions
-from test_grading import DEMO_LOSSES, DEMO_MANUAL, MANUAL
+from support import ASSIGNMENT, DEMO_LOSSES, DEMO_MANUAL, MANUAL, lost_cells, make_course
 
 pytestmark = pytest.mark.slow
 
@@ -26,15 +24,10 @@ def build_class(root, repo_root):
     submissions.write_class(students, root / "release" / ASSIGNMENT, root / "submitted", ASSIGNMENT)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def graded(request, tmp_path_factory, repo_root):
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, repo_root):
     """A course graded by `course grade --jobs 4`; returns (root, exit code, output)."""
-    root = make_course(tmp_path_factory.mktemp(request.param) / "course")
-    if request.param == "postgresql":
-        host, port, user = request.getfixturevalue("postgres")
-        url = create_database(host, port, user)
-        with open(root / "nbgrader_config.py", "a") as f:
-            f.write(f"\nc.CourseDirectory.db_url = {url!r}\n")
+    root = make_course(tmp_path_factory.mktemp("parallel") / "course")
     pipeline.release(root)
     build_class(root, repo_root)
     console = cli.Console(record=True, width=120)
@@ -42,21 +35,11 @@ def graded(request, tmp_path_factory, repo_root):
         ["--root", str(root), "grade", "--jobs", "4"]), console)
     pipeline.feedback(root)
     pipeline.export(root)
-    return request.param, root, code, console.export_text()
-
-
-def create_database(host, port, user):
-    from postgres_server import create_database as create
-    return create(host, port, user, f"gradebook_{uuid.uuid4().hex[:8]}")
-
-
-def test_gradebook_is_the_backend_asked_for(graded):
-    backend, root, _, _ = graded
-    assert pipeline.db_url(root).startswith(backend)
+    return root, code, console.export_text()
 
 
 def test_every_submission_is_graded_and_summarised(graded):
-    _, _, code, output = graded
+    _, code, output = graded
     assert code == 0, output
     assert "6 graded, 0 failed, 6 submissions" in output
     assert "4 workers" in output
@@ -64,22 +47,23 @@ def test_every_submission_is_graded_and_summarised(graded):
         assert student in output
 
 
-def test_parallel_grades_equal_the_sequential_ones(graded):
-    """The cells each student loses are the ones sequential nbgrader takes (test_grading)."""
-    _, root, _, _ = graded
+def test_parallel_grades_equal_the_sequential_ones(graded, graded_demo):
+    """Every cell's points are those sequential nbgrader gives the same work (frank: alice's)."""
+    root, _, _ = graded
     scores = {s.student: s for s in pipeline.scores(root)}
+    sequential = {s.student: s for s in pipeline.scores(graded_demo)}
     assert sorted(scores) == sorted(CLASS)
     for student, losses in CLASS.items():
         score = scores[student]
         assert score.graded, student
-        lost = {cell for cell, points in score.points.items()
-                if points != score.max_points[cell] and cell != MANUAL}
-        assert lost == losses, student
+        assert lost_cells(score) == losses, student
         assert score.points[MANUAL] == CLASS_MANUAL[student], student
+        same_work = sequential["alice" if student == "frank" else student]
+        assert score.points == same_work.points, student
 
 
 def test_feedback_and_export_read_the_same_gradebook(graded):
-    _, root, _, _ = graded
+    root, _, _ = graded
     with open(root / "grades.csv") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     for score in pipeline.scores(root):

@@ -1,14 +1,20 @@
-"""The test PostgreSQL server itself, and graders sharing one gradebook by shards."""
+"""A PostgreSQL gradebook: the test server itself, and two graders sharing one gradebook by shards.
 
+The two graders (`course grade --students SHARD --jobs 2`, at once) grade the
+demo class between them; the rest of the pipeline (feedback, export) then reads
+the same gradebook, and every cell equals what sequential nbgrader gives on SQLite.
+"""
+
+import csv
 import socket
 import subprocess
 import uuid
 
 import pytest
 
-from conftest import make_course
 from course import grade, pipeline
-from postgres_server import create_database
+from support import ASSIGNMENT, DEMO_LOSSES, make_course
+from support.postgres import create_database
 
 pytestmark = pytest.mark.slow
 
@@ -24,21 +30,47 @@ def test_server_listens_on_loopback_only(postgres):
         assert all("127.0.0.1:" in line for line in listening.splitlines())
 
 
-def test_two_graders_share_the_gradebook_by_shards(postgres, tmp_path):
-    """Two `course grade --students` runs at once, one gradebook, each a shard."""
+SHARDS = [["alice", "bob", "carol"], ["dmitri", "emeka"]]
+
+
+@pytest.fixture(scope="module")
+def sharded(postgres, tmp_path_factory):
+    """The demo class graded by two `course grade --students` runs at once on one gradebook."""
     from concurrent.futures import ThreadPoolExecutor
 
     url = create_database(*postgres, f"gradebook_{uuid.uuid4().hex[:8]}")
-    root = make_course(tmp_path / "course", with_submitted=True)
+    root = make_course(tmp_path_factory.mktemp("postgres") / "course", with_submitted=True)
     with open(root / "nbgrader_config.py", "a") as f:
         f.write(f"\nc.CourseDirectory.db_url = {url!r}\n")
     pipeline.release(root)
-    shards = [["alice"], ["emeka"]]
     with ThreadPoolExecutor(2) as graders:
-        results = list(graders.map(lambda shard: grade.grade(root, jobs=1, students=shard), shards))
-    assert [[o.student for o in r] for r in results] == shards
+        results = list(graders.map(lambda shard: grade.grade(root, jobs=2, students=shard),
+                                   SHARDS))
+    pipeline.feedback(root)
+    pipeline.export(root)
+    return root, results
+
+
+def test_two_graders_share_the_gradebook_by_shards(sharded):
+    root, results = sharded
+    assert pipeline.db_url(root).startswith("postgresql")
+    assert [[o.student for o in r] for r in results] == SHARDS
     assert all(o.success for r in results for o in r)
-    scores = {s.student: s for s in pipeline.scores(root)}
-    assert scores["alice"].subtotal("Initialization") == 8
-    assert scores["emeka"].subtotal("Initialization") == 6
-    assert not scores["bob"].graded  # nobody's shard
+    assert sorted(s.student for s in pipeline.scores(root)) == sorted(DEMO_LOSSES)
+
+
+def test_sharded_grades_equal_the_sequential_ones(sharded, graded_demo):
+    root, _ = sharded
+    sequential = {s.student: s.points for s in pipeline.scores(graded_demo)}
+    for score in pipeline.scores(root):
+        assert score.graded and score.points == sequential[score.student], score.student
+
+
+def test_feedback_and_export_read_the_postgres_gradebook(sharded):
+    root, _ = sharded
+    with open(root / "grades.csv") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    for score in pipeline.scores(root):
+        assert float(rows[score.student]["score"]) == pytest.approx(score.total)
+        for notebook in ("Initialization", "Layers"):
+            assert (root / "feedback" / score.student / ASSIGNMENT / f"{notebook}.html").is_file()

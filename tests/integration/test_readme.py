@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 
 README = ROOT / "README.md"
 SECTION_TIMEOUT = 1200  # seconds for all the commands of one section
@@ -39,13 +39,13 @@ NOT_RUN = [
      "tests/e2e/ starts JupyterLab on loopback and drives it in headless Chromium"),
     (r"^conda ",
      "no conda channel is reachable from these machines",
-     "tests/test_environment.py keeps environment.yml in step with pyproject.toml"),
+     "tests/integration/test_environment.py keeps environment.yml in step with pyproject.toml"),
     (r"^course mutants\b",
      "it grades the whole mistake catalogue (about 40 submissions, minutes)",
-     "tests/test_catalogue.py grades the same catalogue with the same code (packed)"),
+     "tests/integration/test_catalogue.py grades the same catalogue with the same code (packed)"),
     (r"^nbgrader (submit|fetch_assignment|release_assignment|collect|release_feedback)\b",
      "it needs the JupyterHub's shared exchange folder",
-     "tests/test_collect.py runs release, fetch, submit, collect with a temporary exchange"),
+     "tests/integration/test_collect.py runs release, fetch, submit, collect with a temporary exchange"),
 ]
 
 # What a section must leave behind in its copy of the course, besides running.

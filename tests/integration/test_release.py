@@ -5,7 +5,7 @@ import filecmp
 import pytest
 
 from course import pipeline, submissions
-from conftest import ASSIGNMENT
+from support import ASSIGNMENT
 
 
 def _same_tree(a, b):

@@ -8,7 +8,7 @@ import numpy as np
 
 from course.feedback import hide_regions
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 INITIALIZATION = ROOT / "source" / "initialization" / "Initialization.ipynb"
 

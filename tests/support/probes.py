@@ -24,7 +24,7 @@ import numpy as np
 from course import mutants, probe, wire
 from course.feedback import hide_regions
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 CATALOGUE = mutants.load_catalogue(ROOT / "tests" / "catalogue")
 

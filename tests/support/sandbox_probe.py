@@ -1,6 +1,6 @@
 """Start one sandboxed kernel in a process of its own, run code in it, print what happened.
 
-    python tests/sandbox_probe.py WORKDIR CODE [--hang] [--watchdog] [--readonly PATH]
+    python tests/support/sandbox_probe.py WORKDIR CODE [--hang] [--watchdog] [--readonly PATH]
 
 Prints one JSON object: the memory bound in force (``kind``, ``why``), the
 sandbox's runtime folder and cgroup folders, and the kernel's ``stdout``,

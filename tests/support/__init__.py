@@ -1,0 +1,62 @@
+"""What the tests share: the repository, course folders to grade in, and the demo class's expected grades.
+
+Test modules import from here (or use the fixtures of ``tests/conftest.py``), never
+from one another.
+"""
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENT = "initialization"
+
+# The test cells each demo student should fail; every other cell earns full points.
+LAYERS_CELLS = {"check_xavier_scale_values", "check_he_scale_values",
+                "check_propagate_structure", "check_propagate_values"}
+DEMO_LOSSES = {
+    "alice": set(),
+    "bob": {"check_zeros_structure", "check_zeros_values", "check_random_structure",
+            "check_random_values", "check_he_structure", "check_he_values"} | LAYERS_CELLS,
+    "carol": {"check_zeros_structure", "check_zeros_values",     # transposed W
+              "check_xavier_scale_values"},                      # the variance, no sqrt
+    "dmitri": {"check_random_values",                            # scale 0.01
+               "check_propagate_values"},                        # weight_std(n), not n_prev
+    "emeka": {"check_he_values", "check_he_scale_values"},       # Xavier's scale, twice
+}
+# The written answer (Layers.ipynb) waits for an instructor, except a blank one: 0 at once.
+MANUAL = "relu_spread_answer"
+DEMO_MANUAL = {"alice": None, "bob": 0, "carol": None, "dmitri": None, "emeka": None}
+# A submission that is the instructor's source notebooks themselves.
+SOLUTION = "solution"
+
+
+def make_course(path, *, with_submitted=False):
+    """A fresh course root at ``path``: config, source/ and optionally the demo class."""
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "nbgrader_config.py", path / "nbgrader_config.py")
+    shutil.copytree(ROOT / "source", path / "source")
+    if with_submitted:
+        shutil.copytree(ROOT / "submitted", path / "submitted")
+    return path
+
+
+def build_graded_demo(root):
+    """The demo class and the solution at ``root``: released, autograded by nbgrader, feedback, grades.csv."""
+    from course import pipeline
+
+    make_course(root, with_submitted=True)
+    solution = root / "submitted" / SOLUTION / ASSIGNMENT
+    solution.mkdir(parents=True)
+    for notebook in (root / "source" / ASSIGNMENT).glob("*.ipynb"):
+        shutil.copy2(notebook, solution / notebook.name)
+    pipeline.release(root)
+    pipeline.autograde(root)
+    pipeline.feedback(root)
+    pipeline.export(root)
+    return root
+
+
+def lost_cells(score, manual=MANUAL):
+    """The autograded cells of a score (``course.pipeline.Score``) that did not earn full points."""
+    return {cell for cell, points in score.points.items()
+            if cell != manual and points != score.max_points[cell]}
