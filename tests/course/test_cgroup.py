@@ -130,11 +130,24 @@ def _closed_to_others(path):
     return None
 
 
+def _interpreter_for_others():
+    """A Python of this minor version that other users can run (this venv's own, else Debian's)."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in (os.path.realpath(sys._base_executable), f"/usr/bin/{version}",
+                      f"/usr/local/bin/{version}"):
+        if os.path.basename(candidate) == version and Path(candidate).is_file() and \
+                _closed_to_others(candidate) is None:
+            return candidate
+    pytest.skip(f"no {version} here that other users can run (this one is "
+                f"{os.path.realpath(sys._base_executable)})")
+
+
 def _venv_for(base):
     """A virtual environment in ``base`` that any user can run, or a skip saying why not.
 
-    Debian's interpreter (the grading venv's own may sit in a folder only root can
-    read, as /root/.pyenv does here), the grading venv's site-packages through a .pth
+    An interpreter of the same version that others can run (the grading venv's own
+    may sit in a folder only root can read, as /root/.pyenv does here: then Debian's),
+    the grading venv's site-packages through a .pth
     file, and this checkout's ``course`` and ``helpers`` copied into ``base/lib``
     first: the checkout may live where other users cannot read (a home folder, a
     ``mktemp -d``), and its editable install points there.
@@ -150,7 +163,7 @@ def _venv_for(base):
         shutil.copytree(ROOT / package, lib / package,
                         ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(PROBE, lib / PROBE.name)
-    python = shutil.which("python3", path="/usr/bin")
+    python = _interpreter_for_others()
     subprocess.run([python, "-m", "venv", "--without-pip", str(base / "venv")], check=True)
     (base / "venv" / "lib" / site.parent.name / "site-packages" / "grading.pth").write_text(
         f"{lib}\nimport site; site.addsitedir({str(site)!r})\n")
