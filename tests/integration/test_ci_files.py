@@ -68,8 +68,9 @@ def _programs(command):
 
 def test_make_test_on_a_fresh_clone_needs_only_what_the_image_has(repo_root):
     """`make -n -B test`: every recipe of `make test`, as on a clone with no .venv yet."""
-    plan = subprocess.run(["make", "-n", "-B", "test"], cwd=repo_root, capture_output=True,
-                          text=True, check=True).stdout
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    plan = subprocess.run(["make", "--no-print-directory", "-n", "-B", "test"], cwd=repo_root,
+                          env=env, capture_output=True, text=True, check=True).stdout
     lines = plan.replace("\\\n", " ").splitlines()
     assert any("pytest" in line for line in lines), plan
     needed = set()
