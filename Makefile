@@ -30,7 +30,7 @@ demo: venv
 ## Every test: the unit and pipeline tests, and nbval on every source notebook
 ## (stored outputs compared, except cells tagged nbval-ignore-output).
 test: venv
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests source --nbval --nbval-current-env \
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests source --nbval --nbval-current-env \
 		--nbval-sanitize-with nbval-sanitize.cfg
 
 ## The inner loop: the unit tests of helpers/ and course/, which start no kernel

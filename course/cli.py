@@ -1,7 +1,8 @@
 """The ``course`` command: the instructor's pipeline on top of nbgrader.
 
 Run it from the course root (the folder holding ``nbgrader_config.py``), or
-give ``--root``.
+give ``--root``. Parsing the arguments imports neither nbgrader nor nbformat
+(``--help`` answers at once); each command imports what it needs.
 """
 
 import argparse
@@ -17,10 +18,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
 
-from . import grade, lms, mutants, pipeline, submissions
-
-DEMO_CLASS = Path("demo") / "class.toml"
-LMS_ARCHIVE = Path("demo") / "lms" / "submissions.zip"
+from .layout import ASSIGNMENT, CATALOGUE, DEMO_CLASS, LMS_ARCHIVE
 
 
 def _root(path):
@@ -102,23 +100,29 @@ def score_table(scores):
 
 
 def cmd_release(args, console):
+    from . import pipeline
+
     root = _root(args.root)
     pipeline.release(root, db=not args.no_db)
-    console.print(f"release/{pipeline.ASSIGNMENT} regenerated from source/{pipeline.ASSIGNMENT}")
+    console.print(f"release/{ASSIGNMENT} regenerated from source/{ASSIGNMENT}")
 
 
 def cmd_demo_class(args, console):
+    from . import submissions
+
     root = _root(args.root)
     students = submissions.load_class(root / args.class_file)
-    written = submissions.write_class(students, root / "release" / pipeline.ASSIGNMENT,
-                                      root / "submitted", pipeline.ASSIGNMENT)
+    written = submissions.write_class(students, root / "release" / ASSIGNMENT,
+                                      root / "submitted", ASSIGNMENT)
     console.print(f"wrote {len(written)} submissions for {len(students)} students in submitted/")
 
 
 def cmd_lms_archive(args, console):
+    from . import lms, pipeline
+
     root = _root(args.root)
     try:
-        names = lms.write_archive(root / "submitted", pipeline.ASSIGNMENT, root / args.output,
+        names = lms.write_archive(root / "submitted", ASSIGNMENT, root / args.output,
                                   late=args.late)
     except ValueError as error:
         raise pipeline.PipelineError(str(error)) from None
@@ -127,6 +131,8 @@ def cmd_lms_archive(args, console):
 
 
 def cmd_demo(args, console):
+    from . import grade, pipeline
+
     root = _root(args.root)
     steps = [
         ("generate the release", lambda: pipeline.release(root)),
@@ -140,7 +146,7 @@ def cmd_demo(args, console):
         console.print(f"[{number}/{len(steps)}] {what}: done")
     scores = pipeline.scores(root)
     console.print(score_table(scores))
-    console.print(f"Feedback: {root / 'feedback'}/<student>/{pipeline.ASSIGNMENT}/*.html\n"
+    console.print(f"Feedback: {root / 'feedback'}/<student>/{ASSIGNMENT}/*.html\n"
                   f"Grades:   {root / 'grades.csv'}")
     waiting = [s.student for s in scores if s.graded and s.needs_manual]
     if waiting:
@@ -154,7 +160,41 @@ def cmd_demo(args, console):
 
 
 def cmd_scores(args, console):
-    console.print(score_table(pipeline.scores(_root(args.root))))
+    from . import pipeline
+
+    scores = pipeline.scores(_root(args.root))
+    if args.csv:
+        sys.stdout.write(scores_csv(scores))
+        return 0
+    console.print(score_table(scores))
+    return 0
+
+
+def status(score):
+    """A student's state in words: not graded, waiting for a grader, or complete."""
+    if not score.graded:
+        return "not graded"
+    return "needs manual grading" if score.needs_manual else "complete"
+
+
+def scores_csv(scores):
+    """The scores as CSV text: student, a column per graded cell, total, max, status.
+
+    A cell without points yet (an answer waiting for a grader, a cell the autograder
+    could not score) is left empty, never written as 0.
+    """
+    import csv
+    import io
+
+    cells = list(scores[0].max_points) if scores else []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", *cells, "total", "max", "status"])
+    for score in scores:
+        points = [score.points.get(cell) for cell in cells]
+        writer.writerow([score.student, *("" if p is None else f"{p:g}" for p in points),
+                         f"{score.total:g}", f"{sum(score.max_points.values()):g}", status(score)])
+    return out.getvalue()
 
 
 def mutants_table(results):
@@ -171,6 +211,8 @@ def mutants_table(results):
 
 
 def cmd_mutants(args, console):
+    from . import mutants
+
     root = _root(args.root)
     entries = mutants.load_catalogue(root / args.catalogue)
     planned = mutants.plan(entries, packed=args.packed)
@@ -223,6 +265,8 @@ def grade_table(outcomes, scores):
 
 
 def cmd_grade(args, console):
+    from . import grade, pipeline
+
     root = _root(args.root)
     students = [s.strip() for s in args.students.split(",") if s.strip()] if args.students else None
     jobs = args.jobs or grade.default_jobs()
@@ -254,37 +298,58 @@ def cmd_grade(args, console):
 
 
 def cmd_manual_grade(args, console):
+    from . import pipeline
+
     root = _root(args.root)
     pipeline.set_manual_grade(root, args.student, args.cell, args.points)
     console.print(f"{args.student}: {args.cell} = {args.points:g} points")
 
 
+def _command(sub, name, func, summary, description):
+    """A subcommand: ``summary`` in ``course --help``, ``description`` in its own ``--help``."""
+    p = sub.add_parser(name, help=summary, description=description)
+    p.set_defaults(func=func)
+    return p
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
     parser.add_argument("--root", default=".", help="course root (default: the current folder)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("release", help="regenerate release/ from source/")
+    p = _command(sub, "release", cmd_release, "regenerate release/ from source/",
+                 "Generate the student version, release/, from source/ with nbgrader "
+                 "(generate_assignment) and record the assignment in the gradebook.")
     p.add_argument("--no-db", action="store_true", help="do not record the assignment in the gradebook")
-    p.set_defaults(func=cmd_release)
 
-    p = sub.add_parser("demo-class", help="rebuild the demo class in submitted/ from demo/class.toml")
-    p.add_argument("--class-file", default=str(DEMO_CLASS), help="class description (TOML)")
-    p.set_defaults(func=cmd_demo_class)
+    p = _command(sub, "demo-class", cmd_demo_class,
+                 "rebuild the demo class in submitted/ from demo/class.toml",
+                 "Write one submission per student of the class file into submitted/: the "
+                 "release, with each student's answers in its answer cells.")
+    p.add_argument("--class-file", default=str(DEMO_CLASS),
+                   help=f"class description (TOML; default: {DEMO_CLASS})")
 
-    p = sub.add_parser("lms-archive", help="zip submitted/ as an LMS download, for nbgrader zip_collect")
+    p = _command(sub, "lms-archive", cmd_lms_archive,
+                 "zip submitted/ as an LMS download, for nbgrader zip_collect",
+                 "Write submitted/ as one zip file with one file per student and notebook, "
+                 "named as a learning management system names a download.")
     p.add_argument("--output", default=str(LMS_ARCHIVE), help=f"archive to write (default: {LMS_ARCHIVE})")
     p.add_argument("--late", nargs="*", default=[], metavar="STUDENT",
                    help="students whose submission the LMS flags as late")
-    p.set_defaults(func=cmd_lms_archive)
 
-    p = sub.add_parser("demo", help="release, autograde, feedback and export on the demo class")
-    p.set_defaults(func=cmd_demo)
+    _command(sub, "demo", cmd_demo, "release, autograde, feedback and export on the demo class",
+             "The instructor's whole pipeline on the class in submitted/: generate the "
+             "release, autograde every submission, write feedback and grades.csv, and "
+             "print the scores.")
 
-    p = sub.add_parser("mutants", help="grade the mistake catalogue with nbgrader and print "
-                                         "what each entry lost (mutation score)")
-    p.add_argument("--catalogue", default=str(mutants.CATALOGUE),
-                   help="folder of catalogue files (default: tests/catalogue)")
+    p = _command(sub, "mutants", cmd_mutants,
+                 "grade the mistake catalogue with nbgrader and print what each entry lost",
+                 "Build a real submission from each entry of the mistake catalogue, grade "
+                 "them with nbgrader, and print the points each lost and the message its "
+                 "student saw (the mutation score). Exits 1 if an entry lost other cells "
+                 "than it should.")
+    p.add_argument("--catalogue", default=str(CATALOGUE),
+                   help=f"folder of catalogue files (default: {CATALOGUE})")
     p.add_argument("--workers", type=int, default=2,
                    help="course roots graded at once (default: 2)")
     p.add_argument("--packed", action="store_true",
@@ -292,29 +357,37 @@ def build_parser():
                         "fewer submissions, each entry still judged on its own test cells")
     p.add_argument("--keep", default=None,
                    help="grade in this (new) folder and keep it, instead of a temporary one")
-    p.set_defaults(func=cmd_mutants)
 
-    p = sub.add_parser("sandbox-check", help="say whether the grading sandbox can run here")
-    p.set_defaults(func=cmd_sandbox_check)
+    _command(sub, "sandbox-check", cmd_sandbox_check,
+             "say whether the grading sandbox can run here",
+             "Start the grading sandbox (bubblewrap) once and say, in one line, whether "
+             "it works here and how its memory is bounded; exits 1 with the fix if not.")
 
-    p = sub.add_parser("grade", help="autograde submitted/ with parallel workers, with progress")
-    p.add_argument("assignment", nargs="?", default=pipeline.ASSIGNMENT,
-                   help=f"assignment to grade (default: {pipeline.ASSIGNMENT})")
+    p = _command(sub, "grade", cmd_grade, "autograde submitted/ with parallel workers, with progress",
+                 "Autograde the submissions in submitted/ (all, or a shard) with parallel "
+                 "workers, each running nbgrader autograde, with a progress bar and a "
+                 "summary table; the grades are nbgrader's, cell for cell.")
+    p.add_argument("assignment", nargs="?", default=ASSIGNMENT,
+                   help=f"assignment to grade (default: {ASSIGNMENT})")
     p.add_argument("--jobs", "-j", type=int, default=None,
                    help="worker processes (default: the number of cores)")
     p.add_argument("--students", default=None,
                    help="comma-separated student ids: grade only this shard of submitted/")
-    p.set_defaults(func=cmd_grade)
 
-    p = sub.add_parser("scores", help="print every student's points from the gradebook")
-    p.set_defaults(func=cmd_scores)
+    p = _command(sub, "scores", cmd_scores, "print every student's points from the gradebook",
+                 "Print every student's points from the gradebook, one table per notebook "
+                 "and the totals, marking answers that wait for a grader.")
+    p.add_argument("--csv", action="store_true",
+                   help="write CSV to standard output instead: one row per student, a "
+                        "column per graded cell, the total, the maximum and the status")
 
-    p = sub.add_parser("manual-grade", help="record points for a manually graded answer "
-                                            "(what the formgrader does)")
-    p.add_argument("student")
+    p = _command(sub, "manual-grade", cmd_manual_grade,
+                 "record points for a manually graded answer (what the formgrader does)",
+                 "Record the points of a manually graded answer in the gradebook, as the "
+                 "formgrader does.")
+    p.add_argument("student", help="the student's id, as in submitted/<student>/")
     p.add_argument("cell", help="grade_id of the answer cell, e.g. relu_spread_answer")
-    p.add_argument("points", type=float)
-    p.set_defaults(func=cmd_manual_grade)
+    p.add_argument("points", type=float, help="the points given, from 0 to the cell's maximum")
     return parser
 
 
@@ -323,10 +396,22 @@ def main(argv=None):
     console = Console()
     try:
         return args.func(args, console) or 0
-    except (pipeline.PipelineError, submissions.SubmissionError, mutants.CatalogueError,
-            grade.GradeError) as error:
+    except Exception as error:
+        if not isinstance(error, _user_errors()):
+            raise
         console.print(f"[red]course {args.command}: {error}[/red]", highlight=False)
         return 1
+
+
+def _user_errors():
+    """The errors a command reports in one line (the command has imported their modules)."""
+    errors = []
+    for module, name in (("pipeline", "PipelineError"), ("submissions", "SubmissionError"),
+                         ("mutants", "CatalogueError"), ("grade", "GradeError")):
+        loaded = sys.modules.get(f"{__package__}.{module}")
+        if loaded is not None:
+            errors.append(getattr(loaded, name))
+    return tuple(errors)
 
 
 if __name__ == "__main__":

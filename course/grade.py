@@ -117,8 +117,10 @@ def prepare_gradebook(url, assignment, students):
         try:
             gb.find_assignment(assignment)
         except MissingEntry:
+            known = sorted(a.name for a in gb.assignments)
             raise GradeError(f"assignment {assignment!r} is not in the gradebook {parsed}; "
-                             f"run `course release` first") from None
+                             f"it holds {', '.join(map(repr, known)) or 'no assignment'}"
+                             f"{'' if known else '; run `course release` first'}") from None
         for student in students:
             gb.update_or_create_student(student)
 

@@ -20,8 +20,6 @@ from pathlib import Path
 import nbformat
 
 from . import pipeline, submissions
-
-CATALOGUE = Path("tests") / "catalogue"
 SOLUTION = "solution"
 
 

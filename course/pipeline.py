@@ -10,7 +10,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config.loader import PyFileConfigLoader
 
-ASSIGNMENT = "initialization"
+from .layout import ASSIGNMENT
 
 
 class PipelineError(RuntimeError):

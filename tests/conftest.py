@@ -12,6 +12,32 @@ from filelock import FileLock
 from support import ROOT, build_graded_demo, make_course
 
 
+# The test files that take longest (their nbgrader runs: minutes each on this 2-core
+# machine), in the order they should start. pytest-xdist (`make test`: --dist loadfile
+# --no-loadscope-reorder) hands files to its workers in collection order, so these go
+# first and the many short files fill in around them, instead of one long file running
+# alone at the end. The demo class's grading (`graded_demo`, which the parallel and
+# PostgreSQL tests compare with) starts at once.
+START_FIRST = [
+    "integration/test_grading.py",
+    "integration/test_hostile.py",
+    "integration/test_catalogue.py",
+    "integration/test_collect.py",
+    "integration/test_readme.py",
+    "integration/test_parallel_grading.py",
+    "integration/test_postgres.py",
+    "integration/test_interrupted_grading.py",
+    "e2e/test_student_journey.py",
+    "e2e/test_untrusted_html.py",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    """The files of START_FIRST first, in its order; every other test after, in its own order."""
+    rank = {ROOT / "tests" / name: index for index, name in enumerate(START_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path, len(START_FIRST)))   # a stable sort
+
+
 @pytest.fixture(scope="session")
 def repo_root():
     return ROOT

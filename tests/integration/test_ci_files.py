@@ -92,3 +92,11 @@ def test_make_test_on_a_fresh_clone_needs_only_what_the_image_has(repo_root):
 ])
 def test_programs_reads_command_lines(command, programs):
     assert _programs(command) == programs
+
+
+def test_the_files_that_start_first_exist(repo_root):
+    """conftest.START_FIRST names files by path: a moved or renamed file must be named anew."""
+    from conftest import START_FIRST
+
+    missing = [name for name in START_FIRST if not (repo_root / "tests" / name).is_file()]
+    assert not missing, f"tests/conftest.py START_FIRST names files that do not exist: {missing}"

@@ -99,3 +99,9 @@ def test_worker_db_url_waits_for_sqlite_locks(url, expected):
 def test_kernel_threads_share_the_cores_out(monkeypatch):
     monkeypatch.setattr(grade, "default_jobs", lambda: 8)
     assert [grade.kernel_threads(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+
+
+def test_grade_names_the_assignments_the_gradebook_holds(graded_copy):
+    with pytest.raises(grade.GradeError, match="'nosuch' is not in the gradebook .*; it holds "
+                                               "'initialization'$"):
+        grade.grade(graded_copy, "nosuch", students=["alice"], jobs=1)

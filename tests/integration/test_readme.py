@@ -50,7 +50,7 @@ NOT_RUN = [
 
 # What a section must leave behind in its copy of the course, besides running.
 LEAVES = {
-    "For instructors": ["gradebook.db", "grades.csv",
+    "For instructors": ["gradebook.db", "grades.csv", "scores.csv",
                         "feedback/alice/initialization/Initialization.html",
                         "submitted/emeka/initialization/Initialization.ipynb"],
     "Two commands": ["grades.csv"],
