@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _plain
 from ._plain import Other, type_name
-from .checks import raised_problem
+from .checks import CheckFailed, raised_problem
 
 __all__ = ["SCALES", "check_scale", "check_propagate_structure", "check_propagate_values",
            "observe_propagate", "scale_problem", "propagate_structure_verdict",
@@ -69,7 +69,7 @@ def failure(where, problems):
 def _raise(where, problems):
     __tracebackhide__ = True
     if problems:
-        raise AssertionError(failure(where, problems))
+        raise CheckFailed(failure(where, problems))
 
 
 def check_scale(scale, n_prevs, expected, *, scheme, rtol=RTOL):

@@ -463,8 +463,21 @@ def _runs_of(values, stream, rtol=1e-6):
     return False
 
 
+class CheckFailed(AssertionError):
+    """A check's verdict: the message a student needs, shown without the checks' frames.
+
+    IPython (JupyterLab, Validate, nbval) shows an exception that has
+    ``_render_traceback_`` as the lines it returns, instead of a traceback through
+    ``helpers/checks.py``: the student reads what the feedback would say, and nothing
+    else. Plain Python (a script, pytest) shows the usual traceback.
+    """
+
+    def _render_traceback_(self):
+        return [f"AssertionError: {self}"]
+
+
 def _raise(initialize, layers_dims, problems):
-    """Raise one AssertionError listing ``problems``, if any."""
+    """Raise one :class:`CheckFailed` listing ``problems``, if any."""
     __tracebackhide__ = True
     if problems:
-        raise AssertionError(failure(_name(initialize), layers_dims, problems))
+        raise CheckFailed(failure(_name(initialize), layers_dims, problems))

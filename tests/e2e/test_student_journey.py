@@ -163,6 +163,8 @@ def test_student_mistake_xavier_for_he(lab, student_folder):
             f"the He check printed a pass line for a Xavier-scaled He:\n{shown}")
         assert "Xavier" in shown, (f"the He check should name Xavier's scale in the browser; "
                                    f"it shows:\n{shown}")
+        assert "checks.py" not in shown and "Traceback" not in shown, (
+            f"the He check should show its message, not the checks' frames; it shows:\n{shown}")
         for grade_id in ("check_zeros_values", "check_random_values"):
             assert session.outputs(check_cells(nb)[grade_id]).strip().startswith("✓")
 
