@@ -77,6 +77,16 @@ from course.preflight import RUNNABLE as _RUNNABLE  # noqa: E402
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",  # nbgrader's
                             *_RUNNABLE]
 c.OverwriteCells.add_missing_cells = True           # a deleted test cell is put back, not skipped
+# nbgrader's sanitizing steps, with OverwriteCells quiet about the hidden tests the
+# release cut from every test cell (course/overwrite.py); it still warns for a test
+# cell the student changed.
+c.Autograde.sanitize_preprocessors = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "course.overwrite.OverwriteReleasedCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.SandboxedExecute.notebook_timeout = 1200          # seconds per notebook (per cell: Execute.timeout)
 c.SandboxKernelManager.memory_limit = "3G"          # address space of each kernel process
 c.SandboxKernelManager.sandbox_memory = "4G"        # memory of the kernel and all it starts, together
