@@ -313,7 +313,8 @@ def _command(sub, name, func, summary, description):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="course", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="course", description="The instructor's pipeline on top of nbgrader: release, grade, feedback and scores. Run it from the course root (the folder holding nbgrader_config.py), or give --root.")
     parser.add_argument("--root", default=".", help="course root (default: the current folder)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
