@@ -34,20 +34,34 @@ def group_of(grade_id):
     return grade_id.removeprefix("check_").rsplit("_", 1)[0]
 
 
+def _missing(score):
+    """What a cell without points shows, when nobody is waiting to grade it."""
+    return "failed" if score.submitted else "not graded"
+
+
 def _points(score, ids):
     """What a score table shows for some cells of one student."""
     if any(i in score.needs_manual for i in ids):
         return "to grade"
     got = [score.points[i] for i in ids]
-    return "not graded" if None in got else f"{sum(got):g}"
+    if None in got:
+        return _missing(score)
+    return f"{sum(got):g}" + (OVERRIDE_MARK if score.overrides & set(ids) else "")
 
 
 def _subtotal(score, ids):
     """Points of ``ids`` so far, flagged when some are missing or await a grader."""
     if any(score.points[i] is None and i not in score.needs_manual for i in ids):
-        return "incomplete"
+        return _missing(score)
     total = f"{sum(score.points[i] for i in ids if score.points[i] is not None):g}"
+    total += OVERRIDE_MARK if score.overrides & set(ids) else ""
     return total + (" + manual" if any(i in score.needs_manual for i in ids) else "")
+
+
+#: Marks points an instructor set by hand in place of the autograder's.
+OVERRIDE_MARK = "*"
+OVERRIDE_NOTE = (f"{OVERRIDE_MARK} an instructor's points in place of the autograder's "
+                 f"(`course manual-grade STUDENT CELL --clear` restores them)")
 
 
 def score_tables(scores):
@@ -78,6 +92,8 @@ def score_tables(scores):
         for score in scores:
             table.add_row(score.student, *(_points(score, ids) for ids in groups.values()),
                           _subtotal(score, every))
+        if any(score.overrides & set(every) for score in scores):
+            table.caption = OVERRIDE_NOTE
         tables.append(table)
     if len(notebooks) > 1:
         table = Table(title="Scores: total")
@@ -152,7 +168,7 @@ def cmd_demo(args, console):
     if waiting:
         console.print(f"Written answers to grade by hand (formgrader, or `course manual-grade`): "
                       f"{', '.join(waiting)}")
-    ungraded = [s.student for s in scores if not s.graded]
+    ungraded = [f"{s.student} ({s.status})" for s in scores if not s.graded]
     if ungraded:
         console.print(f"[red]not graded: {', '.join(ungraded)}[/red]")
         return 1
@@ -170,18 +186,13 @@ def cmd_scores(args, console):
     return 0
 
 
-def status(score):
-    """A student's state in words: not graded, waiting for a grader, or complete."""
-    if not score.graded:
-        return "not graded"
-    return "needs manual grading" if score.needs_manual else "complete"
-
-
 def scores_csv(scores):
-    """The scores as CSV text: student, a column per graded cell, total, max, status.
+    """The scores as CSV text: student, a column per graded cell, total, max, status, overrides.
 
     A cell without points yet (an answer waiting for a grader, a cell the autograder
-    could not score) is left empty, never written as 0.
+    could not score) is left empty, never written as 0; the status says which
+    (:data:`course.scores.STATES`), and ``overrides`` lists the autograded cells
+    whose points an instructor set.
     """
     import csv
     import io
@@ -189,11 +200,12 @@ def scores_csv(scores):
     cells = list(scores[0].max_points) if scores else []
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", *cells, "total", "max", "status"])
+    writer.writerow(["student", *cells, "total", "max", "status", "overrides"])
     for score in scores:
         points = [score.points.get(cell) for cell in cells]
         writer.writerow([score.student, *("" if p is None else f"{p:g}" for p in points),
-                         f"{score.total:g}", f"{sum(score.max_points.values()):g}", status(score)])
+                         f"{score.total:g}", f"{sum(score.max_points.values()):g}", score.status,
+                         " ".join(c for c in cells if c in score.overrides)])
     return out.getvalue()
 
 
@@ -291,9 +303,12 @@ def cmd_grade(args, console):
     console.print(f"{len(outcomes) - len(failed)} graded, {len(failed)} failed, "
                   f"{len(outcomes)} submissions in {wall:.1f} s with {min(jobs, len(outcomes))} "
                   f"workers ({wall / len(outcomes):.1f} s per submission)")
-    for outcome in failed:
-        tail = "\n".join(outcome.log.strip().splitlines()[-8:])
-        console.print(f"[red]{outcome.student}: autograde failed[/red]\n{tail}", highlight=False)
+    for outcome in outcomes:
+        for line in outcome.problems:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        if not outcome.success:
+            console.print(f"{outcome.student}: failed to grade: {outcome.reason}", style="red",
+                          highlight=False, markup=False, soft_wrap=True)
     return 1 if failed else 0
 
 
@@ -301,8 +316,17 @@ def cmd_manual_grade(args, console):
     from . import pipeline
 
     root = _root(args.root)
-    pipeline.set_manual_grade(root, args.student, args.cell, args.points)
-    console.print(f"{args.student}: {args.cell} = {args.points:g} points")
+    if args.clear:
+        if args.points is not None:
+            raise SystemExit("course manual-grade: give POINTS or --clear, not both")
+        pipeline.clear_manual_grade(root, args.student, args.cell)
+        console.print(f"{args.student}: {args.cell}: the manual grade is cleared")
+        return
+    if args.points is None:
+        raise SystemExit("course manual-grade: give the POINTS to record (or --clear)")
+    pipeline.set_manual_grade(root, args.student, args.cell, args.points, override=args.override)
+    console.print(f"{args.student}: {args.cell} = {args.points:g} points"
+                  + (" (an override of the autograder's)" if args.override else ""))
 
 
 def _command(sub, name, func, summary, description):
@@ -385,10 +409,17 @@ def build_parser():
     p = _command(sub, "manual-grade", cmd_manual_grade,
                  "record points for a manually graded answer (what the formgrader does)",
                  "Record the points of a manually graded answer in the gradebook, as the "
-                 "formgrader does.")
+                 "formgrader does. An autograded test cell keeps the autograder's points "
+                 "unless --override is given; `course scores` then marks it, and --clear "
+                 "gives the cell back to the autograder (or to the grader's queue).")
     p.add_argument("student", help="the student's id, as in submitted/<student>/")
-    p.add_argument("cell", help="grade_id of the answer cell, e.g. relu_spread_answer")
-    p.add_argument("points", type=float, help="the points given, from 0 to the cell's maximum")
+    p.add_argument("cell", help="grade_id of the cell, e.g. relu_spread_answer")
+    p.add_argument("points", type=float, nargs="?", default=None,
+                   help="the points given, from 0 to the cell's maximum")
+    p.add_argument("--override", action="store_true",
+                   help="replace the autograder's points of a test cell")
+    p.add_argument("--clear", action="store_true",
+                   help="remove the manual grade of the cell instead")
     return parser
 
 
@@ -407,7 +438,8 @@ def main(argv=None):
 def _user_errors():
     """The errors a command reports in one line (the command has imported their modules)."""
     errors = []
-    for module, name in (("pipeline", "PipelineError"), ("submissions", "SubmissionError"),
+    for module, name in (("pipeline", "PipelineError"), ("scores", "ScoreError"),
+                         ("submissions", "SubmissionError"),
                          ("mutants", "CatalogueError"), ("grade", "GradeError")):
         loaded = sys.modules.get(f"{__package__}.{module}")
         if loaded is not None:

@@ -23,12 +23,12 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.engine import make_url
 
-from . import pipeline
+from . import kernel_check, pipeline
 from .sandbox import THREAD_ENV
 from .workers import context as worker_context
 
@@ -49,6 +49,12 @@ class Outcome:
     seconds: float
     log: str = ""   # nbgrader's log, and the traceback when it failed
     stopped: str = ""   # why grading stopped, when the grader itself was at fault
+    problems: list = field(default_factory=list)   # one line each: what grading met
+
+    @property
+    def reason(self):
+        """Why the submission failed to grade, in one line ("" when it was graded)."""
+        return "" if self.success else failure_reason(self.log)
 
 
 def default_jobs():
@@ -163,12 +169,12 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
     students = select_students(root, students)
     url = worker_db_url(pipeline.db_url(root))
     prepare_gradebook(url, assignment, students)
-    check_grader(root, url, assignment)
+    checked = check_grader(root, url, assignment)
     outcomes = {}
     workers = min(jobs, len(students))
     with ProcessPoolExecutor(workers, mp_context=worker_context(),
                              initializer=_start_worker,
-                             initargs=(str(root), url, kernel_threads(workers))) as pool:
+                             initargs=(str(root), url, kernel_threads(workers), checked)) as pool:
         futures = {pool.submit(_autograde, assignment, s): s for s in students}
         for future in as_completed(futures):
             try:
@@ -187,29 +193,77 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
 def check_grader(root, url, assignment):
     """Raise GradeError naming the fix if the grader cannot grade ``assignment`` here.
 
-    The same checks as each graded notebook's (``course.execute``), made once, before
-    any worker starts: the sandbox can run, and every test cell of the gradebook has
-    an entry in ``course/testcells.py``.
+    The same checks as an autograde run's (``course.recovery``), made once, before
+    any worker starts: the sandbox can run, every test cell of the gradebook has
+    an entry in ``course/testcells.py``, and the grading kernel imports the course's
+    helpers and runs the locked cells (``course.kernel_check``). Returns the key
+    that tells the workers the kernel check passed.
     """
     from . import testcells
     from .sandbox import problem
 
+    config = _config(root)
     why = problem()
-    if why and _sandboxed(root):
+    if why and config.SandboxedExecute.get("sandbox", True):
         raise GradeError(why)
     with _scripts_on_path(), Gradebook(url) as gb:
         try:
             testcells.require_gradebook(gb, assignment)
         except testcells.MissingTestCell as error:
             raise GradeError(str(error)) from None
+    why = kernel_check.kernel_problem(root, assignment, config)
+    if why:
+        raise GradeError(why)
+    return kernel_check.check_key(root, assignment)
 
 
-def _sandboxed(root):
-    """Whether the course's configuration grades in the sandbox (the default)."""
+def _config(root):
+    """The course's nbgrader configuration."""
     from traitlets.config.loader import PyFileConfigLoader
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    return config.SandboxedExecute.get("sandbox", True)
+    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+
+
+def problems(log, student):
+    """The lines of ``log`` that name what grading met in ``student``'s submission.
+
+    They are the submission preflight's (``course.preflight``) and the sandbox's
+    reports, logged as ``student <id>: ...`` or ``<id> (<notebook>): ...``.
+    """
+    found = []
+    for line in log.splitlines():
+        level, _, text = line.partition("] ")
+        if level.lstrip("[") not in ("WARNING", "ERROR") or not text:
+            continue
+        if text.startswith(f"student {student}: "):
+            found.append(text.removeprefix("student "))
+        elif text.startswith(f"{student} (") and "): " in text:
+            found.append(text)
+    return found
+
+
+#: nbgrader's closing lines, which say only that something failed.
+_GENERIC = ("There was an error processing assignment", "Please see the")
+_NBGRADER_EXCEPTION = "nbgrader.converters.base.NbGraderException: "
+
+
+def failure_reason(log):
+    """One line from nbgrader's ``log`` of a failed autograde: the error that stopped it.
+
+    nbgrader logs the traceback of the error and then lines that say only that it
+    failed; the reason is the traceback's last line (the exception and its message).
+    """
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    starts = [i for i, line in enumerate(lines) if line.endswith("Traceback (most recent call last):")]
+    for start in reversed(starts):
+        block = lines[start + 1:]
+        end = next((i for i, line in enumerate(block) if line.startswith("[")), len(block))
+        exception = (block[end - 1] if end else "").removeprefix(_NBGRADER_EXCEPTION)
+        if exception and not exception.startswith(_GENERIC):
+            return exception
+    errors = [line for line in lines if line.startswith(("[ERROR]", "[CRITICAL]"))
+              and not any(g in line for g in _GENERIC)]
+    return errors[-1] if errors else (lines[-1] if lines else "nbgrader logged nothing")
 
 
 def stop_line(log, error):
@@ -234,9 +288,10 @@ def stop_line(log, error):
 _api = None
 
 
-def _start_worker(root, url, threads):
+def _start_worker(root, url, threads, checked):
     """Load the course's nbgrader configuration, as ``nbgrader autograde`` would."""
     global _api
+    os.environ[kernel_check.CHECKED_ENV] = checked   # the driver ran the kernel check
     # Kernels started without the sandbox inherit this environment; the
     # sandbox sets its own (SandboxKernelManager.threads).
     for name in THREAD_ENV:
@@ -264,4 +319,4 @@ def _autograde(assignment, student):
     result = _api.autograde(assignment, student, force=True, create=True)
     log, error = result.get("log", ""), result.get("error", "")
     return Outcome(student, bool(result["success"]), time.perf_counter() - start, log + error,
-                   stop_line(log, error))
+                   stop_line(log, error), problems(log, student))

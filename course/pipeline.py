@@ -3,14 +3,16 @@
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config.loader import PyFileConfigLoader
 
 from .layout import ASSIGNMENT
+from .scores import Score, read_scores  # noqa: F401 (Score: the type scores() returns)
+from .scores import clear_manual_grade as forget_manual_grade
+from .scores import set_manual_grade as record_manual_grade
 
 
 class PipelineError(RuntimeError):
@@ -82,111 +84,26 @@ def export(root):
     return nbgrader(root, "export")
 
 
-@dataclass
-class Score:
-    """One student's grades: points per graded cell, in notebook order.
-
-    A manually graded cell (a written answer) the student filled in has no
-    points until an instructor grades it in the formgrader: its points are
-    None and its ``grade_id`` is in ``needs_manual``. A blank answer is
-    scored 0 by the autograder and needs nothing more.
-    """
-
-    student: str
-    points: dict      # grade_id -> points scored, None when not graded (yet)
-    max_points: dict  # grade_id -> points possible
-    notebooks: dict = field(default_factory=dict)    # grade_id -> notebook name
-    needs_manual: set = field(default_factory=set)   # grade_ids awaiting an instructor
-
-    @property
-    def total(self):
-        return sum(p for p in self.points.values() if p is not None)
-
-    def cells(self, notebook):
-        """The grade_ids of ``notebook`` (a name without .ipynb), in order."""
-        return [g for g in self.points if self.notebooks.get(g) == notebook]
-
-    def subtotal(self, notebook):
-        """Points scored in ``notebook``'s cells so far."""
-        return sum(self.points[g] or 0 for g in self.cells(notebook))
-
-    @property
-    def graded(self):
-        """Whether the autograder scored every cell it can score."""
-        return all(p is not None for g, p in self.points.items() if g not in self.needs_manual)
-
-    @property
-    def complete(self):
-        """Whether every cell has its points, the manually graded ones included."""
-        return self.graded and not self.needs_manual
-
-
 def scores(root, assignment=ASSIGNMENT):
-    """Every student's :class:`Score` from the gradebook of ``root``, all notebooks together.
+    """Every student of ``submitted/``'s :class:`~course.scores.Score`, all notebooks together.
 
     Raises
     ------
-    PipelineError
+    course.scores.ScoreError
         If two notebooks of the assignment use the same ``grade_id`` for a graded
         cell (their points could not be told apart).
     """
-    result = []
     with Gradebook(db_url(root)) as gb:
-        cells, notebooks, manual = [], {}, set()
-        for nb in gb.find_assignment(assignment).notebooks:
-            answers = {cell.name for cell in nb.solution_cells}
-            for cell in nb.grade_cells:
-                if cell.name in notebooks:
-                    raise PipelineError(f"grade_id {cell.name} is used in both "
-                                        f"{notebooks[cell.name]} and {nb.name}; graded cells "
-                                        f"need ids unique across the assignment")
-                notebooks[cell.name] = nb.name
-                cells.append((nb.name, cell))
-                if cell.name in answers:
-                    manual.add(cell.name)
-        maxima = {cell.name: cell.max_score for _, cell in cells}
-        for sid in students(root):
-            points, pending = {}, set()
-            for nb_name, cell in cells:
-                try:
-                    grade = gb.find_grade(cell.name, nb_name, assignment, sid)
-                except MissingEntry:
-                    points[cell.name] = None
-                    continue
-                # nbgrader reports 0 for an answer nobody has graded yet; the flag
-                # tells it apart from a real 0 (a blank answer, or the grader's).
-                if cell.name in manual and grade.needs_manual_grade and grade.manual_score is None:
-                    points[cell.name] = None
-                    pending.add(cell.name)
-                else:
-                    points[cell.name] = grade.score
-            result.append(Score(sid, points, maxima, notebooks, pending))
-    return result
+        return read_scores(gb, assignment, students(root), root)
 
 
-def set_manual_grade(root, student, grade_id, points, assignment=ASSIGNMENT):
-    """Record an instructor's points for a manually graded cell, as the formgrader does.
-
-    Raises
-    ------
-    PipelineError
-        If the cell is not a graded cell of the assignment, the student has no
-        grade for it, or ``points`` is outside [0, max points].
-    """
+def set_manual_grade(root, student, grade_id, points, assignment=ASSIGNMENT, *, override=False):
+    """Record an instructor's points for a cell (:func:`course.scores.set_manual_grade`)."""
     with Gradebook(db_url(root)) as gb:
-        for nb in gb.find_assignment(assignment).notebooks:
-            cell = next((c for c in nb.grade_cells if c.name == grade_id), None)
-            if cell is not None:
-                break
-        else:
-            raise PipelineError(f"{assignment} has no graded cell {grade_id}")
-        if not 0 <= points <= cell.max_score:
-            raise PipelineError(f"{points} points for {grade_id}; expected 0 to {cell.max_score:g}")
-        try:
-            grade = gb.find_grade(grade_id, nb.name, assignment, student)
-        except MissingEntry:
-            raise PipelineError(f"{student} has no grade for {grade_id}: "
-                                f"autograde the submission first") from None
-        grade.manual_score = points
-        grade.needs_manual_grade = False
-        gb.db.commit()
+        record_manual_grade(gb, student, grade_id, points, assignment, override=override)
+
+
+def clear_manual_grade(root, student, grade_id, assignment=ASSIGNMENT):
+    """Remove an instructor's points for a cell (:func:`course.scores.clear_manual_grade`)."""
+    with Gradebook(db_url(root)) as gb:
+        forget_manual_grade(gb, student, grade_id, assignment)

@@ -35,6 +35,16 @@ def _cells_by_id(nb):
             if isinstance(c, dict) and c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
 
 
+def _as_nbgrader_reads_it(text):
+    """Read ``text`` as nbgrader's exporter does; raise ValueError naming why it cannot."""
+    import nbformat
+
+    try:
+        nbformat.reads(text, as_version=4)
+    except Exception as error:   # nbformat raises what the malformed JSON leads it to
+        raise ValueError(f"{type(error).__name__}: {error}") from None
+
+
 def preflight(notebooks):
     """One line per problem of the submitted ``notebooks`` that grading will meet.
 
@@ -70,6 +80,7 @@ def preflight(notebooks):
             nb = json.loads(text)
             if not isinstance(nb, dict) or "cells" not in nb:
                 raise ValueError("no cells: not a notebook")
+            _as_nbgrader_reads_it(text)
         except (OSError, UnicodeDecodeError, ValueError) as error:
             lines.append(f"{who}: {path.name} is not a readable notebook ({error}); "
                          f"it scores zero")

@@ -12,16 +12,20 @@ that the next run grades it again, with or without ``--force``.
 graders (``course.cgroup.remove_stale``), when an autograde run starts, before
 nbgrader looks at which submissions are graded. It also checks, before any
 submission is touched, that the grader can grade at all (the sandbox runs, every
-test cell of the gradebook has an entry in ``course/testcells.py``): where it
-cannot, the run stops with one line naming the fix and nothing written. Loading
+test cell of the gradebook has an entry in ``course/testcells.py``, the grading
+kernel imports the course's ``helpers`` and runs the assignment's locked cells:
+``course.kernel_check``): where it cannot, the run stops with one line naming the
+fix and nothing written. Loading
 the configuration (as the formgrader and Validate do) changes nothing.
 """
 
+import copy
 import os
 import shutil
 import sys
 from pathlib import Path
 
+import nbformat
 from nbconvert.exporters import NotebookExporter
 from sqlalchemy.engine import make_url
 from traitlets.log import get_logger
@@ -31,9 +35,26 @@ from .cgroup import PREFIX, owner_alive, owner_tag, remove_stale
 from .preflight import preflight
 
 __all__ = ["MARKER", "GradingRunExporter", "grading_started", "grading_finished",
-           "recover_interrupted"]
+           "recover_interrupted", "unreadable_stand_in"]
 
 MARKER = ".grading-in-progress"
+
+UNREADABLE = ("**This notebook could not be graded as handed in** ({why}), so it was graded as the "
+              "release's blank copy: every exercise in it scores zero. The other notebooks "
+              "of the assignment were graded as handed in.")
+
+
+def unreadable_stand_in(release_notebook, why):
+    """The notebook graded in place of an unreadable submission: the release's, with a note.
+
+    nbgrader gives up on the whole submission when one notebook cannot be read
+    (its other notebooks are not graded either). Graded as the release's copy,
+    the unreadable notebook scores zero, as a notebook not handed in does, and
+    the student's feedback says why, at the top.
+    """
+    nb = nbformat.read(release_notebook, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(UNREADABLE.format(why=why)))
+    return nb
 
 
 class GradingRunExporter(NotebookExporter):
@@ -54,11 +75,58 @@ class GradingRunExporter(NotebookExporter):
         if coursedir is not None:
             self._require_grader(coursedir)
 
+    def from_file(self, file_stream, resources=None, **kw):
+        """Export a notebook; one that cannot be read or sanitized is graded as the release's copy.
+
+        nbgrader gives up on a student's whole submission when one notebook raises,
+        so that one unreadable or malformed notebook would cost the others too.
+        Here it scores zero on its own (:func:`unreadable_stand_in`), with one line
+        naming the student. Only the student's file is at fault on this path: the
+        grader's own faults (``GradingFault``, the sandbox missing) are not
+        ``Exception`` and still stop the run.
+        """
+        try:
+            nb = nbformat.read(file_stream, as_version=4)
+        except Exception as error:   # not JSON, not a notebook, not UTF-8...
+            return self._stand_in(file_stream.name, resources, error, kw, "is not a readable "
+                                  "notebook")   # the preflight has said so
+        if not getattr(self.parent, "_sanitizing", False):
+            return self.from_notebook_node(nb, resources=resources, **kw)
+        try:   # nbgrader's sanitizing steps meet the student's metadata first
+            return self.from_notebook_node(nb, resources=copy.deepcopy(resources), **kw)
+        except Exception as error:
+            return self._stand_in(file_stream.name, resources, error, kw, "could not be graded")
+
+    def _stand_in(self, filename, resources, error, kw, what):
+        release = self._release_copy(resources)
+        if release is None:
+            raise error
+        why = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"[:200]
+        info = resources["nbgrader"]
+        line = (f"student {info['student']}: {Path(filename).name} {what} ({why}); it scores "
+                f"zero, and the other notebooks are graded")
+        if what.startswith("is not"):
+            self.log.info(line)
+        else:
+            self.log.error(line)
+        return self.from_notebook_node(unreadable_stand_in(release, why), resources=resources, **kw)
+
+    def _release_copy(self, resources):
+        """The release's copy of the notebook being graded, or None."""
+        coursedir = getattr(self.parent, "coursedir", None)
+        info = (resources or {}).get("nbgrader", {})
+        if coursedir is None or not info.get("assignment") or not info.get("notebook"):
+            return None
+        path = Path(coursedir.format_path(coursedir.release_directory, ".", info["assignment"]))
+        path = path / f"{info['notebook']}.ipynb"
+        return path if path.is_file() else None
+
     def _require_grader(self, coursedir):
         from nbgrader.api import Gradebook, MissingEntry
 
         from . import testcells
         from .execute import STOPPED, GradingFault, SandboxUnavailableExit
+        from .kernel_check import kernel_problem
         from .sandbox import problem
 
         why = problem() if self.config.SandboxedExecute.get("sandbox", True) else None
@@ -77,6 +145,10 @@ class GradingRunExporter(NotebookExporter):
         except testcells.MissingTestCell as error:
             self.log.critical(f"{STOPPED}{error}")
             raise GradingFault(2) from None
+        why = kernel_problem(coursedir.root, coursedir.assignment_id, self.config)
+        if why:
+            self.log.critical(f"{STOPPED}{why}")
+            raise GradingFault(2)
 
 
 def _autograded_dirs(notebooks):

@@ -40,24 +40,30 @@ def test_every_command_has_a_description_and_every_argument_a_help():
                 assert action.help, f"course {name}: {action.dest} has no help"
 
 
-def _score(student, points, needs_manual=()):
+def _score(student, points, needs_manual=(), **kwargs):
     return Score(student, points, {"check_he_values": 2, "relu_spread_answer": 2},
-                 needs_manual=set(needs_manual))
+                 needs_manual=set(needs_manual), **kwargs)
 
 
-def test_scores_csv_tells_earned_zero_from_waiting_and_not_graded():
+def test_scores_csv_tells_earned_zero_from_waiting_failed_and_not_graded():
     scores = [_score("ann", {"check_he_values": 0.0, "relu_spread_answer": 0.0}),
               _score("ben", {"check_he_values": 2.0, "relu_spread_answer": None},
                      needs_manual=["relu_spread_answer"]),
-              _score("cyd", {"check_he_values": None, "relu_spread_answer": 1.5})]
+              _score("cyd", {"check_he_values": None, "relu_spread_answer": 1.5}),
+              _score("dee", {"check_he_values": None, "relu_spread_answer": None},
+                     submitted=False),
+              _score("eve", {"check_he_values": 1.0, "relu_spread_answer": 0.0},
+                     overrides={"check_he_values"})]
     rows = list(csv.DictReader(io.StringIO(cli.scores_csv(scores))))
-    assert [r["student"] for r in rows] == ["ann", "ben", "cyd"]
+    assert [r["student"] for r in rows] == ["ann", "ben", "cyd", "dee", "eve"]
     assert rows[0] == {"student": "ann", "check_he_values": "0", "relu_spread_answer": "0",
-                       "total": "0", "max": "4", "status": "complete"}
+                       "total": "0", "max": "4", "status": "complete", "overrides": ""}
     assert rows[1]["relu_spread_answer"] == "" and rows[1]["status"] == "needs manual grading"
-    assert rows[2]["check_he_values"] == "" and rows[2]["status"] == "not graded"
+    assert rows[2]["check_he_values"] == "" and rows[2]["status"] == "failed to grade"
     assert rows[2]["total"] == "1.5"
+    assert rows[3]["check_he_values"] == "" and rows[3]["status"] == "not graded"
+    assert rows[4]["status"] == "complete" and rows[4]["overrides"] == "check_he_values"
 
 
 def test_scores_csv_of_no_students_is_a_header_only():
-    assert cli.scores_csv([]) == "student,total,max,status\n"
+    assert cli.scores_csv([]) == "student,total,max,status,overrides\n"

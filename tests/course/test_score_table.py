@@ -69,8 +69,22 @@ def test_graded_answer_and_ungraded_cell_are_told_apart():
     assert "to grade" not in text
     assert "1.5" in _row(text, "bea", "Scores: Layers")
     assert "5.5" in _row(text, "bea", "Scores: total")
-    assert "not graded" in _row(text, "cy", "Scores: Initialization")
-    assert "incomplete" in _row(text, "cy", "Scores: total")
+    assert "failed" in _row(text, "cy", "Scores: Initialization")
+    assert "failed" in _row(text, "cy", "Scores: total")
+
+
+def test_never_graded_and_overridden_students_are_marked():
+    never = Score("dan", dict.fromkeys(MAX), MAX, NOTEBOOKS, set(), submitted=False)
+    overridden = Score("eli", {"check_zeros_values": 0, "check_he_values": 2,
+                               "check_he_scale_values": 1, "relu_spread_answer": 1},
+                       MAX, NOTEBOOKS, set(), overrides={"check_zeros_values"})
+    assert never.status == "not graded" and overridden.status == "complete"
+    text = _render([never, overridden])
+    assert "not graded" in _row(text, "dan", "Scores: Initialization")
+    assert "failed" not in text
+    assert "0*" in _row(text, "eli", "Scores: Initialization")
+    assert "4*" in _row(text, "eli", "Scores: total")
+    assert "--clear" in text   # the caption says what the mark means and how to undo it
 
 
 def test_a_single_notebook_needs_no_total_table():

@@ -60,3 +60,66 @@ def test_course_grade_refuses_before_any_worker_starts(course_with_unknown_test)
                                                r"entry in course/testcells\.py"):
         grade.grade(course_with_unknown_test, jobs=1)
     assert not list((course_with_unknown_test / "autograded").glob("*/*/*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def released_course(tmp_path_factory):
+    """A released course with two students who hand in the right zeros initializer."""
+    root = make_course(tmp_path_factory.mktemp("kernel") / "course")
+    pipeline.release(root)
+    release = nbformat.read(root / "release" / ASSIGNMENT / "Initialization.ipynb", as_version=4)
+    for student in ("s1", "s2"):
+        path = root / "submitted" / student / ASSIGNMENT / "Initialization.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(fill(release, RIGHT), path)
+    return root
+
+
+def _with_config(root, tmp_path, line):
+    """A copy of ``root`` whose nbgrader_config.py ends with ``line``."""
+    import shutil
+
+    copy = tmp_path / "course"
+    shutil.copytree(root, copy)
+    with open(copy / "nbgrader_config.py", "a") as config:
+        config.write(f"\n{line}\n")
+    return copy
+
+
+def _nothing_graded(root):
+    assert not list((root / "autograded").glob("*/*/*.ipynb"))
+    assert not [s for s in pipeline.scores(root) if any(v is not None for v in s.points.values())]
+
+
+def test_a_sandbox_without_helpers_stops_grading_before_anyone_is_scored(released_course, tmp_path):
+    # helpers importable by the grader but not in the sandbox: every notebook's imports
+    # cell would fail, and the class would be scored zero
+    root = _with_config(released_course, tmp_path, "c.SandboxKernelManager.packages = []")
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
+                            cwd=root, capture_output=True, text=True,
+                            env={**__import__("os").environ,
+                                 "PATH": f"{sys.prefix}/bin:/usr/bin:/bin"})
+    assert result.returncode != 0
+    lines = [l for l in (result.stdout + result.stderr).splitlines() if "grading stopped" in l]
+    assert len(lines) == 1, result.stdout + result.stderr
+    assert "cannot import the course's helpers package (ModuleNotFoundError" in lines[0]
+    assert "c.SandboxKernelManager.packages" in lines[0]
+    _nothing_graded(root)
+    with pytest.raises(grade.GradeError, match="cannot import the course's helpers package"):
+        grade.grade(root, jobs=2)
+    _nothing_graded(root)
+
+
+def test_a_course_root_whose_helpers_differ_from_the_kernels_is_refused(released_course, tmp_path):
+    import shutil
+
+    from support import ROOT
+
+    root = _with_config(released_course, tmp_path, "")
+    shutil.copytree(ROOT / "helpers", root / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    with open(root / "helpers" / "checks.py", "a") as checks:
+        checks.write("\n# this course's own edit of the checks\n")
+    with pytest.raises(grade.GradeError, match=r"imports helpers from .* which differs from "
+                                               r".*helpers \(checks\.py\)"):
+        grade.grade(root, jobs=1)
+    _nothing_graded(root)

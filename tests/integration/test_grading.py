@@ -5,6 +5,7 @@ import csv
 import pytest
 
 from course import pipeline
+from course.scores import ScoreError
 from support import ASSIGNMENT, DEMO_LOSSES, DEMO_MANUAL, MANUAL, SOLUTION, lost_cells
 
 pytestmark = pytest.mark.slow
@@ -88,9 +89,9 @@ def test_manual_grade_is_recorded_and_counted(graded_copy):
     after = next(s for s in pipeline.scores(graded_copy) if s.student == "emeka")
     assert after.points[MANUAL] == 1.5 and after.complete
     assert after.total == before.total + 1.5
-    with pytest.raises(pipeline.PipelineError, match="expected 0 to 2"):
+    with pytest.raises(ScoreError, match="expected 0 to 2"):
         pipeline.set_manual_grade(graded_copy, "emeka", MANUAL, 3)
-    with pytest.raises(pipeline.PipelineError, match="has no graded cell nope"):
+    with pytest.raises(ScoreError, match="has no graded cell nope"):
         pipeline.set_manual_grade(graded_copy, "emeka", "nope", 1)
 
 

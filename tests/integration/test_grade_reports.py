@@ -1,0 +1,127 @@
+"""What `course grade` and `course scores` tell an instructor about submissions that went wrong.
+
+One `course grade` run over four students of the demo class: alice as handed in;
+bob with an Initialization.ipynb that is not JSON; emeka with a cell whose nbgrader
+metadata another tool wrote as a string; zed, who handed in no notebook. Then the
+overrides of `course manual-grade` on the graded class.
+"""
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from course import pipeline
+from support import ASSIGNMENT, DEMO_LOSSES, ROOT, lost_cells, make_course
+
+pytestmark = pytest.mark.slow
+
+STUDENTS = ["alice", "bob", "emeka", "zed"]
+
+
+def _course(*args, root):
+    return subprocess.run([sys.executable, "-m", "course", "--root", str(root), *args],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "250"},
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("reports") / "course")
+    for student in ("alice", "bob", "emeka"):
+        shutil.copytree(ROOT / "submitted" / student, root / "submitted" / student)
+    (root / "submitted" / "bob" / ASSIGNMENT / "Initialization.ipynb").write_text("{not json\n")
+    emeka = root / "submitted" / "emeka" / ASSIGNMENT / "Initialization.ipynb"
+    nb = json.loads(emeka.read_text())
+    answer = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+    answer["metadata"]["nbgrader"] = "solution"   # not the dict nbgrader reads
+    emeka.write_text(json.dumps(nb))
+    (root / "submitted" / "zed" / ASSIGNMENT).mkdir(parents=True)
+    (root / "submitted" / "zed" / ASSIGNMENT / "notes.txt").write_text("my notebook is on my laptop")
+    pipeline.release(root)
+    result = _course("grade", "--jobs", "2", "--students", ",".join(STUDENTS), root=root)
+    return root, result, {s.student: s for s in pipeline.scores(root)}
+
+
+def _lines(result, student):
+    return [line for line in result.stdout.splitlines() if line.startswith(f"{student}: ")]
+
+
+def test_a_failed_submission_is_reported_in_one_line_with_its_reason(graded):
+    _, result, _ = graded
+    assert result.returncode == 1, result.stdout + result.stderr   # zed failed
+    assert _lines(result, "zed") == [f"zed: failed to grade: No notebooks were matched by "
+                                     f"'{graded[0] / 'submitted' / 'zed' / ASSIGNMENT}'"]
+    assert "Traceback" not in result.stdout and "NbGraderException" not in result.stdout
+    assert not _lines(result, "alice")
+
+
+def test_an_unreadable_notebook_scores_zero_and_the_other_is_graded(graded):
+    root, result, scores = graded
+    [line] = _lines(result, "bob")
+    assert line.startswith("bob: Initialization.ipynb is not a readable notebook (")
+    bob = scores["bob"]
+    assert bob.status == "complete" and bob.subtotal("Initialization") == 0
+    layers = set(bob.cells("Layers"))
+    assert lost_cells(bob) & layers == DEMO_LOSSES["bob"] & layers   # graded as handed in
+    feedback = root / "autograded" / "bob" / ASSIGNMENT / "Initialization.ipynb"
+    note = "".join(json.loads(feedback.read_text())["cells"][0]["source"])
+    assert "could not be graded as handed in" in note and "NotJSONError" in note
+
+
+def test_a_notebook_nbgrader_cannot_sanitize_costs_only_itself(graded):
+    _, result, scores = graded
+    [line] = _lines(result, "emeka")
+    assert "Initialization.ipynb could not be graded (AttributeError" in line
+    emeka = scores["emeka"]
+    assert emeka.subtotal("Initialization") == 0
+    layers = set(emeka.cells("Layers"))
+    assert lost_cells(emeka) & layers == DEMO_LOSSES["emeka"] & layers
+
+
+def test_scores_tell_earned_zero_from_failed_and_waiting(graded):
+    root, _, scores = graded
+    assert scores["zed"].status == "not graded" and scores["zed"].total == 0
+    assert scores["alice"].status == "needs manual grading"
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(_course("scores", "--csv", root=root).stdout))}
+    assert rows["zed"]["status"] == "not graded" and rows["zed"]["check_he_values"] == ""
+    assert rows["bob"]["check_he_values"] == "0"      # an earned zero is a number
+    assert rows["alice"]["relu_spread_answer"] == ""  # waiting, not zero
+
+
+def test_an_override_needs_its_flag_shows_and_can_be_cleared(graded):
+    root, _, _ = graded
+    refused = _course("manual-grade", "alice", "check_he_values", "0", root=root)
+    assert refused.returncode == 1
+    assert "check_he_values is an autograded test cell" in refused.stdout
+    assert "--override" in refused.stdout
+    assert pipeline.scores(root)[0].points["check_he_values"] == 2   # unchanged
+
+    done = _course("manual-grade", "alice", "check_he_values", "0", "--override", root=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    alice = next(s for s in pipeline.scores(root) if s.student == "alice")
+    assert alice.points["check_he_values"] == 0 and alice.overrides == {"check_he_values"}
+    table = _course("scores", root=root).stdout
+    assert "an instructor's points in place of the autograder's" in table
+    assert [line for line in table.splitlines() if line.startswith("│ alice") and " 1* " in line]  # he: 1 + 0
+
+    cleared = _course("manual-grade", "alice", "check_he_values", "--clear", root=root)
+    assert cleared.returncode == 0, cleared.stdout + cleared.stderr
+    alice = next(s for s in pipeline.scores(root) if s.student == "alice")
+    assert alice.points["check_he_values"] == 2 and not alice.overrides
+    again = _course("manual-grade", "alice", "check_he_values", "--clear", root=root)
+    assert again.returncode == 1 and "no manual grade for check_he_values" in again.stdout
+
+
+def test_clearing_a_written_answer_puts_it_back_in_the_queue(graded):
+    root, _, _ = graded
+    assert _course("manual-grade", "alice", "relu_spread_answer", "1.5", root=root).returncode == 0
+    assert next(s for s in pipeline.scores(root) if s.student == "alice").complete
+    assert _course("manual-grade", "alice", "relu_spread_answer", "--clear", root=root).returncode == 0
+    alice = next(s for s in pipeline.scores(root) if s.student == "alice")
+    assert alice.needs_manual == {"relu_spread_answer"} and alice.status == "needs manual grading"
