@@ -130,3 +130,10 @@ c.FileNameCollectorPlugin.named_regexp = (
 # instructor then runs `nbgrader release_assignment initialization` and, after
 # the deadline, `nbgrader collect initialization` and `nbgrader autograde ...`.
 # c.Exchange.root = "/srv/nbgrader/exchange"
+
+# --- Exporting grades ----------------------------------------------------------
+# `nbgrader export` writes grades.csv with nbgrader's columns and two more: each
+# student's status (complete, needs manual grading, failed to grade, not graded,
+# not submitted) and the cells an instructor overrode; the score of a submission
+# that failed to grade or was not graded yet is left empty, not 0 (course/export.py).
+c.ExportApp.plugin_class = "course.export.StatusCsvExportPlugin"

@@ -146,6 +146,27 @@ def cmd_lms_archive(args, console):
                   f"(e.g. {names[0]})", highlight=False)
 
 
+def cmd_workspace(args, console):
+    """Copy the release to a folder of the student's own."""
+    import shutil
+
+    release = _root(args.root) / "release" / ASSIGNMENT
+    dest = Path(args.dest).expanduser().resolve()
+    if not release.is_dir():
+        raise SystemExit(f"course workspace: {release} does not exist; the course's release "
+                         f"is missing (an instructor runs `course release`)")
+    if dest == release or release in dest.parents:
+        raise SystemExit(f"course workspace: {dest} is inside release/; work outside it")
+    if dest.exists() and any(dest.iterdir()):
+        raise SystemExit(f"course workspace: {dest} already holds files (your work?); "
+                         f"nothing was copied. Give another folder, or open that one")
+    shutil.copytree(release, dest, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    names = ", ".join(sorted(p.name for p in dest.glob("*.ipynb")))
+    console.print(f"{names} copied to {dest}\nOpen them with: jupyter lab {dest}",
+                  highlight=False, markup=False, soft_wrap=True)
+
+
 def cmd_demo(args, console):
     from . import grade, pipeline
 
@@ -341,6 +362,15 @@ def build_parser():
         prog="course", description="The instructor's pipeline on top of nbgrader: release, grade, feedback and scores. Run it from the course root (the folder holding nbgrader_config.py), or give --root.")
     parser.add_argument("--root", default=".", help="course root (default: the current folder)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = _command(sub, "workspace", cmd_workspace,
+                 "(students) copy the assignment to a folder of your own to work in",
+                 "Copy the released notebooks and their data to a folder of your own, to "
+                 "work in there: release/ is the course's, and the grader compares "
+                 "submissions with it. Refuses a folder that already holds files.")
+    p.add_argument("dest", nargs="?", default=f"~/{ASSIGNMENT}",
+                   help=f"the folder to create (default: ~/{ASSIGNMENT}, where a JupyterHub's "
+                        f"Assignment List fetches it too)")
 
     p = _command(sub, "release", cmd_release, "regenerate release/ from source/",
                  "Generate the student version, release/, from source/ with nbgrader "

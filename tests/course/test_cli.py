@@ -67,3 +67,20 @@ def test_scores_csv_tells_earned_zero_from_waiting_failed_and_not_graded():
 
 def test_scores_csv_of_no_students_is_a_header_only():
     assert cli.scores_csv([]) == "student,total,max,status,overrides\n"
+
+
+def test_workspace_copies_the_release_and_never_overwrites_work(tmp_path, capsys):
+    from support import ROOT
+
+    dest = tmp_path / "mine"
+    assert cli.main(["--root", str(ROOT), "workspace", str(dest)]) == 0
+    released = sorted(p.name for p in (ROOT / "release" / "initialization").iterdir()
+                      if p.name != ".ipynb_checkpoints")
+    assert sorted(p.name for p in dest.iterdir()) == released
+    assert "jupyter lab " + str(dest) in capsys.readouterr().out
+    (dest / "Initialization.ipynb").write_text("my work")
+    with pytest.raises(SystemExit, match="already holds files"):
+        cli.main(["--root", str(ROOT), "workspace", str(dest)])
+    assert (dest / "Initialization.ipynb").read_text() == "my work"
+    with pytest.raises(SystemExit, match="inside release/"):
+        cli.main(["--root", str(ROOT), "workspace", str(ROOT / "release" / "initialization" / "x")])

@@ -44,7 +44,9 @@ def graded(tmp_path_factory):
     (root / "submitted" / "zed" / ASSIGNMENT).mkdir(parents=True)
     (root / "submitted" / "zed" / ASSIGNMENT / "notes.txt").write_text("my notebook is on my laptop")
     pipeline.release(root)
+    pipeline.nbgrader(root, "db", "student", "add", "yan")   # on the roster, handed nothing in
     result = _course("grade", "--jobs", "2", "--students", ",".join(STUDENTS), root=root)
+    pipeline.export(root)
     return root, result, {s.student: s for s in pipeline.scores(root)}
 
 
@@ -92,6 +94,17 @@ def test_scores_tell_earned_zero_from_failed_and_waiting(graded):
     assert rows["zed"]["status"] == "not graded" and rows["zed"]["check_he_values"] == ""
     assert rows["bob"]["check_he_values"] == "0"      # an earned zero is a number
     assert rows["alice"]["relu_spread_answer"] == ""  # waiting, not zero
+
+
+def test_grades_csv_says_each_students_state_and_leaves_no_fake_zero(graded):
+    root, _, scores = graded
+    with open(root / "grades.csv", newline="") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+    assert rows["alice"]["status"] == "needs manual grading"
+    assert float(rows["alice"]["score"]) == scores["alice"].total
+    assert rows["bob"]["status"] == "complete" and float(rows["bob"]["score"]) == scores["bob"].total
+    assert rows["zed"]["status"] == "not graded" and rows["zed"]["score"] == ""
+    assert rows["yan"]["status"] == "not submitted" and float(rows["yan"]["score"]) == 0
 
 
 def test_an_override_needs_its_flag_shows_and_can_be_cleared(graded):

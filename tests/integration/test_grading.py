@@ -114,6 +114,9 @@ def test_exported_grades_match_the_gradebook(graded_course):
     for score in pipeline.scores(graded_course):
         assert float(rows[score.student]["score"]) == pytest.approx(score.total)
         assert float(rows[score.student]["max_score"]) == 15
+        assert rows[score.student]["status"] == score.status
+        expected = "complete" if DEMO_MANUAL.get(score.student, None) is not None else "needs manual grading"
+        assert score.status == expected, score.student
 
 
 def test_submissions_are_not_modified(graded_course, repo_root):

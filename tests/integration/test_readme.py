@@ -40,6 +40,13 @@ NOT_RUN = [
     (r"^conda ",
      "no conda channel is reachable from these machines",
      "tests/integration/test_environment.py keeps environment.yml in step with pyproject.toml"),
+    (r"^course workspace ",
+     "it is the conda environment's `course` (after `conda activate`), which is not made here",
+     "the same command runs as .venv/bin/course just before, and tests/course/test_cli.py"),
+    (r"^python3 -m venv \.venv$|^\.venv/bin/pip install \.$",
+     "it would remake the environment this test's copy links to (this checkout's own)",
+     "tests/integration/test_student_setup.py resolves `pip install` of the course's wheel "
+     "for Windows and macOS (wheels only, no test tools); the copy's .venv/ has it installed"),
     (r"^course mutants\b",
      "it grades the whole mistake catalogue (about 40 submissions, minutes)",
      "tests/integration/test_catalogue.py grades the same catalogue with the same code (packed)"),
