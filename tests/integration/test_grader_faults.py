@@ -1,12 +1,14 @@
 """A fault of the grader, not of a student, stops grading before anyone is scored."""
 
+import os
+import shutil
 import subprocess
 import sys
 
 import nbformat
 import pytest
 
-from support import ASSIGNMENT, make_course
+from support import ASSIGNMENT, ROOT, make_course
 from course import grade, pipeline
 from course.submissions import fill
 
@@ -40,15 +42,20 @@ def course_with_unknown_test(tmp_path_factory):
     return root
 
 
-def test_autograde_stops_with_one_line_and_scores_nobody(course_with_unknown_test):
-    root = course_with_unknown_test
+def _stopped(root):
+    """The "grading stopped" lines of a plain `nbgrader autograde` run in ``root``, which must fail."""
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
                             cwd=root, capture_output=True, text=True,
-                            env={**__import__("os").environ,
-                                 "PATH": f"{sys.prefix}/bin:/usr/bin:/bin"})
+                            env={**os.environ, "PATH": f"{sys.prefix}/bin:/usr/bin:/bin"})
     assert result.returncode != 0
     lines = [l for l in (result.stdout + result.stderr).splitlines() if "grading stopped" in l]
-    assert len(lines) == 1, lines
+    assert len(lines) == 1, result.stdout + result.stderr
+    return lines
+
+
+def test_autograde_stops_with_one_line_and_scores_nobody(course_with_unknown_test):
+    root = course_with_unknown_test
+    lines = _stopped(root)
     assert "check_zeros_extra" in lines[0] and "course/testcells.py" in lines[0]
     # nothing written: no autograded notebook, no submission in the gradebook
     assert not list((root / "autograded").glob("*/*/*"))
@@ -77,8 +84,6 @@ def released_course(tmp_path_factory):
 
 def _with_config(root, tmp_path, line):
     """A copy of ``root`` whose nbgrader_config.py ends with ``line``."""
-    import shutil
-
     copy = tmp_path / "course"
     shutil.copytree(root, copy)
     with open(copy / "nbgrader_config.py", "a") as config:
@@ -95,13 +100,7 @@ def test_a_sandbox_without_helpers_stops_grading_before_anyone_is_scored(release
     # helpers importable by the grader but not in the sandbox: every notebook's imports
     # cell would fail, and the class would be scored zero
     root = _with_config(released_course, tmp_path, "c.SandboxKernelManager.packages = []")
-    result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
-                            cwd=root, capture_output=True, text=True,
-                            env={**__import__("os").environ,
-                                 "PATH": f"{sys.prefix}/bin:/usr/bin:/bin"})
-    assert result.returncode != 0
-    lines = [l for l in (result.stdout + result.stderr).splitlines() if "grading stopped" in l]
-    assert len(lines) == 1, result.stdout + result.stderr
+    lines = _stopped(root)
     assert "cannot import the course's helpers package (ModuleNotFoundError" in lines[0]
     assert "c.SandboxKernelManager.packages" in lines[0]
     _nothing_graded(root)
@@ -111,10 +110,6 @@ def test_a_sandbox_without_helpers_stops_grading_before_anyone_is_scored(release
 
 
 def test_a_course_root_whose_helpers_differ_from_the_kernels_is_refused(released_course, tmp_path):
-    import shutil
-
-    from support import ROOT
-
     root = _with_config(released_course, tmp_path, "")
     shutil.copytree(ROOT / "helpers", root / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
     with open(root / "helpers" / "checks.py", "a") as checks:
