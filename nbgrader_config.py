@@ -40,8 +40,14 @@ c.Execute.timeout = 120
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "course.feedback.HideHiddenTests",
+    "course.feedback_summary.DescribeGradedCells",   # each graded cell's exercise; not graded yet
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# The page a student is handed works offline, as one file: MathJax inlined from a
+# package (no CDN), a Content-Security-Policy that runs that script and nothing
+# else, each graded cell named by its exercise, an answer nobody has graded yet
+# said to be so, tables styled (course/feedback_page.py, course/templates/feedback/).
+c.GenerateFeedback.exporter_class = "course.feedback_page.FeedbackExporter"
 
 # --- Grading untrusted notebooks (course/execute.py, course/sandbox.py) --------
 # The student's kernel is untrusted. Each notebook's kernel runs in a bubblewrap

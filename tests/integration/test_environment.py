@@ -28,7 +28,9 @@ def test_environment_yml_matches_pyproject(repo_root):
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     wanted = {_name(r): _versions(r) for r in project["dependencies"]}
     named = {_name(d): _versions(d) for d in conda if _name(d) not in ("python", "pip")}
-    assert named == wanted
+    from_pip = {_name(d): _versions(d) for d in pip_section if not d.startswith("-")}
+    assert not named.keys() & from_pip.keys(), "a package listed for both conda and pip"
+    assert {**named, **from_pip} == wanted
     assert "pip" in map(_name, conda), "Binder needs pip listed to install the course package"
     assert "-e ." in pip_section, "environment.yml must install the course's own packages"
 
