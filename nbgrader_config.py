@@ -85,9 +85,14 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.OverwriteCells.add_missing_cells = True           # a deleted test cell is put back, not skipped
 # nbgrader's sanitizing steps, with OverwriteCells quiet about the hidden tests the
 # release cut from every test cell (course/overwrite.py); it still warns for a test
-# cell the student changed.
+# cell the student changed. Before them, course.match.MatchReleasedCells puts each
+# release cell back once, with the release's metadata, into a notebook edited as
+# people edit notebooks (a cell pasted twice or split, metadata dropped by another
+# editor, an old schema: nbgrader's #1083, #1941), which nbgrader would otherwise
+# score zero; what it cannot match it reports in one line and grades as ordinary.
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
+    "course.match.MatchReleasedCells",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "course.overwrite.OverwriteReleasedCells",

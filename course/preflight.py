@@ -45,6 +45,17 @@ def _as_nbgrader_reads_it(text):
         raise ValueError(f"{type(error).__name__}: {error}") from None
 
 
+def _matched_ids(text, release_path):
+    """The grade ids the autograder's matcher (``course.match``) finds in a notebook's text."""
+    import nbformat
+
+    from .match import match_cells
+
+    cells = nbformat.reads(text, as_version=4).cells
+    matched = match_cells(cells, nbformat.read(release_path, as_version=4).cells)
+    return set(_cells_by_id({"cells": matched.cells}))
+
+
 def preflight(notebooks):
     """One line per problem of the submitted ``notebooks`` that grading will meet.
 
@@ -89,9 +100,17 @@ def preflight(notebooks):
         got = _cells_by_id(nb)
         answers = [k for k, c in wanted.items() if c["metadata"]["nbgrader"].get("solution")]
         if answers and not any(k in got for k in answers):
+            found = _matched_ids(text, expected[path.name]) & set(answers)
+            if found == set(answers):
+                lines.append(f"{who}: {path.name} has none of the answer cells' nbgrader "
+                             f"metadata ({', '.join(answers)}): its nbgrader metadata was "
+                             f"stripped; every cell was matched to the release by content "
+                             f"or place")
+                continue
             lines.append(f"{who}: {path.name} has none of the answer cells "
-                         f"({', '.join(answers)}): another assignment's notebook, or its "
-                         f"nbgrader metadata was stripped; its tests will fail")
+                         f"({', '.join(a for a in answers if a not in found)}): another "
+                         f"assignment's notebook, or its nbgrader metadata was stripped and "
+                         f"its cells match none of the release's; its tests will fail")
             continue
         for grade_id, cell in wanted.items():
             meta = cell["metadata"]["nbgrader"]

@@ -19,7 +19,6 @@ fix and nothing written. Loading
 the configuration (as the formgrader and Validate do) changes nothing.
 """
 
-import copy
 import os
 import shutil
 import sys
@@ -39,7 +38,7 @@ __all__ = ["MARKER", "GradingRunExporter", "grading_started", "grading_finished"
 
 MARKER = ".grading-in-progress"
 
-UNREADABLE = ("**This notebook could not be graded as handed in** ({why}), so it was graded as the "
+UNREADABLE = ("**This notebook could not be read** ({why}), so it was graded as the "
               "release's blank copy: every exercise in it scores zero. The other notebooks "
               "of the assignment were graded as handed in.")
 
@@ -76,40 +75,24 @@ class GradingRunExporter(NotebookExporter):
             self._require_grader(coursedir)
 
     def from_file(self, file_stream, resources=None, **kw):
-        """Export a notebook; one that cannot be read or sanitized is graded as the release's copy.
+        """Export a notebook; one that cannot be read is graded as the release's copy.
 
-        nbgrader gives up on a student's whole submission when one notebook raises,
-        so that one unreadable or malformed notebook would cost the others too.
-        Here it scores zero on its own (:func:`unreadable_stand_in`), with one line
-        naming the student. Only the student's file is at fault on this path: the
-        grader's own faults (``GradingFault``, the sandbox missing) are not
-        ``Exception`` and still stop the run.
+        nbgrader gives up on a student's whole submission when one notebook cannot
+        be read, so that one unreadable file would cost the other notebooks too.
+        Here it scores zero on its own (:func:`unreadable_stand_in`); the
+        submission's preflight has named the student and the file in one line.
         """
         try:
             nb = nbformat.read(file_stream, as_version=4)
         except Exception as error:   # not JSON, not a notebook, not UTF-8...
-            return self._stand_in(file_stream.name, resources, error, kw, "is not a readable "
-                                  "notebook")   # the preflight has said so
-        if not getattr(self.parent, "_sanitizing", False):
-            return self.from_notebook_node(nb, resources=resources, **kw)
-        try:   # nbgrader's sanitizing steps meet the student's metadata first
-            return self.from_notebook_node(nb, resources=copy.deepcopy(resources), **kw)
-        except Exception as error:
-            return self._stand_in(file_stream.name, resources, error, kw, "could not be graded")
-
-    def _stand_in(self, filename, resources, error, kw, what):
-        release = self._release_copy(resources)
-        if release is None:
-            raise error
-        why = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"[:200]
-        info = resources["nbgrader"]
-        line = (f"student {info['student']}: {Path(filename).name} {what} ({why}); it scores "
-                f"zero, and the other notebooks are graded")
-        if what.startswith("is not"):
-            self.log.info(line)
-        else:
-            self.log.error(line)
-        return self.from_notebook_node(unreadable_stand_in(release, why), resources=resources, **kw)
+            release = self._release_copy(resources)
+            if release is None:
+                raise
+            why = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"[:200]
+            self.log.info("%s is not a readable notebook (%s); graded as %s",
+                          file_stream.name, why, release)
+            nb = unreadable_stand_in(release, why)
+        return self.from_notebook_node(nb, resources=resources, **kw)
 
     def _release_copy(self, resources):
         """The release's copy of the notebook being graded, or None."""

@@ -22,6 +22,8 @@ START_FIRST = [
     "integration/test_grading.py",
     "integration/test_hostile.py",
     "integration/test_catalogue.py",
+    "integration/test_edited_submissions.py",
+    "integration/test_grade_reports.py",
     "integration/test_collect.py",
     "integration/test_readme.py",
     "integration/test_parallel_grading.py",

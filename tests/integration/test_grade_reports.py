@@ -1,9 +1,10 @@
 """What `course grade` and `course scores` tell an instructor about submissions that went wrong.
 
 One `course grade` run over four students of the demo class: alice as handed in;
-bob with an Initialization.ipynb that is not JSON; emeka with a cell whose nbgrader
-metadata another tool wrote as a string; zed, who handed in no notebook. Then the
-overrides of `course manual-grade` on the graded class.
+bob with an Initialization.ipynb that is not JSON; emeka with an answer cell whose
+nbgrader metadata another tool wrote as a string; zed, who handed in no notebook;
+and yan, on the roster, who handed in nothing. Then the overrides of
+`course manual-grade` on the graded class.
 """
 
 import csv
@@ -73,17 +74,13 @@ def test_an_unreadable_notebook_scores_zero_and_the_other_is_graded(graded):
     assert lost_cells(bob) & layers == DEMO_LOSSES["bob"] & layers   # graded as handed in
     feedback = root / "autograded" / "bob" / ASSIGNMENT / "Initialization.ipynb"
     note = "".join(json.loads(feedback.read_text())["cells"][0]["source"])
-    assert "could not be graded as handed in" in note and "NotJSONError" in note
+    assert "could not be read" in note and "NotJSONError" in note
 
 
-def test_a_notebook_nbgrader_cannot_sanitize_costs_only_itself(graded):
+def test_a_notebook_whose_metadata_another_tool_mangled_is_graded_as_handed_in(graded):
     _, result, scores = graded
-    [line] = _lines(result, "emeka")
-    assert "Initialization.ipynb could not be graded (AttributeError" in line
-    emeka = scores["emeka"]
-    assert emeka.subtotal("Initialization") == 0
-    layers = set(emeka.cells("Layers"))
-    assert lost_cells(emeka) & layers == DEMO_LOSSES["emeka"] & layers
+    assert not _lines(result, "emeka")   # matched back to the release (course/match.py)
+    assert lost_cells(scores["emeka"]) == DEMO_LOSSES["emeka"]
 
 
 def test_scores_tell_earned_zero_from_failed_and_waiting(graded):

@@ -4,7 +4,6 @@ One nbgrader run grades two students: alice, the demo class's right answers as
 handed in, and tinkerer, the same work with the visible part of a test cell edited.
 """
 
-import re
 import shutil
 
 import nbformat
@@ -12,19 +11,9 @@ import pytest
 
 from course import pipeline
 from support import ASSIGNMENT, ROOT, make_course
+from support.logs import alarming, by_student
 
 pytestmark = pytest.mark.slow
-
-
-def _by_student(log):
-    """The log's lines, each given to the student whose submission it is about."""
-    lines, current = {}, None
-    for line in log.splitlines():
-        named = re.search(r"(?:submitted|autograded)/([^/]+)/|student ([\w-]+)", line)
-        if named:
-            current = named.group(1) or named.group(2)
-        lines.setdefault(current, []).append(line)
-    return lines
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +28,12 @@ def graded_log(tmp_path_factory):
                 if c.metadata.get("nbgrader", {}).get("grade_id") == "check_zeros_values")
     cell.source = cell.source.replace('"""Check', '"""My check', 1)
     nbformat.write(nb, path)
-    return root, _by_student(pipeline.nbgrader(root, "autograde", ASSIGNMENT))
+    return root, by_student(pipeline.nbgrader(root, "autograde", ASSIGNMENT))
 
 
 def test_a_clean_submission_logs_no_warning_and_no_error(graded_log):
     _, lines = graded_log
-    alarming = [l for l in lines["alice"] if re.search(r"\| (WARNING|ERROR|CRITICAL)\]", l)]
-    assert lines["alice"] and not alarming, "\n".join(alarming)
+    assert lines["alice"] and not alarming(lines["alice"]), "\n".join(alarming(lines["alice"]))
 
 
 def test_an_edited_test_cell_is_reported_once_and_graded_from_the_source(graded_log):
