@@ -7,6 +7,7 @@
 - :mod:`helpers.checks`: the checks under each exercise.
 - :mod:`helpers.activations`: inputs, statistics and initial weights of the activations notebook.
 - :mod:`helpers.activation_checks`: the checks under that notebook's exercises.
+- :mod:`helpers.kernel`: ``setup_notebook()``, called by each notebook's imports cell.
 """
 
 __version__ = "1.0.0"

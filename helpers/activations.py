@@ -52,7 +52,7 @@ def layer_stats(activations):
     return np.array([a.mean() for a in arrays]), np.array([a.std() for a in arrays])
 
 
-def format_layer_stats(experiments, *, digits=3):
+def format_layer_stats(experiments, *, digits=3, width=80):
     """A text table of each experiment's per-layer mean and standard deviation.
 
     Parameters
@@ -61,26 +61,40 @@ def format_layer_stats(experiments, *, digits=3):
         Activations of every layer, by experiment name.
     digits : int, default=3
         Significant digits of each number.
+    width : int, default=80
+        Longest line, in characters: the layers are split into blocks of
+        columns that fit, one after the other, when they do not all fit.
 
     Returns
     -------
     str
-        One line per experiment: ``mean/std`` of layer 1, layer 2, ...
+        A column per layer and two lines per experiment, its ``mean`` and its
+        ``std``, such as::
+
+                           layer 1    layer 2
+            std 1  mean       3.97       29.3
+                   std        5.83       42.5
     """
     if not experiments:
         raise ValueError("experiments is empty; expected {name: [layer activations]}")
-    n_layers = max(len(a) for a in experiments.values())
-    width = max(len(str(name)) for name in experiments)
-    number = digits + 6  # room for a sign, a point and an exponent such as e-05
-    header = f"{'mean / std':<{width}}" + "".join(
-        f"  {f'layer {l}':>{2 * number + 3}}" for l in range(1, n_layers + 1))
-    lines = [header]
-    for name, activations in experiments.items():
-        means, stds = layer_stats(activations)
-        lines.append(f"{str(name):<{width}}" + "".join(
-            f"  {mu:>{number}.{digits}g} / {sd:<{number}.{digits}g}"
-            for mu, sd in zip(means, stds)).rstrip())
-    return "\n".join(lines)
+    stats = {str(name): layer_stats(activations) for name, activations in experiments.items()}
+    n_layers = max(len(means) for means, _ in stats.values())
+    name_width = max(len(name) for name in stats) + 2
+    column = max(digits + 6, len(f"layer {n_layers}")) + 2  # a sign, a point, e-05
+    per_block = max(1, (width - name_width - 4) // column)
+    blocks = []
+    for first in range(0, n_layers, per_block):
+        layers = range(first, min(first + per_block, n_layers))
+        lines = [(" " * (name_width + 4) + "".join(f"{f'layer {l + 1}':>{column}}"
+                                                   for l in layers)).rstrip()]
+        for name, (means, stds) in stats.items():
+            for label, numbers in ((name, means), ("", stds)):
+                stat = "mean" if label else "std"
+                lines.append(f"{label:<{name_width}}{stat:<4}" + "".join(
+                    f"{numbers[l]:>{column}.{digits}g}" if l < len(numbers) else ""
+                    for l in layers))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def initialize_parameters(layers_dims, weight_std, *, random_state=0):

@@ -1,18 +1,15 @@
 """Figures of the course. Each function draws on ``ax`` (or a new one) and returns it.
 
-In a kernel, importing this module also applies :mod:`helpers._kernel`'s settings:
-figures shown as drawn, margins included, and the imports frozen out of the
-garbage collector's reach.
+Importing this module changes no setting; the notebooks' kernel settings are
+:func:`helpers.kernel.setup_notebook`'s, called in their imports cells.
 """
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FormatStrFormatter, MaxNLocator, StrMethodFormatter
+from matplotlib.ticker import (FormatStrFormatter, LogLocator, MaxNLocator, NullLocator,
+                               StrMethodFormatter)
 
-from . import _kernel
 from .training import predict
-
-_kernel.setup()
 
 __all__ = ["plot_data", "plot_costs", "plot_decision_boundary", "plot_activation_histograms",
            "plot_images"]
@@ -105,13 +102,34 @@ def plot_decision_boundary(parameters, X, Y, *, ax=None, title=None, resolution=
     return ax
 
 
+#: A row of histograms gets a logarithmic x axis when its values are all >= 0 and
+#: the spreads of its panels differ by more than this factor: on a shared linear
+#: axis the narrowest panels would fit in one bar.
+LOG_X_RATIO = 10
+#: A row gets a logarithmic count axis when, in one of its panels, the tallest bar
+#: is more than this many times the next tallest: on a linear axis it would
+#: flatten the others.
+LOG_COUNT_RATIO = 5
+
+
 def plot_activation_histograms(experiments, *, bins=30, value_range=None, title=None,
                                panel_size=(2.0, 1.6)):
     """Histograms of every layer's activations: layers as columns, experiments as rows.
 
-    Each panel is titled with its layer and shows the mean and standard
-    deviation of the values it draws. The panels of a row share their x range,
-    so a distribution that narrows or widens from layer to layer is visible.
+    Each panel is titled with its layer and the mean and standard deviation of
+    all its values (the numbers of :func:`helpers.activations.format_layer_stats`).
+    Values exactly 0 (ReLU's switched-off units) are left out of the bars and
+    their share is written in the title instead ("zeros 50%"), so that the bars
+    show how the other values spread. The panels of a row share their axes, so a
+    distribution that narrows or widens from layer to layer is visible:
+
+    - x, by default from the row's smallest to its largest value (0 included);
+      a row of values >= 0 whose panels' standard deviations (zeros left out)
+      differ by more than :data:`LOG_X_RATIO` gets a logarithmic axis and bins
+      instead, on which a distribution ten times wider sits a decade further right;
+    - counts, on a logarithmic axis where one bar towers over the others (more
+      than :data:`LOG_COUNT_RATIO` times the next tallest of its panel), so that
+      the others stay visible.
 
     Parameters
     ----------
@@ -120,7 +138,8 @@ def plot_activation_histograms(experiments, *, bins=30, value_range=None, title=
         every layer, arrays of shape (n_l, m).
     bins : int, default=30
     value_range : (float, float), optional
-        x range of every panel; by default each row spans its own values.
+        x range of every panel, on a linear axis; by default each row spans its
+        own values, as above.
     title : str, optional
         Title of the figure.
     panel_size : (float, float), default=(2.0, 1.6)
@@ -148,31 +167,75 @@ def plot_activation_histograms(experiments, *, bins=30, value_range=None, title=
     fig.subplots_adjust(left=0.8 / width, right=1 - 0.15 / width, bottom=bottom / height,
                         top=1 - top / height, wspace=0.15, hspace=gap / panel_height)
     for row, (label, layers) in zip(axes, experiments.items()):
-        values = [np.asarray(a, dtype=float).ravel() for a in layers]
-        finite = np.concatenate([v[np.isfinite(v)] for v in values])
-        span = value_range
-        if span is None:
-            low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-            span = (low, high) if high > low else (low - 0.5, high + 0.5)
-        for l, ax in enumerate(row):
-            if l >= len(values):
-                ax.set_visible(False)
-                continue
-            # One filled step patch per panel rather than a rectangle per bin.
-            counts, edges = np.histogram(values[l], bins=bins, range=span)
-            ax.stairs(counts, edges, fill=True, color="C0")
-            ax.set_xlim(span)
-            ax.set_title(f"layer {l + 1}\nmean {values[l].mean():.3g}, std {values[l].std():.3g}",
-                         fontsize=8)
-            ax.tick_params(labelsize=7)
-            # Short labels such as 5e+04 and no offset text, which would
-            # collide with the titles of the row below.
-            ax.xaxis.set_major_locator(MaxNLocator(4))
-            ax.xaxis.set_major_formatter(FormatStrFormatter("%.3g"))
+        _histogram_row(row, [np.asarray(a, dtype=float).ravel() for a in layers],
+                       bins, value_range)
         row[0].set_ylabel(label, fontsize=9)
     if title:
         fig.suptitle(title)
     return axes
+
+
+def _histogram_row(row, values, bins, value_range):
+    """Draw one row of :func:`plot_activation_histograms`: a panel per layer's ``values``."""
+    drawn = [v[(v != 0) & np.isfinite(v)] for v in values]
+    log_x, edges = _row_bins(values, drawn, bins, value_range)
+    counts = [np.histogram(v, bins=edges)[0] for v in drawn]
+    log_counts = any(top > LOG_COUNT_RATIO * next_top
+                     for top, next_top in (np.sort(c)[-2:][::-1] for c in counts if c.size > 1))
+    for l, ax in enumerate(row):
+        if l >= len(values):
+            ax.set_visible(False)
+            continue
+        # One filled step patch per panel rather than a rectangle per bin.
+        ax.stairs(counts[l], edges, fill=True, color="C0", baseline=0.5 if log_counts else 0)
+        ax.set_xlim(edges[0], edges[-1])
+        # y=1.0, where the title goes anyway: spares measuring the axis (see _title)
+        ax.set_title(_panel_title(l, values[l]), fontsize=8, y=1.0)
+        ax.tick_params(labelsize=7)
+        # Short labels such as 5e+04 and no offset text, which would collide
+        # with the titles of the row below; no mathtext (10^4), whose parser is slow.
+        if log_x:
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(numticks=4))
+            ax.xaxis.set_major_formatter(StrMethodFormatter("{x:.0e}"))
+            ax.xaxis.set_minor_locator(NullLocator())
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            ax.xaxis.set_major_formatter(FormatStrFormatter("%.3g"))
+    if log_counts:  # the row shares its y axis
+        row[0].set_yscale("log")
+        row[0].set_ylim(0.5, 2 * max(c.max() for c in counts))
+        row[0].yaxis.set_major_locator(LogLocator(numticks=4))
+        row[0].yaxis.set_major_formatter(StrMethodFormatter("{x:.0f}"))
+        row[0].yaxis.set_minor_locator(NullLocator())
+
+
+def _row_bins(values, drawn, bins, value_range):
+    """(log_x, edges): the bins a row's panels share. ``values`` are every panel's
+    values, ``drawn`` those its bars count (finite and not 0)."""
+    if value_range is not None:
+        return False, np.linspace(*value_range, bins + 1)
+    stds = [v.std() for v in drawn if v.size and v.std() > 0]
+    if stds and min(v.min() for v in drawn if v.size) > 0 and max(stds) > LOG_X_RATIO * min(stds):
+        every = np.concatenate(drawn)
+        return True, np.geomspace(every.min(), every.max(), bins + 1)
+    finite = np.concatenate([v[np.isfinite(v)] for v in values])
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    if high == low:
+        low, high = low - 0.5, high + 0.5
+    return False, np.linspace(low, high, bins + 1)
+
+
+def _panel_title(l, values):
+    """The title of layer ``l``'s panel: its share of zeros, the mean and std of all ``values``."""
+    title = f"layer {l + 1}"
+    zeros = np.count_nonzero(values == 0) / max(values.size, 1)
+    if zeros == 1:
+        title += ", all zeros"
+    elif zeros > 0:
+        title += (", zeros <1%" if zeros < 0.01 else ", zeros >99%" if zeros > 0.99
+                  else f", zeros {zeros:.0%}")
+    return f"{title}\nmean {values.mean():.3g}, std {values.std():.3g}"
 
 
 def plot_images(X, Y, classes, *, image_shape=(8, 8), n_images=8, panel_size=1.2):
