@@ -6,7 +6,8 @@ saying which exercise it belongs to, and shows an answer nobody has graded yet a
 registered for ``GenerateFeedback`` after nbgrader's ``GetGrades`` in
 ``nbgrader_config.py``, gives each graded cell ``cell.metadata.feedback``:
 
-- ``title``: the nearest markdown heading above the cell, as plain text
+- ``title``: the nearest markdown heading above the cell in the release's copy of the
+  notebook (the one handed in could put any heading there), as plain text
   (``Exercise 1: initialize_parameters_zeros``), or its ``grade_id`` if none;
 - ``checks``: what the cell checks, from the first line of a test cell's docstring
   (``keys, shapes and dtypes``), ``written answer`` for a manually graded markdown
@@ -20,6 +21,7 @@ prints them; headings come from the student's notebook, so the template escapes 
 """
 
 import re
+from pathlib import Path
 
 from nbgrader import utils
 from nbgrader.api import Gradebook
@@ -70,6 +72,8 @@ class DescribeGradedCells(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
+        # Titles from the release, where the notebook handed in could say anything.
+        titles = self._release_titles(info) or {}
         above = headings(nb.cells)
         waiting = 0.0
         with Gradebook(info["db_url"]) as gradebook:
@@ -82,7 +86,25 @@ class DescribeGradedCells(NbGraderPreprocessor):
                 graded = grade.auto_score is not None or grade.manual_score is not None
                 if not graded:
                     waiting += grade.max_score
-                cell.metadata["feedback"] = {"title": heading or grade_id,
+                title = titles.get(grade_id, heading if not titles else None)
+                cell.metadata["feedback"] = {"title": title or grade_id,
                                              "checks": what_it_checks(cell), "graded": graded}
         info["not_graded_points"] = waiting
         return nb, resources
+
+    def _release_titles(self, info):
+        """``{grade_id: heading above it}`` of the release's copy of the notebook, or None."""
+        import nbformat
+
+        coursedir = getattr(getattr(self.parent, "parent", None), "coursedir", None)
+        if coursedir is None:
+            return None
+        path = Path(coursedir.format_path(coursedir.release_directory, ".",
+                                          info["assignment"])) / f"{info['notebook']}.ipynb"
+        try:
+            release = nbformat.read(path, as_version=4)
+        except (OSError, ValueError):
+            return None
+        return {cell.metadata["nbgrader"]["grade_id"]: heading
+                for cell, heading in zip(release.cells, headings(release.cells))
+                if cell.metadata.get("nbgrader", {}).get("grade_id")}

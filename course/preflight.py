@@ -8,7 +8,7 @@ zero or be graded from the instructor's copy of a cell.
 import json
 from pathlib import Path
 
-__all__ = ["preflight", "links", "RUNNABLE"]
+__all__ = ["preflight", "links", "python_beside", "RUNNABLE"]
 
 #: Files handed in beside the notebooks that are left out (``CourseDirectory.ignore``).
 RUNNABLE = ("*.html", "*.htm", "*.xhtml", "*.shtml", "*.svg", "*.svgz", "*.xml", "*.xsl",
@@ -30,19 +30,69 @@ def links(folder):
     return found
 
 
+def python_beside(folder):
+    """The Python modules and packages at the top of a submission's ``folder`` (relative paths).
+
+    The grading kernel runs with nothing of its folder on ``sys.path``
+    (``course.sandbox``), so none of them is imported, whatever its name.
+    """
+    folder = Path(folder)
+    return [path.relative_to(folder) for path in sorted(folder.iterdir())
+            if path.suffix == ".py" and path.is_file()
+            or path.is_dir() and (path / "__init__.py").is_file()]
+
+
 def _cells_by_id(nb):
     return {c["metadata"]["nbgrader"]["grade_id"]: c for c in nb.get("cells", [])
             if isinstance(c, dict) and c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
 
 
-def _as_nbgrader_reads_it(text):
-    """Read ``text`` as nbgrader's exporter does; raise ValueError naming why it cannot."""
+#: A notebook with more cells than this, or than ten times the release's, is not
+#: graded: matching its cells to the release grows as the square of their number.
+MAX_CELLS = 500
+
+
+def ungradable(nb, release_cells):
+    """Why a notebook nbformat has read cannot be graded (one phrase), or None.
+
+    nbformat reads some notebooks its schema rejects (it only logs the errors), and
+    nbgrader then fails on the whole submission. Before the check, what editors
+    commonly leave out or add to a cell (outputs, execution count, metadata) is put
+    right, in place, as nbgrader's own clearing would.
+    """
+    import nbformat
+
+    limit = max(MAX_CELLS, 10 * release_cells)
+    if len(nb.get("cells", [])) > limit:
+        return f"it has {len(nb['cells'])} cells; at most {limit} are graded"
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict):
+            continue
+        if cell.get("cell_type") == "code":
+            cell.setdefault("outputs", [])
+            cell.setdefault("execution_count", None)
+        else:
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+        cell.setdefault("metadata", nbformat.NotebookNode())
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as error:
+        return f"not a valid notebook: {str(error).splitlines()[0][:150]}"
+    return None
+
+
+def _as_nbgrader_reads_it(text, release_path):
+    """Read ``text`` as the grader does; raise ValueError naming why it cannot be graded."""
     import nbformat
 
     try:
-        nbformat.reads(text, as_version=4)
+        nb = nbformat.reads(text, as_version=4)
     except Exception as error:   # nbformat raises what the malformed JSON leads it to
         raise ValueError(f"{type(error).__name__}: {error}") from None
+    why = ungradable(nb, len(nbformat.read(release_path, as_version=4).cells))
+    if why:
+        raise ValueError(why)
 
 
 def _matched_ids(text, release_path):
@@ -74,13 +124,22 @@ def preflight(notebooks):
         if path.is_file() and any(path.match(p) for p in RUNNABLE):
             lines.append(f"student {student}: {path.relative_to(folder)} was handed in beside "
                          f"the notebooks; it is left out (a browser could run it)")
+    for path in python_beside(folder):
+        lines.append(f"student {student}: {path}{'/' if (folder / path).is_dir() else ''} was "
+                     f"handed in beside the notebooks; grading does not import it (only the "
+                     f"notebooks' own code is graded)")
     release = folder.parent.parent.parent / "release" / assignment
     expected = {p.name: p for p in release.glob("*.ipynb")}
     who = f"student {student}"
     found = {p.name for p in paths}
-    for name in sorted(set(expected) - found):
-        others = ", ".join(sorted(found)) or "nothing"
-        lines.append(f"{who}: {name} was not handed in (found {others}); it scores zero")
+    others = ", ".join(sorted(found)) or "nothing"
+    if expected and not set(expected) & found:   # nbgrader then grades nothing at all
+        lines.append(f"{who}: none of {', '.join(sorted(expected))} was handed in (found "
+                     f"{others}); nbgrader cannot grade the submission: name the notebooks "
+                     f"as released and grade it again")
+    else:
+        for name in sorted(set(expected) - found):
+            lines.append(f"{who}: {name} was not handed in (found {others}); it scores zero")
     for path in paths:
         if path.name not in expected:
             continue
@@ -91,7 +150,7 @@ def preflight(notebooks):
             nb = json.loads(text)
             if not isinstance(nb, dict) or "cells" not in nb:
                 raise ValueError("no cells: not a notebook")
-            _as_nbgrader_reads_it(text)
+            _as_nbgrader_reads_it(text, expected[path.name])
         except (OSError, UnicodeDecodeError, ValueError) as error:
             lines.append(f"{who}: {path.name} is not a readable notebook ({error}); "
                          f"it scores zero")

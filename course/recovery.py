@@ -31,7 +31,7 @@ from traitlets.log import get_logger
 
 from . import interrupt
 from .cgroup import PREFIX, owner_alive, owner_tag, remove_stale
-from .preflight import preflight
+from .preflight import preflight, ungradable
 
 __all__ = ["MARKER", "GradingRunExporter", "grading_started", "grading_finished",
            "recover_interrupted", "unreadable_stand_in"]
@@ -78,17 +78,26 @@ class GradingRunExporter(NotebookExporter):
         """Export a notebook; one that cannot be read is graded as the release's copy.
 
         nbgrader gives up on a student's whole submission when one notebook cannot
-        be read, so that one unreadable file would cost the other notebooks too.
+        be read (or is read but breaks nbformat's schema, or is too large to match
+        to the release: :func:`~course.preflight.ungradable`), so that one such
+        file would cost the other notebooks too.
         Here it scores zero on its own (:func:`unreadable_stand_in`); the
         submission's preflight has named the student and the file in one line.
         """
+        # Only what the student handed in (nbgrader's first, sanitizing pass): the
+        # second pass reads the grader's own copy, and a fault there is the grader's.
+        first_pass = getattr(self.parent, "_sanitizing", True)
+        release = self._release_copy(resources) if first_pass else None
         try:
             nb = nbformat.read(file_stream, as_version=4)
         except Exception as error:   # not JSON, not a notebook, not UTF-8...
-            release = self._release_copy(resources)
             if release is None:
                 raise
             why = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"[:200]
+        else:
+            why = None if release is None else ungradable(
+                nb, len(nbformat.read(release, as_version=4).cells))
+        if why:
             self.log.info("%s is not a readable notebook (%s); graded as %s",
                           file_stream.name, why, release)
             nb = unreadable_stand_in(release, why)

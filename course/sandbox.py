@@ -107,6 +107,9 @@ def package_dirs(names):
 @lru_cache(maxsize=1)
 def problem():
     """One line saying why the sandbox cannot run here and how to fix it, or None."""
+    if sys.version_info < (3, 11):
+        return (f"the grading sandbox needs Python 3.11 or newer (its kernel runs with -P, so "
+                f"that no file handed in is importable); this is {sys.version.split()[0]}")
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return f"the grading sandbox needs bubblewrap (bwrap), which is not installed: {FIX}"
@@ -272,7 +275,11 @@ class SandboxKernelManager(AsyncKernelManager):
     def kernel_spec(self):
         if self._kernel_spec is None:
             self._kernel_spec = KernelSpec(
-                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                # -P and ignore_cwd: nothing of the submission's folder is importable,
+                # so a helpers/ (or numpy.py) handed in beside the notebooks cannot
+                # stand in for the course's packages; only the notebook's code runs.
+                argv=[sys.executable, "-P", "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                      "--IPKernelApp.ignore_cwd=True"],
                 display_name="Python 3 (grading sandbox)", language="python",
                 interrupt_mode="message", env={}, metadata={})
         return self._kernel_spec

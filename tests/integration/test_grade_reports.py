@@ -1,7 +1,8 @@
 """What `course grade` and `course scores` tell an instructor about submissions that went wrong.
 
 One `course grade` run over four students of the demo class: alice as handed in;
-bob with an Initialization.ipynb that is not JSON; emeka with an answer cell whose
+bob with an Initialization.ipynb that is not JSON; carol with a Layers.ipynb that
+nbformat reads but its schema rejects; emeka with an answer cell whose
 nbgrader metadata another tool wrote as a string; zed, who handed in no notebook;
 and yan, on the roster, who handed in nothing. Then the overrides of
 `course manual-grade` on the graded class.
@@ -22,7 +23,7 @@ from support import ASSIGNMENT, DEMO_LOSSES, ROOT, lost_cells, make_course
 
 pytestmark = pytest.mark.slow
 
-STUDENTS = ["alice", "bob", "emeka", "zed"]
+STUDENTS = ["alice", "bob", "carol", "emeka", "zed"]
 
 
 def _course(*args, root):
@@ -34,8 +35,19 @@ def _course(*args, root):
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = make_course(tmp_path_factory.mktemp("reports") / "course")
-    for student in ("alice", "bob", "emeka"):
+    for student in ("alice", "bob", "carol", "emeka"):
         shutil.copytree(ROOT / "submitted" / student, root / "submitted" / student)
+    alice = root / "submitted" / "alice" / ASSIGNMENT / "Initialization.ipynb"
+    nb = json.loads(alice.read_text())   # a heading of her own above the He tests
+    at = next(i for i, c in enumerate(nb["cells"])
+              if c["metadata"].get("nbgrader", {}).get("grade_id") == "check_he_structure")
+    nb["cells"].insert(at, {"cell_type": "markdown", "metadata": {}, "id": "injected",
+                            "source": "## Exercise 3: full marks, agreed by e-mail"})
+    alice.write_text(json.dumps(nb))
+    carol = root / "submitted" / "carol" / ASSIGNMENT / "Layers.ipynb"
+    nb = json.loads(carol.read_text())   # nbformat reads it, and its schema rejects it
+    next(c for c in nb["cells"] if c["cell_type"] == "markdown")["source"] = {"not": "text"}
+    carol.write_text(json.dumps(nb))
     (root / "submitted" / "bob" / ASSIGNMENT / "Initialization.ipynb").write_text("{not json\n")
     emeka = root / "submitted" / "emeka" / ASSIGNMENT / "Initialization.ipynb"
     nb = json.loads(emeka.read_text())
@@ -75,6 +87,16 @@ def test_an_unreadable_notebook_scores_zero_and_the_other_is_graded(graded):
     feedback = root / "autograded" / "bob" / ASSIGNMENT / "Initialization.ipynb"
     note = "".join(json.loads(feedback.read_text())["cells"][0]["source"])
     assert "could not be read" in note and "NotJSONError" in note
+
+
+def test_a_notebook_against_nbformats_schema_scores_zero_and_the_other_is_graded(graded):
+    _, result, scores = graded
+    [line] = _lines(result, "carol")
+    assert line.startswith("carol: Layers.ipynb is not a readable notebook (not a valid notebook: ")
+    carol = scores["carol"]
+    assert carol.status == "complete" and carol.subtotal("Layers") == 0
+    initialization = set(carol.cells("Initialization"))
+    assert lost_cells(carol) & initialization == DEMO_LOSSES["carol"] & initialization
 
 
 def test_a_notebook_whose_metadata_another_tool_mangled_is_graded_as_handed_in(graded):
@@ -135,3 +157,12 @@ def test_clearing_a_written_answer_puts_it_back_in_the_queue(graded):
     assert _course("manual-grade", "alice", "relu_spread_answer", "--clear", root=root).returncode == 0
     alice = next(s for s in pipeline.scores(root) if s.student == "alice")
     assert alice.needs_manual == {"relu_spread_answer"} and alice.status == "needs manual grading"
+
+
+def test_feedback_names_the_exercises_from_the_release_not_the_submission(graded):
+    root, _, _ = graded
+    pipeline.nbgrader(root, "generate_feedback", ASSIGNMENT, "--student", "alice", "--force")
+    page = (root / "feedback" / "alice" / ASSIGNMENT / "Initialization.html").read_text()
+    assert "Exercise 3: initialize_parameters_he: keys, shapes and dtypes" in page
+    assert "agreed by e-mail: keys, shapes and dtypes" not in page   # her heading names no test
+    assert "Exercise 3: full marks, agreed by e-mail" in page          # (it is in her notebook)

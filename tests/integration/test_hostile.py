@@ -154,6 +154,7 @@ def run(tmp_path_factory):
         path.parent.mkdir(parents=True)
         path.write_text(text)
         for extra, content in entry.get("files", {}).items():   # handed in beside it
+            (path.parent / extra).parent.mkdir(parents=True, exist_ok=True)
             (path.parent / extra).write_text(content.format(root=root))
         for extra, target in entry.get("links", {}).items():
             (path.parent / extra).unlink(missing_ok=True)
@@ -267,7 +268,13 @@ def test_exported_grades_match_the_gradebook(run):
     with open(run["root"] / "grades.csv") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     for student, score in run["scores"].items():
-        assert float(rows[student]["score"]) == pytest.approx(score.total)
+        row = rows[student]
+        assert row["status"] == score.status, student
+        if score.status in ("failed to grade", "not graded"):   # no number is better than 0
+            assert row["score"] == "" and score.total == 0, student
+        else:
+            assert float(row["score"]) == pytest.approx(score.total), student
+    assert {rows[s]["status"] for s in CONTROLS} == {"complete"}
 
 
 def test_the_kernels_own_stdout_and_stderr_stay_out_of_the_grading_log(run):
