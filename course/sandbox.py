@@ -104,6 +104,26 @@ def package_dirs(names):
     return dirs
 
 
+def package_roots(names):
+    """The folders to put on the kernel's path so that it imports the packages ``names`` shown to it.
+
+    The grader finds a package where its own path says (nbgrader puts the course
+    root first, so a course root holding ``helpers/`` is where it comes from,
+    whatever was installed from elsewhere), and the sandbox shows the kernel that
+    folder. The kernel's own path must lead there too: an editable install made
+    from another copy of the course would lead it to a folder it cannot see. Only
+    the package's folder is shown inside its parent, so nothing else of the
+    parent becomes importable. Folders of installed packages (``site-packages``)
+    are on the kernel's path already.
+    """
+    roots = []
+    for folder in package_dirs(names):
+        parent = os.path.dirname(folder)
+        if os.path.basename(parent) not in ("site-packages", "dist-packages") and parent not in roots:
+            roots.append(parent)
+    return roots
+
+
 @lru_cache(maxsize=1)
 def problem():
     """One line saying why the sandbox cannot run here and how to fix it, or None."""
@@ -358,6 +378,9 @@ class SandboxKernelManager(AsyncKernelManager):
                "USER": "student", "LOGNAME": "student", "TMPDIR": "/tmp",
                "IPYTHONDIR": f"{HOME}/.ipython", "MPLCONFIGDIR": f"{HOME}/.matplotlib",
                "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        roots = package_roots(self.packages)
+        if roots:   # the kernel imports the very packages shown to it (see package_roots)
+            env["PYTHONPATH"] = os.pathsep.join(roots)
         env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
         env.update({k: str(self.threads) for k in THREAD_ENV})
         for key, value in env.items():

@@ -63,10 +63,18 @@ LEAVES = {
     "Two commands": ["grades.csv"],
 }
 
-# Left out of the copy: environments, caches and what grading writes.
-IGNORED = shutil.ignore_patterns(".git", ".venv", ".pytest_cache", "__pycache__", "*.egg-info",
-                                 "test-artifacts", "gradebook.db", "grades.csv", "feedback",
-                                 "downloaded", ".ipynb_checkpoints")
+# Left out of the copy: environments, caches and what grading writes (the last, only at
+# the top: course/templates/feedback/ is the course's own).
+_ANYWHERE = shutil.ignore_patterns(".git", ".venv", ".pytest_cache", "__pycache__", "*.egg-info",
+                                   ".ipynb_checkpoints", "build")
+_AT_THE_TOP = {"test-artifacts", "gradebook.db", "grades.csv", "feedback", "downloaded"}
+
+
+def IGNORED(folder, names):
+    ignored = set(_ANYWHERE(folder, names))
+    if Path(folder) == ROOT:
+        ignored |= _AT_THE_TOP & set(names)
+    return ignored
 
 
 def sections(text):
