@@ -169,3 +169,14 @@ def test_preflight_says_a_runnable_file_is_left_out(tmp_path):
     lines = preflight([folder / "Initialization.ipynb"])
     assert any("student zoe: notes.html was handed in beside the notebooks; it is left out" in l
                for l in lines)
+
+
+def test_the_kernel_is_led_to_the_helpers_the_grader_found_and_no_further():
+    import os
+
+    import helpers
+    import numpy
+
+    assert sandbox.package_roots(["helpers"]) == [os.path.dirname(os.path.realpath(
+        os.path.dirname(helpers.__file__)))]
+    assert sandbox.package_roots(["numpy"]) == [] or "site-packages" not in numpy.__file__
