@@ -175,8 +175,8 @@ def test_a_written_answer_and_a_task_are_named_for_what_they_are():
 
 
 @pytest.mark.slow
-def test_a_heading_a_student_wrote_is_shown_as_text(graded_copy):
-    """Titles come from the student's notebook: markup in a heading stays text."""
+def test_a_heading_a_student_wrote_neither_titles_a_cell_nor_runs(graded_copy):
+    """Titles come from the release; a student's own heading is only text in the page."""
     student = WAITING[0]
     path = graded_copy / "autograded" / student / ASSIGNMENT / "Layers.ipynb"
     nb = nbformat.read(path, as_version=4)
@@ -187,4 +187,6 @@ def test_a_heading_a_student_wrote_is_shown_as_text(graded_copy):
     pipeline.nbgrader(graded_copy, "generate_feedback", ASSIGNMENT, "--student", student, "--force")
     soup = page(graded_copy, student, "Layers")
     toc = soup.select_one("#toc")
-    assert not toc.find("img") and "onerror" in toc.get_text(), toc
+    assert not toc.find("img") and "onerror" not in toc.get_text(), toc
+    assert "4 - Your turn to explain" in toc.get_text()   # the release's heading
+    assert not soup.select('img[onerror]')
