@@ -21,7 +21,16 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
 	touch $(STAMP)
+
+## rfc3987-syntax (pulled in by jupyter-events' jsonschema[format-nongpl]) builds
+## dozens of Earley parsers when it is imported, and jsonschema imports it with
+## nbformat: 3.8 s of CPU in every nbgrader, nbval and Jupyter server process on
+## this project's machine, more than nbgrader's own imports (jsonschema #1428,
+## opendatahub-io/notebooks #3532). It checks only the "iri" formats, which no
+## Jupyter or nbformat schema uses; without it jsonschema skips those formats.
+## tests/integration/test_environment.py checks that this venv goes without it.
 
 ## The instructor's whole pipeline on the demo class.
 demo: venv

@@ -82,3 +82,22 @@ def test_nbgrader_lab_extension_is_enabled(repo_root):
     import nbgrader
     assert re.search(rf"@jupyter/nbgrader v{re.escape(nbgrader.__version__)} enabled\s+OK",
                      listing), listing
+
+
+# -- the Makefile's venv goes without rfc3987-syntax (see the Makefile) -------------
+
+def test_nbformat_imports_without_building_iri_parsers_and_still_validates(repo_root):
+    if Path(sys.prefix).resolve() != (repo_root / ".venv").resolve():
+        pytest.skip("not the Makefile's .venv, which leaves out rfc3987-syntax")
+    probe = ("import sys, nbformat\n"
+             "nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])\n"
+             "nbformat.validate(nb)\n"
+             "nb.cells[0].source = 7\n"
+             "try:\n"
+             "    nbformat.validate(nb)\n"
+             "except nbformat.ValidationError:\n"
+             "    print('invalid refused')\n"
+             "print('rfc3987_syntax' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=120, check=True)
+    assert result.stdout.split("\n")[:2] == ["invalid refused", "False"], result.stdout
