@@ -17,7 +17,7 @@ venv: $(STAMP) system-packages
 system-packages:
 	scripts/install-system-packages
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
