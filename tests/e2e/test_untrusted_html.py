@@ -48,7 +48,7 @@ from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 from nbgrader.api import Gradebook
 
-from support import ASSIGNMENT, ROOT, make_course
+from support import ASSIGNMENT, ROOT, lean, make_course
 from course import pipeline
 from course.submissions import fill
 
@@ -163,16 +163,11 @@ print("harmless plain text")
 '''
 
 
-def _lean(nb):
-    """The notebook without its ungraded code cells (the training runs)."""
-    nb = nbformat.from_dict(nb)
-    nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
-    return nb
 
 
 def hostile_notebook(release, port):
     """The right answers, and the payloads and harmless outputs after the imports cell."""
-    nb = _lean(fill(release, RIGHT))
+    nb = lean(fill(release, RIGHT))
     bundles, markdown, _ = payloads(port)
     at = next(i for i, c in enumerate(nb.cells)
               if c.metadata.get("nbgrader", {}).get("grade_id") == "imports") + 1
@@ -274,7 +269,7 @@ def graded(tmp_path_factory):
     release = nbformat.read(root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     listener = Listener()
     with serving(listener.server):
-        notebooks = {"clean": _lean(fill(release, RIGHT))}
+        notebooks = {"clean": lean(fill(release, RIGHT))}
         notebooks.update({s: hostile_notebook(release, listener.port) for s in HOSTILE})
         for student, nb in notebooks.items():
             path = root / "submitted" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"

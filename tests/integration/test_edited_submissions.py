@@ -20,7 +20,7 @@ import pytest
 
 from course import pipeline
 from course.submissions import fill, load_class
-from support import ASSIGNMENT, DEMO_LOSSES, MANUAL, ROOT, lost_cells, make_course
+from support import ASSIGNMENT, DEMO_LOSSES, MANUAL, ROOT, lean, lost_cells, make_course
 from support import edits
 from support.logs import alarming, by_student
 
@@ -31,10 +31,6 @@ CLASS = load_class(ROOT / "demo" / "class.toml")
 IMPOSTOR_CELLS = ("check_zeros_structure", "check_zeros_values")   # carol fails both
 
 
-def _lean(nb):
-    nb = nbformat.from_dict(nb)
-    nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
-    return nb
 
 
 def _hand_in(root, student, notebooks):
@@ -54,7 +50,7 @@ def run(tmp_path_factory):
     def filled(answers, name):
         ids = {c.metadata["nbgrader"]["grade_id"] for c in release[name].cells
                if c.metadata.get("nbgrader", {}).get("solution")}
-        return _lean(fill(release[name], {k: v for k, v in answers.items() if k in ids}))
+        return lean(fill(release[name], {k: v for k, v in answers.items() if k in ids}))
 
     right = {name: filled(CLASS["alice"], name) for name in NOTEBOOKS}
     _hand_in(root, "control", right)

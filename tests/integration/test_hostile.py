@@ -18,7 +18,7 @@ import pytest
 
 from course import pipeline
 from course.submissions import fill
-from support import ASSIGNMENT, ROOT, make_course
+from support import ASSIGNMENT, ROOT, lean, make_course
 
 pytestmark = pytest.mark.slow
 
@@ -43,11 +43,6 @@ c.BoundedKernelClient.max_message_bytes = 8 << 20
 """
 
 
-def _lean(nb):
-    """The notebook without its ungraded code cells (the training runs)."""
-    nb = nbformat.from_dict(nb)
-    nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
-    return nb
 
 
 def _grade_cells(nb):
@@ -141,14 +136,14 @@ def run(tmp_path_factory):
     port = listener.getsockname()[1]
 
     for student, answer_set in CONTROLS.items():
-        nb = _lean(fill(release, answers[answer_set]))
+        nb = lean(fill(release, answers[answer_set]))
         if student == "control-right":
             nb.cells.append(nbformat.v4.new_markdown_cell(f"{canary}-other-student"))
         path = root / "submitted" / student / ASSIGNMENT / NOTEBOOK
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
     for student, entry in ENTRIES.items():
-        nb = _lean(fill(release, answers[entry["answers"]]))
+        nb = lean(fill(release, answers[entry["answers"]]))
         name, text = _edit(nb, entry, {"root": root, "student": student, "port": port})
         path = root / "submitted" / student / ASSIGNMENT / name
         path.parent.mkdir(parents=True)

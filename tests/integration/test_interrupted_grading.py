@@ -12,7 +12,7 @@ import pytest
 from course import pipeline
 from course.recovery import MARKER, recover_interrupted
 from course.submissions import fill
-from support import ASSIGNMENT, make_course
+from support import ASSIGNMENT, lean, make_course
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +23,7 @@ RIGHT = {"initialize_parameters_zeros": 'parameters["W" + str(l)] = np.zeros((la
 def _lean_class(root, students):
     release = nbformat.read(root / "release" / ASSIGNMENT / "Initialization.ipynb", as_version=4)
     for student in students:
-        nb = fill(release, RIGHT)
-        nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
+        nb = lean(fill(release, RIGHT))
         path = root / "submitted" / student / ASSIGNMENT / "Initialization.ipynb"
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)

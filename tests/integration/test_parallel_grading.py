@@ -3,6 +3,8 @@
 A class of six (the demo class and a second right answer) graded with four
 workers, more submissions than workers, then the rest of the pipeline (feedback,
 export) on the same gradebook. (PostgreSQL: tests/integration/test_postgres.py.)
+The notebooks are handed in lean (``support.lean``: no training runs) and must
+still score cell for cell what the whole notebooks score in ``graded_demo``.
 """
 
 import csv
@@ -10,7 +12,7 @@ import csv
 import pytest
 
 from course import cli, grade, pipeline, submissions
-from support import ASSIGNMENT, DEMO_LOSSES, DEMO_MANUAL, MANUAL, lost_cells, make_course
+from support import ASSIGNMENT, DEMO_LOSSES, DEMO_MANUAL, MANUAL, hand_in_lean, lost_cells, make_course
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +23,7 @@ CLASS_MANUAL = {**DEMO_MANUAL, "frank": None}  # the written answer: waiting, or
 def build_class(root, repo_root):
     students = submissions.load_class(repo_root / "demo" / "class.toml")
     students["frank"] = students["alice"]
-    submissions.write_class(students, root / "release" / ASSIGNMENT, root / "submitted", ASSIGNMENT)
+    hand_in_lean(root, students)
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
 """A PostgreSQL gradebook: the test server itself, and two graders sharing one gradebook by shards.
 
 The two graders (`course grade --students SHARD --jobs 2`, at once) grade the
-demo class between them; the rest of the pipeline (feedback, export) then reads
-the same gradebook, and every cell equals what sequential nbgrader gives on SQLite.
+demo class between them, handed in lean (``support.lean``); the rest of the
+pipeline (feedback, export) then reads the same gradebook, and every cell equals
+what sequential nbgrader gives the whole notebooks on SQLite.
 """
 
 import csv
@@ -13,7 +14,8 @@ import uuid
 import pytest
 
 from course import grade, pipeline
-from support import ASSIGNMENT, DEMO_LOSSES, make_course
+from course.submissions import load_class
+from support import ASSIGNMENT, DEMO_LOSSES, ROOT, hand_in_lean, make_course
 from support.postgres import create_database
 
 pytestmark = pytest.mark.slow
@@ -39,10 +41,11 @@ def sharded(postgres, tmp_path_factory):
     from concurrent.futures import ThreadPoolExecutor
 
     url = create_database(*postgres, f"gradebook_{uuid.uuid4().hex[:8]}")
-    root = make_course(tmp_path_factory.mktemp("postgres") / "course", with_submitted=True)
+    root = make_course(tmp_path_factory.mktemp("postgres") / "course")
     with open(root / "nbgrader_config.py", "a") as f:
         f.write(f"\nc.CourseDirectory.db_url = {url!r}\n")
     pipeline.release(root)
+    hand_in_lean(root, load_class(ROOT / "demo" / "class.toml"))
     with ThreadPoolExecutor(2) as graders:
         results = list(graders.map(lambda shard: grade.grade(root, jobs=2, students=shard),
                                    SHARDS))

@@ -7,6 +7,8 @@ from one another.
 import shutil
 from pathlib import Path
 
+import nbformat
+
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "initialization"
 
@@ -38,6 +40,29 @@ def make_course(path, *, with_submitted=False):
     if with_submitted:
         shutil.copytree(ROOT / "submitted", path / "submitted")
     return path
+
+
+def lean(nb):
+    """A copy of notebook ``nb`` without its ungraded code cells (training runs and plots).
+
+    No test cell depends on them, and they are most of a notebook's grading time:
+    tests that grade submissions of their own hand them in lean.
+    """
+    nb = nbformat.from_dict(nb)
+    nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
+    return nb
+
+
+def hand_in_lean(root, students):
+    """Write ``submitted/`` of the course at ``root`` for ``{student: answers}``, every notebook lean.
+
+    The answers are those of ``course.submissions.load_class`` (``demo/class.toml``);
+    the course must be released.
+    """
+    from course.submissions import write_class
+
+    for path in write_class(students, root / "release" / ASSIGNMENT, root / "submitted", ASSIGNMENT):
+        nbformat.write(lean(nbformat.read(path, as_version=4)), path)
 
 
 def build_graded_demo(root):
