@@ -31,7 +31,7 @@ from .network import relu, sigmoid
 
 __all__ = ["ACTIVATIONS", "DERIVATIVES", "forward", "backward_step", "backward",
            "Profile", "depth_profile", "layer_std", "dead_units", "saturated_share",
-           "gradient_to_weight"]
+           "gradient_to_weight", "format_per_layer"]
 
 #: The activation functions, by name (the same three as part 2).
 ACTIVATIONS = {"sigmoid": sigmoid, "tanh": np.tanh, "relu": relu}
@@ -311,3 +311,43 @@ def gradient_to_weight(grads_W, weights):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(spread_W > 0, layer_std(grads_W) / np.where(spread_W > 0, spread_W, 1),
                         np.nan)
+
+
+def format_per_layer(columns, *, digits=3, percent=False):
+    """A text table of per-layer numbers: one row per layer, one column per experiment.
+
+    Parameters
+    ----------
+    columns : dict of str to sequence of float
+        For each experiment (a column, headed by its key), one number per layer.
+    digits : int, default=3
+        Significant digits of each number.
+    percent : bool, default=False
+        Show the numbers (shares between 0 and 1) as whole percentages.
+
+    Returns
+    -------
+    str
+        Such as::
+
+            layer   He ReLU   1 ReLU
+                1      1.26 2.33e+05
+    """
+    if not columns:
+        raise ValueError("columns is empty; expected {name: [one number per layer]}")
+    values = {str(name): np.asarray(v, dtype=float) for name, v in columns.items()}
+    n_layers = max(len(v) for v in values.values())
+    widths = {name: max(len(name), digits + 6) + 2 for name in values}
+
+    def cell(v, l):
+        if l >= len(v):
+            return ""
+        if np.isnan(v[l]):
+            return "-"
+        return f"{v[l]:.0%}" if percent else f"{v[l]:.{digits}g}"
+
+    lines = ["layer" + "".join(f"{name:>{widths[name]}}" for name in values)]
+    for l in range(n_layers):
+        lines.append(f"{l + 1:>5}" + "".join(f"{cell(v, l):>{widths[name]}}"
+                                          for name, v in values.items()))
+    return "\n".join(lines)

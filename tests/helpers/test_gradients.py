@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from helpers.gradients import (
-    ACTIVATIONS, DERIVATIVES, backward, backward_step, dead_units, depth_profile, forward,
-    gradient_to_weight, layer_std, saturated_share)
+    ACTIVATIONS, DERIVATIVES, backward, backward_step, dead_units, depth_profile,
+    format_per_layer, forward, gradient_to_weight, layer_std, saturated_share)
 from helpers.initializers import draw_weights
 
 
@@ -186,3 +186,19 @@ def test_large_weights_do_not_warn():
         warnings.simplefilter("error")
         depth_profile(X, [20] * 6, 30.0, "sigmoid")
         depth_profile(X, [20] * 6, 30.0, "relu")
+
+
+def test_format_per_layer_lays_out_one_row_per_layer():
+    text = format_per_layer({"He ReLU": [1.26, 1.0], "1 ReLU": [2.33e5, 5.6]})
+    lines = text.splitlines()
+    assert lines[0].split() == ["layer", "He", "ReLU", "1", "ReLU"]
+    assert lines[1].split() == ["1", "1.26", "2.33e+05"]
+    assert lines[2].split() == ["2", "1", "5.6"]
+    assert len({len(line) for line in lines}) == 1
+
+
+def test_format_per_layer_percentages_and_missing_values():
+    text = format_per_layer({"a": [0.5, np.nan], "b": [0.125]}, percent=True)
+    assert [line.split() for line in text.splitlines()[1:]] == [["1", "50%", "12%"], ["2", "-"]]
+    with pytest.raises(ValueError, match="columns is empty"):
+        format_per_layer({})
