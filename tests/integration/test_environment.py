@@ -82,3 +82,10 @@ def test_nbgrader_lab_extension_is_enabled(repo_root):
     import nbgrader
     assert re.search(rf"@jupyter/nbgrader v{re.escape(nbgrader.__version__)} enabled\s+OK",
                      listing), listing
+
+
+def test_widgets_lab_extension_comes_with_ipywidgets(repo_root):
+    """The explorer of Gradients.ipynb needs JupyterLab's widget manager, which
+    ipywidgets brings as jupyterlab_widgets."""
+    listing = _jupyter(repo_root, "labextension", "list")
+    assert re.search(r"@jupyter-widgets/jupyterlab-manager v\S+ enabled\s+OK", listing), listing
