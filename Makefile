@@ -55,7 +55,8 @@ release: venv
 ## them); no execution timestamps, which would only churn source/ and release/.
 execute-source: venv
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.record_timing=False source/initialization/*.ipynb
+		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.store_widget_state=False \
+		source/initialization/*.ipynb
 
 ## Say whether the grading sandbox (bubblewrap) can run on this machine.
 sandbox-check: venv

@@ -27,7 +27,7 @@ __all__ = ["observe_backward", "backward_structure_verdict", "backward_values_ve
 RTOL = 1e-6
 
 #: Each activation's derivative in the lesson's words.
-FORMULAS = {"relu": "1 where Z > 0, else 0", "sigmoid": "s * (1 - s) with s = sigmoid(Z)",
+FORMULAS = {"relu": "1 where Z > 0, else 0", "sigmoid": "s * (1 - s), s being sigmoid(Z)",
             "tanh": "1 - np.tanh(Z) ** 2"}
 
 _INPUTS = ("dA", "A_prev", "W", "Z")

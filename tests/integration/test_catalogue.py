@@ -31,7 +31,8 @@ RIGHT = [e for e in ENTRIES if not e.wrong]
 
 # The families of mistakes and of right answers the catalogue must hold
 # (issue 3), each as a word of some entry's family.
-WRONG_FAMILIES = ["transposed", "1-D biases", "random biases", "missing last layer", "0.01",
+WRONG_FAMILIES = ["transposed", "transposed weight", "forgotten 1/m", "wrong activation",
+                  "1-D biases", "random biases", "missing last layer", "0.01",
                   "uniform", "seed forgotten", "different seed", "reseeding inside the loop",
                   "extra draws", "default_rng", "Xavier", "current layer", "square root forgotten",
                   "Glorot", "integer division", "hard-coded from the visible example"]
@@ -47,7 +48,9 @@ def test_catalogue_has_enough_wrong_and_right_answers():
     assert len(WRONG) >= 30 and len(RIGHT) >= 10
     functions = {e.function for e in ENTRIES}
     assert functions == {"initialize_parameters_zeros", "initialize_parameters_random",
-                         "initialize_parameters_he"}
+                         "initialize_parameters_he", "backward_step"}
+    backward = [e for e in ENTRIES if e.function == "backward_step"]
+    assert sum(e.wrong for e in backward) >= 10 and sum(not e.wrong for e in backward) >= 4
     for function in functions:
         assert any(e.function == function for e in WRONG)
         assert any(e.function == function for e in RIGHT)
@@ -245,7 +248,10 @@ def test_feedback_shows_the_message_and_never_a_hidden_test(graded):
 @pytest.mark.slow
 def test_no_message_shows_solution_code(graded):
     solution = set()
-    for cell in submissions.answer_cells(nbformat.read(hidden.INITIALIZATION, as_version=4)).values():
+    cells = [cell for path in hidden.source_notebooks()
+             for cell in submissions.answer_cells(nbformat.read(path, as_version=4)).values()
+             if cell.cell_type == "code"]
+    for cell in cells:
         block = cell.source.split("START CODE HERE")[1].split("### END CODE HERE")[0]
         solution.update(line.strip() for line in block.splitlines()[1:] if line.strip())
     solution.add("randn(layers_dims[l], layers_dims[l - 1])")
