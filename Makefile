@@ -46,6 +46,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_notebook.py --seed $(SEED)
 	$(BIN)/python benchmarks/bench_grading.py
 	$(BIN)/python benchmarks/bench_kernels.py
+	$(BIN)/python benchmarks/bench_explorer.py
 
 ## Regenerate release/ from source/ (commit both together).
 release: venv

@@ -21,6 +21,8 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+import PIL.Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator, StrMethodFormatter
 
@@ -104,8 +106,10 @@ def _histogram_values(activations, activation):
             values = [np.log10(A[A > 0]) for A in activations]
         finite = np.concatenate([v[np.isfinite(v)] for v in values])
         low, high = (np.percentile(finite, [0.5, 99.5]) if finite.size else (-1.0, 1.0))
-        if high - low < 1:
-            low, high = low - 0.5, high + 0.5
+        # Whole decades: the frame (ticks, labels) then changes only now and then.
+        low, high = float(np.floor(low)), float(np.ceil(high))
+        if high - low < 2:
+            low, high = low - 1, high + 1
         label = "log10 of the activation (zeros left out)"
     else:
         values = [A.ravel() for A in activations]
@@ -117,13 +121,18 @@ def _histogram_values(activations, activation):
 class Drawing:
     """The explorer's figure, drawn once and updated in place for each setting.
 
-    What :meth:`update` leaves on the figure depends on the settings alone, not
-    on the settings shown before (a test compares the bytes); reusing the
-    figure, its axes and its artists only spares creating them at every change.
+    What :meth:`png` gives depends on the settings alone, not on the settings
+    shown before (a test compares the bytes). Reusing the figure spares
+    creating it at every change, and the frame (axes, ticks, labels, titles,
+    most of the drawing time) is drawn only when it changes: the axis limits
+    move by whole decades, and a frame already drawn is kept as pixels, over
+    which only the histograms and the two lines are drawn again.
     """
 
     def __init__(self):
         self.figure = Figure(figsize=FIGSIZE, dpi=DPI)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self._frames = {}   # frame key -> the frame's pixels, without the data
         self.left, self.right = self.figure.subplots(1, 2)
         self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
         edges = np.linspace(0, 1, BINS + 1)
@@ -135,11 +144,13 @@ class Drawing:
                       for color in ("tab:blue", "tab:orange")]
         self.note = self.right.text(0.5, 0.5, "", transform=self.right.transAxes,
                                     ha="center", fontsize="small")
+        for artist in (*self.steps, *self.lines):
+            artist.set_animated(True)   # left out of the frame, drawn over it
         # Few ticks and texts: drawing text is most of the time of a redraw.
         self.left.set_ylabel("layer")
         self.left.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         self.left.xaxis.set_major_locator(MaxNLocator(nbins=4))
-        self.title = self.left.set_title("", y=1.0)
+        self.left.set_title("Activations, layer by layer", y=1.0)
         self.right.set_yscale("log")
         self.right.yaxis.set_major_locator(LogLocator(numticks=5))
         self.right.yaxis.set_major_formatter(StrMethodFormatter("{x:.0e}"))  # no mathtext
@@ -158,8 +169,6 @@ class Drawing:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             self._histograms(profile, settings.activation)
             self._spreads(profile)
-        self.title.set_text(f"Activations: {settings.label()}, {settings.activation}, "
-                            f"{settings.depth} x {settings.width} units")
         return self.figure
 
     def _histograms(self, profile, activation):
@@ -185,15 +194,32 @@ class Drawing:
             line.set_data(layers, values)
             shown.extend(values[np.isfinite(values)])
         low, high = (min(shown), max(shown)) if shown else (0.1, 10.0)
-        self.right.set_ylim(low / 3, high * 3)
+        self.right.set_ylim(10.0 ** np.floor(np.log10(low) - 0.2),
+                            10.0 ** np.ceil(np.log10(high) + 0.2))
         self.right.set_xlim(0.5, len(layers) + 0.5)
         missing = len(shown) < 2 * len(layers)
         self.note.set_text("values of 0 (no spread) are left out" if missing else "")
 
+    def _frame_key(self):
+        return (self.left.get_xlim(), self.left.get_ylim(), self.left.get_xlabel(),
+                self.right.get_xlim(), self.right.get_ylim(), self.note.get_text())
+
     def png(self):
         """The figure as PNG bytes."""
+        key = self._frame_key()
+        if key not in self._frames:
+            self.canvas.draw()   # the frame: everything but the animated data
+            self._frames[key] = self.canvas.copy_from_bbox(self.figure.bbox)
+            if len(self._frames) > 64:
+                self._frames.pop(next(iter(self._frames)))
+        self.canvas.restore_region(self._frames[key])
+        for artist in (*self.steps, *self.lines):
+            if artist.get_visible():
+                self.figure.draw_artist(artist)
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=DPI)
+        width, height = self.canvas.get_width_height()
+        PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
+                             "RGBA", 0, 1).save(buffer, format="png")
         return buffer.getvalue()
 
 

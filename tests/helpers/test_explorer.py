@@ -38,7 +38,6 @@ def test_figure_shows_every_layer_and_both_spreads():
     activations, gradient = drawing.lines
     np.testing.assert_allclose(activations.get_ydata(), profile.activation_std(), rtol=1e-12)
     np.testing.assert_allclose(gradient.get_ydata(), profile.gradient_std(), rtol=1e-12)
-    assert drawing.title.get_text() == "Activations: std 1, relu, 5 x 32 units"
     assert drawing.left.get_xlabel().startswith("log10")
     # std 1 with ReLU: the gradient grows going back, the activations going forward
     assert gradient.get_ydata()[0] > 100 * gradient.get_ydata()[-1]
@@ -56,14 +55,19 @@ def test_zeros_leave_out_values_without_spread_and_say_so():
 
 
 def test_render_is_a_function_of_the_settings_alone():
-    """A reused drawing gives the bytes of a fresh one, whatever it showed before."""
+    """A reused drawing gives the bytes of a fresh one, whatever it showed before,
+    whether it draws the frame anew or reuses a frame it kept."""
     a = Settings(init="xavier", activation="tanh", depth=6, width=24)
     b = Settings(init="std", std=0.01, activation="sigmoid", depth=11, width=40)
+    same_frame = Settings(init="xavier", activation="tanh", depth=6, width=32)
     fresh = render(a)
     drawing = Drawing()
     render(b, drawing)
     assert render(a, drawing) == fresh
     assert render(b, drawing) == render(b) != fresh
+    frames = len(drawing._frames)
+    assert render(same_frame, drawing) == render(same_frame) != fresh
+    assert len(drawing._frames) == frames     # the frame of a was kept and reused
     assert fresh.startswith(b"\x89PNG")
 
 
