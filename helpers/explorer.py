@@ -106,10 +106,10 @@ def _histogram_values(activations, activation):
             values = [np.log10(A[A > 0]) for A in activations]
         finite = np.concatenate([v[np.isfinite(v)] for v in values])
         low, high = (np.percentile(finite, [0.5, 99.5]) if finite.size else (-1.0, 1.0))
-        # Whole decades: the frame (ticks, labels) then changes only now and then.
-        low, high = float(np.floor(low)), float(np.ceil(high))
-        if high - low < 2:
-            low, high = low - 1, high + 1
+        # Even decades: the frame (ticks, labels) then changes only now and then.
+        low, high = 2 * float(np.floor(low / 2)), 2 * float(np.ceil(high / 2))
+        if high - low < 4:
+            low, high = low - 2, high + 2
         label = "log10 of the activation (zeros left out)"
     else:
         values = [A.ravel() for A in activations]
@@ -124,9 +124,10 @@ class Drawing:
     What :meth:`png` gives depends on the settings alone, not on the settings
     shown before (a test compares the bytes). Reusing the figure spares
     creating it at every change, and the frame (axes, ticks, labels, titles,
-    most of the drawing time) is drawn only when it changes: the axis limits
-    move by whole decades, and a frame already drawn is kept as pixels, over
-    which only the histograms and the two lines are drawn again.
+    most of the drawing time) is drawn only when it changes: the layer axes
+    always have room for :data:`MAX_DEPTH` layers, the value axes move by
+    steps of several decades, and a frame already drawn is kept as pixels,
+    over which only the histograms and the two lines are drawn again.
     """
 
     def __init__(self):
@@ -146,6 +147,10 @@ class Drawing:
                                     ha="center", fontsize="small")
         for artist in (*self.steps, *self.lines):
             artist.set_animated(True)   # left out of the frame, drawn over it
+        # Room for the deepest network whatever the depth shown: the frame does not
+        # change with the depth.
+        self.left.set_ylim(0.8, MAX_DEPTH + 0.95)
+        self.right.set_xlim(0.5, MAX_DEPTH + 0.5)
         # Few ticks and texts: drawing text is most of the time of a redraw.
         self.left.set_ylabel("layer")
         self.left.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
@@ -183,7 +188,6 @@ class Drawing:
             heights = counts / peak * 0.9 if peak else counts.astype(float)
             step.set_data(heights + l, edges, baseline=l)
         self.left.set_xlim(edges[0], edges[-1])
-        self.left.set_ylim(0.8, len(values) + 0.95)
         self.left.set_xlabel(label)
 
     def _spreads(self, profile):
@@ -194,9 +198,9 @@ class Drawing:
             line.set_data(layers, values)
             shown.extend(values[np.isfinite(values)])
         low, high = (min(shown), max(shown)) if shown else (0.1, 10.0)
-        self.right.set_ylim(10.0 ** np.floor(np.log10(low) - 0.2),
-                            10.0 ** np.ceil(np.log10(high) + 0.2))
-        self.right.set_xlim(0.5, len(layers) + 0.5)
+        # Limits at multiples of three decades, for the frame's sake (see Drawing).
+        self.right.set_ylim(10.0 ** (3 * np.floor((np.log10(low) - 0.2) / 3)),
+                            10.0 ** (3 * np.ceil((np.log10(high) + 0.2) / 3)))
         missing = len(shown) < 2 * len(layers)
         self.note.set_text("values of 0 (no spread) are left out" if missing else "")
 
@@ -263,16 +267,18 @@ def explorer(settings=Settings(), *, png=None):
     import ipywidgets as w
 
     init = w.ToggleButtons(options=[("zeros", "zeros"), ("std", "std"), ("Xavier", "xavier"),
-                                    ("He", "he")], value=settings.init, description="start")
+                                    ("He", "he")], value=settings.init, description="start",
+                           style={"button_width": "64px"})
     std = w.FloatLogSlider(value=settings.std, base=10, min=-3, max=1, step=0.25,
                            description="std", readout_format=".3g",
                            disabled=settings.init != "std")
     activation = w.ToggleButtons(options=list(ACTIVATIONS), value=settings.activation,
-                                 description="activation")
+                                 description="activation", style={"button_width": "64px"})
     depth = w.IntSlider(value=settings.depth, min=1, max=MAX_DEPTH, description="depth")
     width = w.IntSlider(value=settings.width, min=8, max=256, step=8, description="width")
     drawing = Drawing()
-    image = w.Image(value=png if png is not None else render(settings, drawing), format="png")
+    image = w.Image(value=png if png is not None else render(settings, drawing), format="png",
+                    width=int(FIGSIZE[0] * DPI))   # its own size, not stretched
     controls = (init, std, activation, depth, width)
 
     def current():
