@@ -10,6 +10,10 @@
 - :mod:`helpers.activations`: inputs and statistics of the activations notebook.
 - :mod:`helpers.activation_checks`: the checks under that notebook's exercises (they share
   their message layout with the others, ``helpers._checking``).
+- :mod:`helpers.gradients`: the gradients notebook's backward pass through a deep network and
+  its per-layer statistics (spread, dead and saturated units, gradient-to-weight ratio).
+- :mod:`helpers.gradient_checks`: the checks under that notebook's exercise.
+- :mod:`helpers.explorer`: that notebook's explorer (ipywidgets, imported only when shown).
 - :mod:`helpers.kernel`: ``setup_notebook()``, called by each notebook's imports cell.
 """
 

@@ -1,7 +1,8 @@
 """Tools for the activations notebook: activation functions and layer statistics.
 
 The exercise of that notebook (propagating inputs through the layers, and the
-Xavier and He scales) is the student's; this module holds what surrounds it. The initial weights of its experiments are
+Xavier and He scales) is the student's; this module holds what surrounds it.
+The initial weights of its experiments are
 :func:`helpers.initializers.initialize_parameters` (importable from here too).
 """
 

@@ -291,7 +291,8 @@ def explorer(settings=Settings(), *, png=None):
 
     for control in controls:
         control.observe(update, names="value")
-    box = _Explorer(children=[w.HBox([init, activation]), w.HBox([std, depth, width]), image])
+    box = _explorer_class()(children=[w.HBox([init, activation]), w.HBox([std, depth, width]),
+                                      image])
     box.image, box.settings, box.controls = image, current, controls
     return box
 
@@ -307,10 +308,6 @@ def _explorer_class():
             return "Explorer (start, std, activation, depth, width; figure redrawn on change)"
 
     return Explorer
-
-
-def _Explorer(**kwargs):
-    return _explorer_class()(**kwargs)
 
 
 def show_explorer(settings=Settings()):
