@@ -55,6 +55,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_notebook.py --seed $(SEED)
 	$(BIN)/python benchmarks/bench_grading.py
 	$(BIN)/python benchmarks/bench_kernels.py
+	$(BIN)/python benchmarks/bench_explorer.py
 
 ## Regenerate release/ from source/ (commit both together).
 release: venv
@@ -64,7 +65,8 @@ release: venv
 ## them); no execution timestamps, which would only churn source/ and release/.
 execute-source: venv
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.record_timing=False source/initialization/*.ipynb
+		--ExecutePreprocessor.record_timing=False --ExecutePreprocessor.store_widget_state=False \
+		source/initialization/*.ipynb
 
 ## Say whether the grading sandbox (bubblewrap) can run on this machine.
 sandbox-check: venv

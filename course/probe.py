@@ -5,8 +5,9 @@ sends this module's source (:func:`code`) with a request: the name of the
 student's function and the inputs of each case of the test. In the kernel,
 :func:`run` calls the function on those inputs with the checks' own
 observation code (``helpers.checks.observe``, ``helpers.activation_checks.
-observe_propagate``), and publishes what happened as plain JSON, one
-``display_data`` output of type :data:`MIME`. The grader decodes it
+observe_propagate``, ``helpers.gradient_checks.observe_backward``), and
+publishes what happened as plain JSON, one ``display_data`` output of type
+:data:`MIME`. The grader decodes it
 (``course/wire.py``), computes the expected values itself and decides.
 
 Nothing here is trusted: a notebook can replace any of it. Whatever arrives is
@@ -115,6 +116,11 @@ def observe(kind, function, case):
         return {"first": kept, "second": _plain.call(function, list(case["dims"]))}
     if kind == "scale":
         return _plain.call(function, case["n"])
+    if kind == "backward":
+        from helpers.gradient_checks import observe_backward
+        return observe_backward(function, _array(case["dA"]),
+                                tuple(_array(case[k]) for k in ("A_prev", "W", "Z")),
+                                case["activation"])
     if kind == "propagate":
         return observe_propagate(function, _array(case["X"]), case["sizes"],
                                  _weight_std(case["std"]), _activation(case["activation"]),

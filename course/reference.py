@@ -14,7 +14,7 @@ import numpy as np
 from helpers.checks import SEED
 from helpers.network import relu, sigmoid
 
-__all__ = ["initializer", "scale", "weight_std", "activation", "propagate"]
+__all__ = ["initializer", "scale", "weight_std", "activation", "propagate", "backward_step"]
 
 
 def _initialize(layers_dims, scale):
@@ -90,3 +90,17 @@ def propagate(X, hidden_sizes, std, act, seed):
         A = act(np.dot(W, A))
         activations.append(A)
     return activations
+
+
+_SLOPES = {
+    "relu": lambda Z: np.where(Z > 0, 1.0, 0.0),
+    "sigmoid": lambda Z: sigmoid(Z) * (1 - sigmoid(Z)),
+    "tanh": lambda Z: 1 / np.cosh(Z) ** 2,
+}
+
+
+def backward_step(dA, cache, activation):
+    """One layer's ``(dA_prev, dW)``: ``dZ = dA * g'(Z)``, ``W.T dZ`` and ``dZ A_prev.T / m``."""
+    A_prev, W, Z = cache
+    dZ = np.multiply(dA, _SLOPES[activation](Z))
+    return W.T @ dZ, (dZ @ A_prev.T) * (1.0 / A_prev.shape[1])

@@ -7,7 +7,8 @@ hidden ones (other sizes, other states of NumPy's global generator). At
 autograde the grader sends the cases to the kernel (``course/probe.py``),
 receives what the function returned as data (``course/wire.py``), computes the
 expected values with ``course/reference.py`` and judges with the checks' own
-verdict functions (``helpers.checks``, ``helpers.activation_checks``): the
+verdict functions (``helpers.checks``, ``helpers.activation_checks``,
+``helpers.gradient_checks``): the
 student reads the same message in the feedback as under the exercise.
 
 The test cell's own code is what a student runs in JupyterLab and Validate
@@ -21,6 +22,7 @@ import numpy as np
 
 from helpers import activation_checks as part2
 from helpers import checks as part1
+from helpers import gradient_checks as part3
 from helpers.network import relu, sigmoid  # noqa: F401 (named in the cases)
 
 from . import reference
@@ -298,6 +300,100 @@ class PropagateValues(PropagateStructure):
         return _passed(part2.values_pass_line(self.function, first.X.shape, first.sizes))
 
 
+# -- part 3: one layer's backward step ----------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class BackwardCall:
+    """One call of the student's backward step: the layer's arrays and its activation."""
+
+    dA: np.ndarray = field(repr=False)
+    A_prev: np.ndarray = field(repr=False)
+    W: np.ndarray = field(repr=False)
+    activation: str
+
+    @property
+    def Z(self):
+        return np.dot(self.W, self.A_prev)
+
+    def case(self):
+        return {"kind": "backward", "dA": encode(self.dA), "A_prev": encode(self.A_prev),
+                "W": encode(self.W), "Z": encode(self.Z), "activation": self.activation}
+
+    def cache(self):
+        return (self.A_prev, self.W, self.Z)
+
+    def expected(self):
+        return reference.backward_step(self.dA, self.cache(), self.activation)
+
+
+def _layer(n, n_prev, m, activation, seed):
+    """A layer's arrays drawn from ``seed``: its input, weights and output gradient."""
+    rng = np.random.default_rng(seed)
+    A_prev = rng.standard_normal((n_prev, m))
+    W = rng.standard_normal((n, n_prev)) / np.sqrt(n_prev)
+    return BackwardCall(rng.standard_normal((n, m)), A_prev, W, activation)
+
+
+# The notebook's example: the same numbers as its check cells.
+VISIBLE_LAYER = dict(
+    A_prev=np.array([[1.0, -0.5, 2.0, 0.0], [0.5, 1.5, -1.0, 2.0], [-1.0, 0.5, 0.5, -2.0]]),
+    W=np.array([[0.5, -1.0, 0.25], [1.5, 0.5, -0.5]]),
+    dA=np.array([[1.0, -2.0, 0.5, 1.0], [-0.5, 1.0, 2.0, -1.0]]))
+VISIBLE_BACKWARD = tuple(BackwardCall(activation=a, **VISIBLE_LAYER)
+                         for a in ("relu", "sigmoid", "tanh"))
+# Other sizes (one unit, one example, square layers where W and W.T have one shape),
+# each activation, other draws.
+BACKWARD_STRUCTURE = tuple(_layer(*args) for args in (
+    (1, 1, 1, "relu", 0), (5, 5, 3, "tanh", 1), (1, 6, 2, "sigmoid", 2), (7, 2, 1, "relu", 3),
+    (4, 3, 10, "tanh", 4)))
+BACKWARD_VALUES = tuple(_layer(*args) for args in (
+    (4, 4, 5, "relu", 10), (4, 4, 5, "sigmoid", 11), (4, 4, 5, "tanh", 12),
+    (1, 3, 1, "sigmoid", 13), (6, 2, 7, "relu", 14), (3, 5, 2, "tanh", 15),
+    (8, 8, 16, "relu", 16), (2, 9, 3, "sigmoid", 17)))
+
+
+@dataclass(frozen=True)
+class BackwardStructure(GradedCell):
+    """``check_backward_structure`` on the visible example, then on other sizes."""
+
+    calls: tuple = ()
+
+    def cases(self):
+        return [call.case() for call in self.calls]
+
+    def _where(self, call):
+        return part3.where(self.function, call.dA.shape, call.activation)
+
+    def judge(self, observations):
+        for call, observation in zip(self.calls, observations):
+            n, n_prev = call.W.shape
+            problems = part3.backward_structure_verdict(observation, n, n_prev,
+                                                        call.dA.shape[1])
+            if problems:
+                return _failed(part3.failure(self._where(call), problems))
+        first = self.calls[0]
+        return _passed(part3.structure_pass_line(self.function, first.dA.shape,
+                                                 first.activation,
+                                                 observations[0]["call"]["returned"]))
+
+
+@dataclass(frozen=True)
+class BackwardValues(BackwardStructure):
+    """``check_backward_values`` on the visible example (each activation), then hidden layers."""
+
+    visible: int = 3
+
+    def judge(self, observations):
+        for call, observation in zip(self.calls, observations):
+            problems = part3.backward_values_verdict(observation, call.dA, call.cache(),
+                                                     call.activation, call.expected())
+            if problems:
+                return _failed(part3.failure(self._where(call), problems))
+        shown = self.calls[:self.visible]
+        return _passed(part3.values_pass_line(self.function, shown[0].dA.shape,
+                                              [c.activation for c in shown]))
+
+
 def _entries():
     nb = "Initialization"
     yield InitializerStructure(nb, "check_zeros_structure", "initialize_parameters_zeros",
@@ -320,6 +416,11 @@ def _entries():
                              calls=(VISIBLE_PROPAGATION, *STRUCTURE_PROPAGATIONS))
     yield PropagateValues(nb, "check_propagate_values", "propagate_activations",
                           calls=(VISIBLE_PROPAGATION, *VALUE_PROPAGATIONS))
+    nb = "Gradients"
+    yield BackwardStructure(nb, "check_backward_structure", "backward_step",
+                            calls=(VISIBLE_BACKWARD[0], *BACKWARD_STRUCTURE))
+    yield BackwardValues(nb, "check_backward_values", "backward_step",
+                         calls=(*VISIBLE_BACKWARD, *BACKWARD_VALUES))
 
 
 #: Every test cell of the assignment, by (notebook, grade id).

@@ -220,9 +220,22 @@ def _propagate(value):
     return value
 
 
+_INPUT_NAMES = {"dA", "A_prev", "W", "Z"}
+
+
+def _backward(value):
+    _exact_keys(value, {"call", "changed"}, "a backward-step observation")
+    _outcome(value["call"])
+    changed = value["changed"]
+    if type(changed) is not list or not all(type(c) is str and c in _INPUT_NAMES
+                                            for c in changed):
+        raise ProbeError("the inputs changed in place are not a list of input names")
+    return value
+
+
 #: Per kind of test, the check of one case's observation (raises ProbeError).
 SCHEMAS = {"initializer": _initializer, "fresh": _fresh, "scale": _outcome,
-           "propagate": _propagate}
+           "propagate": _propagate, "backward": _backward}
 
 
 def read(outputs, nonce, kinds):

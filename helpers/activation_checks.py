@@ -21,23 +21,20 @@ import math
 import numpy as np
 
 from . import _plain
+from ._checking import failure, function_name as _name, raise_problems as _raise, raised_problem
 from ._plain import Other, type_name
-from .checks import CheckFailed, raised_problem
+from .initializers import SCALES
 
 __all__ = ["SCALES", "check_scale", "check_propagate_structure", "check_propagate_values",
            "observe_propagate", "scale_problem", "propagate_structure_verdict",
            "propagate_values_verdict", "failure"]
 
-#: The scale of each scheme as a function of n_prev, and its formula in words.
-SCALES = {
-    "xavier": (lambda n: math.sqrt(1 / n), "sqrt(1/n_prev)"),
-    "he": (lambda n: math.sqrt(2 / n), "sqrt(2/n_prev)"),
-}
+# SCALES (helpers.initializers): each scheme's scale as a function of n_prev, and its formula.
 
 # Values students return by mistake: (name, value(n_prev), explanation).
 _MISTAKEN_SCALES = [
-    ("xavier", lambda n: math.sqrt(1 / n), "is Xavier's scale sqrt(1/n_prev)"),
-    ("he", lambda n: math.sqrt(2 / n), "is He's scale sqrt(2/n_prev)"),
+    ("xavier", SCALES["xavier"][0], f"is Xavier's scale {SCALES['xavier'][1]}"),
+    ("he", SCALES["he"][0], f"is He's scale {SCALES['he'][1]}"),
     ("variance 1", lambda n: 1 / n,
      "is 1/n_prev, the variance: the standard deviation is its square root"),
     ("variance 2", lambda n: 2 / n,
@@ -53,23 +50,6 @@ _MISTAKEN_SCALES = [
 ]
 
 RTOL = 1e-6
-
-
-def _name(function):
-    name = getattr(function, "__name__", None)
-    return name if type(name) is str else "the function"
-
-
-def failure(where, problems):
-    """The message of a check that found ``problems`` in ``where`` (a call, in words)."""
-    lines = "\n".join(f"  - {p}" for p in problems)
-    return f"{where}:\n{lines}"
-
-
-def _raise(where, problems):
-    __tracebackhide__ = True
-    if problems:
-        raise CheckFailed(failure(where, problems))
 
 
 def check_scale(scale, n_prevs, expected, *, scheme, rtol=RTOL):

@@ -1,11 +1,14 @@
-"""Tools for the activations notebook: activation functions, layer statistics, initial weights.
+"""Tools for the activations notebook: activation functions and layer statistics.
 
 The exercise of that notebook (propagating inputs through the layers, and the
 Xavier and He scales) is the student's; this module holds what surrounds it.
+The initial weights of its experiments are
+:func:`helpers.initializers.initialize_parameters` (importable from here too).
 """
 
 import numpy as np
 
+from .initializers import initialize_parameters  # noqa: F401 (its old home)
 from .network import relu, sigmoid
 
 __all__ = ["ACTIVATIONS", "gaussian_inputs", "layer_stats", "format_layer_stats",
@@ -95,40 +98,3 @@ def format_layer_stats(experiments, *, digits=3, width=80):
                     for l in layers))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
-
-
-def initialize_parameters(layers_dims, weight_std, *, random_state=0):
-    """Weights drawn from a normal distribution of a chosen spread, biases zero.
-
-    Parameters
-    ----------
-    layers_dims : list of int
-        Sizes of the layers, input first: [n_0, n_1, ..., n_L].
-    weight_std : float or callable
-        Standard deviation of layer l's weights: a number used for every
-        layer, or a function of ``n_prev = layers_dims[l - 1]`` (such as
-        ``lambda n_prev: np.sqrt(2 / n_prev)``).
-    random_state : int or numpy.random.Generator, default=0
-        Seed or generator; NumPy's global generator is not touched.
-
-    Returns
-    -------
-    parameters : dict of str to ndarray
-        ``W<l>`` of shape (layers_dims[l], layers_dims[l - 1]) and
-        ``b<l>`` of shape (layers_dims[l], 1).
-    """
-    dims = list(layers_dims)
-    if len(dims) < 2 or not all(isinstance(n, (int, np.integer)) and n >= 1 for n in dims):
-        raise ValueError(f"layers_dims must list at least two layer sizes >= 1 "
-                         f"(input first), got {layers_dims!r}")
-    std = weight_std if callable(weight_std) else (lambda n_prev: weight_std)
-    rng = np.random.default_rng(random_state)
-    parameters = {}
-    for l, (n_prev, n) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-        scale = float(std(n_prev))
-        if not (np.isfinite(scale) and scale >= 0):
-            raise ValueError(f"weight_std gave {scale!r} for layer {l} (n_prev = "
-                             f"{n_prev}); expected a finite number >= 0")
-        parameters[f"W{l}"] = rng.standard_normal((n, n_prev)) * scale
-        parameters[f"b{l}"] = np.zeros((n, 1))
-    return parameters

@@ -19,10 +19,13 @@ import re
 import numpy as np
 
 from . import _plain
+from ._checking import CheckFailed, function_name as _name, raise_problems, raised_problem
+from ._checking import failure as _failure
 from ._plain import Other, type_name
+from .initializers import SCALES
 
 __all__ = ["SCHEMES", "SEED", "check_structure", "check_values", "observe", "structure_verdict",
-           "values_verdict", "failure", "diagnose"]
+           "values_verdict", "failure", "diagnose", "raised_problem", "CheckFailed"]
 
 #: The seed the random exercises set with ``np.random.seed`` before drawing.
 SEED = 3
@@ -31,14 +34,14 @@ SEED = 3
 SCHEMES = {
     "zeros": lambda n_prev, n: 0.0,
     "random": lambda n_prev, n: 10.0,
-    "he": lambda n_prev, n: math.sqrt(2 / n_prev),
+    "he": lambda n_prev, n: SCALES["he"][0](n_prev),
 }
 
 # Scales students use by mistake, tried in this order when the weights are a
 # multiple of the expected ones. Each is (scale(n_prev, n), explanation, the
 # exercises where it is a likely mistake).
 _MISTAKEN_SCALES = [
-    (lambda p, n: math.sqrt(1 / p),
+    (lambda p, n: SCALES["xavier"][0](p),
      "looks scaled by sqrt(1/n_prev) (Xavier); He initialization uses sqrt(2/n_prev)", {"he"}),
     (lambda p, n: math.sqrt(2 / n),
      "looks scaled with this layer's size n instead of the previous layer's n_prev: "
@@ -60,11 +63,11 @@ _MISTAKEN_SCALES = [
     (lambda p, n: 0.01,
      "looks scaled by 0.01, the usual 'small random' choice; this exercise uses {rule}",
      {"he", "random"}),
-    (lambda p, n: math.sqrt(2 / p),
+    (lambda p, n: SCALES["he"][0](p),
      "looks scaled by sqrt(2/n_prev) (He); this exercise uses {rule}", {"random"}),
 ]
 
-_RULES = {"zeros": "zeros", "random": "10", "he": "sqrt(2/n_prev)"}
+_RULES = {"zeros": "zeros", "random": "10", "he": SCALES["he"][1]}
 
 RTOL = 1e-6
 
@@ -85,28 +88,6 @@ def observe(initialize, layers_dims):
     if "returned" in outcome and structure_problems(outcome["returned"], layers_dims):
         other = _plain.call(initialize, [n + 1 for n in layers_dims])
     return {"call": outcome, "other": other}
-
-
-def raised_problem(outcome):
-    """The problem of a call that raised (``outcome["raised"]``), in the lesson's words."""
-    message = outcome["raised"]
-    return f"calling it raised {message}{_error_hint(message)}"
-
-
-def _error_hint(message):
-    if "cannot be interpreted as an integer" in message and "tuple" in message:
-        return (": np.random.randn takes the sizes as separate numbers, "
-                "randn(rows, columns), not a tuple (np.zeros is the one that takes a tuple)")
-    if "NotImplementedError" in message:
-        return ": write your code between START CODE HERE and END CODE HERE, in place of the raise line"
-    if message.startswith("IndexError"):
-        return ": the loop reads layers_dims[l] and layers_dims[l - 1] for l = 1 ... L only"
-    return ""
-
-
-def _name(function):
-    name = getattr(function, "__name__", None)
-    return name if type(name) is str else "the function"
 
 
 def structure_problems(parameters, layers_dims):
@@ -237,8 +218,7 @@ def values_verdict(observation, layers_dims, expected, scheme, *, rtol=None):
 
 def failure(name, layers_dims, problems):
     """The message of a check that found ``problems`` in ``name(layers_dims)``."""
-    lines = "\n".join(f"  - {p}" for p in problems)
-    return f"{name}({list(layers_dims)}):\n{lines}"
+    return _failure(f"{name}({list(layers_dims)})", problems)
 
 
 def structure_pass_line(name, layers_dims, parameters):
@@ -463,21 +443,7 @@ def _runs_of(values, stream, rtol=1e-6):
     return False
 
 
-class CheckFailed(AssertionError):
-    """A check's verdict: the message a student needs, shown without the checks' frames.
-
-    IPython (JupyterLab, Validate, nbval) shows an exception that has
-    ``_render_traceback_`` as the lines it returns, instead of a traceback through
-    ``helpers/checks.py``: the student reads what the feedback would say, and nothing
-    else. Plain Python (a script, pytest) shows the usual traceback.
-    """
-
-    def _render_traceback_(self):
-        return [f"AssertionError: {self}"]
-
-
 def _raise(initialize, layers_dims, problems):
     """Raise one :class:`CheckFailed` listing ``problems``, if any."""
     __tracebackhide__ = True
-    if problems:
-        raise CheckFailed(failure(_name(initialize), layers_dims, problems))
+    raise_problems(f"{_name(initialize)}({list(layers_dims)})", problems)

@@ -12,7 +12,7 @@ from matplotlib.ticker import (FormatStrFormatter, LogLocator, MaxNLocator, Null
 from .training import predict
 
 __all__ = ["plot_data", "plot_costs", "plot_decision_boundary", "plot_activation_histograms",
-           "plot_images"]
+           "plot_images", "plot_gradient_profiles"]
 
 CMAP = "coolwarm"
 
@@ -276,3 +276,48 @@ def plot_images(X, Y, classes, *, image_shape=(8, 8), n_images=8, panel_size=1.2
         ax.set_title(name.decode() if isinstance(name, bytes) else str(name), fontsize=9)
         ax.set_axis_off()
     return axes[0]
+
+
+def plot_gradient_profiles(profiles, *, axes=None, figsize=(9, 3.4)):
+    """Two panels, layer by layer: the gradients' spread, and the gradient-to-weight ratio.
+
+    Left: the standard deviation of the gradient with respect to each layer's
+    output (:meth:`helpers.gradients.Profile.gradient_std`); right:
+    ``std(dW) / std(W)`` per layer. Both on a logarithmic axis, on which a
+    gradient that shrinks or grows by the same factor at every layer is a
+    straight line and a healthy one is flat.
+
+    Parameters
+    ----------
+    profiles : dict of str to helpers.gradients.Profile
+        One line per entry, labelled by its key.
+    axes : pair of matplotlib Axes, optional
+        Where to draw (a new figure if None).
+
+    Returns
+    -------
+    axes : pair of matplotlib Axes
+    """
+    if axes is None:
+        figure, axes = plt.subplots(1, 2, figsize=figsize)
+        # Fixed margins: a layout engine measures every tick label at every draw.
+        figure.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
+    left, right = axes
+    for label, profile in profiles.items():
+        layers = np.arange(1, len(profile.weights) + 1)
+        for ax, values in ((left, profile.gradient_std()), (right, profile.gradient_to_weight())):
+            values = np.where(np.isfinite(values) & (values > 0), values, np.nan)
+            ax.plot(layers, values, marker="o", markersize=3, label=label)
+    for ax, ylabel, title in ((left, "std of dA[l]", "Gradient w.r.t. each layer's output"),
+                              (right, "std(dW[l]) / std(W[l])", "Gradient-to-weight ratio")):
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(numticks=6))
+        ax.yaxis.set_minor_locator(NullLocator())
+        # 1e-06 rather than a power of ten in mathtext, whose parser is slow.
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:.0e}"))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("layer")
+        ax.set_ylabel(ylabel)
+        _title(ax, title)
+    left.legend(fontsize="small")
+    return axes

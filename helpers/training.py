@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .network import cross_entropy, forward, to_layers, to_parameters
+from .network import Passes, cross_entropy, forward, to_layers, to_parameters
 
 __all__ = ["Run", "fit", "predict", "accuracy", "format_costs"]
 
@@ -67,7 +67,7 @@ def fit(X, Y, parameters, *, learning_rate=0.01, num_iterations=15000, record_ev
     # are views of it), so that one step updates them all at once.
     theta, layers = _packed(layers)
     grad, grads = _packed(layers, copy=False)
-    passes = _Passes(X, Y, layers, grads)
+    passes = Passes(X, Y, layers, grads)
     # Large weights saturate the sigmoid: exp overflows to inf and the output is
     # exactly 0 or 1. That is the lesson's point, not an error to warn about.
     with np.errstate(over="ignore"):
@@ -81,64 +81,6 @@ def fit(X, Y, parameters, *, learning_rate=0.01, num_iterations=15000, record_ev
             theta -= grad
     run.parameters = to_parameters([(W.copy(), b.copy()) for W, b in layers])
     return run
-
-
-class _Passes:
-    """:func:`~helpers.network.forward` and :func:`~helpers.network.backward` for one
-    training run, into arrays allocated once.
-
-    The same floating-point operations in the same order as the network
-    module (so the same bits, which tests check), minus what costs time when
-    the arrays are as small as the course's and the loop runs 15,000 times:
-    no allocation, no function call per layer, and ReLU as ``maximum(zeros, Z)``
-    against an array of zeros, three times faster than against the scalar 0
-    (which NumPy converts to 0.0 first: the same values, NaN included).
-    """
-
-    def __init__(self, X, Y, layers, grads):
-        m = X.shape[1]
-        self.weights = [W for W, _ in layers]
-        self.biases = [b for _, b in layers]
-        self.grads = grads
-        self.activations = [np.empty((W.shape[0], m)) for W in self.weights]
-        self.inputs = [X] + self.activations[:-1]              # A_prev of each layer
-        self.inputs_T = [A.T for A in self.inputs]
-        self.weights_T = [W.T for W in self.weights]
-        self.zeros = [np.zeros_like(A) for A in self.activations[:-1]]
-        self.masks = [np.empty_like(A) for A in self.activations[:-1]]   # ReLU'(Z) as 0./1.
-        self.dA = [np.empty_like(A) for A in self.activations[:-1]]
-        self.dZ = np.empty_like(self.activations[-1])
-        self.Y = Y.astype(np.float64)  # the same 0.0/1.0 the int labels become in AL - Y
-        self.inv_m = 1. / m
-
-    def forward(self):
-        """The output ``AL`` of shape (1, m); every layer's activation is kept."""
-        dot, add, maximum = np.dot, np.add, np.maximum
-        for W, b, A_prev, A, zeros in zip(self.weights, self.biases, self.inputs,
-                                          self.activations, self.zeros):
-            dot(W, A_prev, A)
-            add(A, b, A)
-            maximum(zeros, A, out=A)  # relu; zip stops before the last layer
-        Z = self.activations[-1]
-        dot(self.weights[-1], self.inputs[-1], Z)
-        add(Z, self.biases[-1], Z)
-        np.negative(Z, Z)  # sigmoid: 1 / (1 + exp(-Z))
-        np.exp(Z, Z)
-        add(1.0, Z, Z)
-        return np.divide(1.0, Z, Z)
-
-    def backward(self):
-        """Write every layer's gradients into ``grads``."""
-        dot, multiply, sign, reduce = np.dot, np.multiply, np.sign, np.add.reduce
-        dZ = np.subtract(self.activations[-1], self.Y, self.dZ)
-        multiply(dZ, self.inv_m, dZ)  # sigmoid and mean cross-entropy together: (AL - Y) / m
-        for l in range(len(self.weights) - 1, -1, -1):
-            dW, db = self.grads[l]
-            dot(dZ, self.inputs_T[l], dW)
-            reduce(dZ, 1, None, db, True)  # np.sum(dZ, axis=1, keepdims=True)
-            if l:
-                dZ = dot(self.weights_T[l], dZ, self.dA[l - 1])  # dA_prev, then * ReLU'
-                multiply(dZ, sign(self.inputs[l], self.masks[l - 1]), dZ)
 
 
 def _packed(layers, *, copy=True):

@@ -16,7 +16,7 @@ from support import ASSIGNMENT, ROOT
 from support import edits
 
 RELEASE = {name: nbformat.read(ROOT / "release" / ASSIGNMENT / f"{name}.ipynb", as_version=4)
-           for name in ("Initialization", "Layers")}
+           for name in ("Initialization", "Layers", "Gradients")}
 ALICE = load_class(ROOT / "demo" / "class.toml")["alice"]
 
 
@@ -54,7 +54,7 @@ def _metadata_as_released(result, name):
             assert meta == released[meta["grade_id"]]
 
 
-@pytest.mark.parametrize("name", ["Initialization", "Layers"])
+@pytest.mark.parametrize("name", ["Initialization", "Layers", "Gradients"])
 def test_match_leaves_a_clean_submission_exactly_as_it_was(name):
     nb = _filled(name)
     before = copy.deepcopy(nb)
@@ -103,7 +103,7 @@ def test_match_does_not_let_a_student_cell_replace_the_test_whose_id_it_claims()
     assert [g for g in _ids(result.cells) if g] == _release_ids("Initialization")
 
 
-@pytest.mark.parametrize("name", ["Initialization", "Layers"])
+@pytest.mark.parametrize("name", ["Initialization", "Layers", "Gradients"])
 def test_match_restores_every_cell_of_a_notebook_whose_metadata_was_dropped(name):
     nb, result = _match(name, edits.metadata_dropped)
     assert [g for g in _ids(result.cells) if g] == _release_ids(name)

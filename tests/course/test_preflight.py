@@ -74,7 +74,9 @@ def test_python_handed_in_beside_the_notebooks_is_named_and_not_imported(course)
 def test_a_submission_with_none_of_the_notebooks_says_it_cannot_be_graded(course):
     (course / "Initialization.ipynb").rename(course / "Initialisation.ipynb")
     (course / "Layers.ipynb").rename(course / "Layers (1).ipynb")
+    (course / "Gradients.ipynb").rename(course / "gradients.ipynb")
     lines = preflight(sorted(course.glob("*.ipynb")))
-    assert lines == ["student alice: none of Initialization.ipynb, Layers.ipynb was handed in "
-                     "(found Initialisation.ipynb, Layers (1).ipynb); nbgrader cannot grade the "
-                     "submission: name the notebooks as released and grade it again"]
+    assert lines == ["student alice: none of Gradients.ipynb, Initialization.ipynb, Layers.ipynb "
+                     "was handed in (found Initialisation.ipynb, Layers (1).ipynb, "
+                     "gradients.ipynb); nbgrader cannot grade the submission: name the "
+                     "notebooks as released and grade it again"]

@@ -12,7 +12,7 @@ import pytest
 
 from support import probes as support
 from course import probe, reference, testcells, wire
-from helpers import activation_checks, checks
+from helpers import activation_checks, checks, gradient_checks
 from helpers._plain import Other
 
 NOTEBOOKS = support.notebooks()
@@ -27,7 +27,7 @@ def _id(cell):
 
 
 def _cells_of(function):
-    return [cell for cell in PART1 if cell.function == function]
+    return [cell for cell in CELLS if cell.function == function]
 
 
 # --- every test cell has an entry, and every entry a test cell --------------------------
@@ -86,7 +86,9 @@ def test_judge_fails_a_function_that_was_never_defined(cell):
 CHECKS = {"check_structure": checks.check_structure, "check_values": checks.check_values,
           "check_scale": activation_checks.check_scale,
           "check_propagate_structure": activation_checks.check_propagate_structure,
-          "check_propagate_values": activation_checks.check_propagate_values}
+          "check_propagate_values": activation_checks.check_propagate_values,
+          "check_backward_structure": gradient_checks.check_backward_structure,
+          "check_backward_values": gradient_checks.check_backward_values}
 
 
 def _visible_arguments(cell):
@@ -138,10 +140,29 @@ def test_test_cells_visible_literals_agree_with_the_reference(cell):
         _assert_same_propagation(arguments, cell.calls[0])
         for got, want in zip(arguments["expected"], cell.calls[0].expected(), strict=True):
             np.testing.assert_allclose(got, want, rtol=0, atol=5e-9)
+    elif isinstance(cell, testcells.BackwardValues):
+        assert name == "check_backward_values"
+        shown = cell.calls[:cell.visible]
+        assert list(arguments["expected"]) == [call.activation for call in shown]
+        for call in shown:
+            _assert_same_layer(arguments, call)
+            for got, want in zip(arguments["expected"][call.activation], call.expected(),
+                                 strict=True):
+                np.testing.assert_allclose(got, want, rtol=0, atol=5e-11)
+    elif isinstance(cell, testcells.BackwardStructure):
+        assert name == "check_backward_structure"
+        assert arguments["activation"] == cell.calls[0].activation
+        _assert_same_layer(arguments, cell.calls[0])
     else:
         assert isinstance(cell, testcells.PropagateStructure)
         assert name == "check_propagate_structure"
         _assert_same_propagation(arguments, cell.calls[0])
+
+
+def _assert_same_layer(arguments, call):
+    np.testing.assert_array_equal(arguments["dA"], call.dA)
+    for got, want in zip(arguments["cache"], call.cache(), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_reference_random_matches_the_lesson_seeded_draws():
@@ -176,13 +197,14 @@ def _visible_check(entry, cell):
 
 
 def _trusted_visible(entry, cell):
-    """The trusted judge of ``cell`` restricted to its visible case: (passed, text).
+    """The trusted judge of ``cell`` restricted to its visible case(s): (passed, text).
 
     A values cell also judges a fresh-dict case; it gets the reference's, which passes.
     """
     support.reseed()
     namespace = support.entry_namespace(entry)
-    observations = support.observations(cell.function, namespace, cell.cases()[:1])
+    shown = cell.visible if isinstance(cell, testcells.BackwardValues) else 1
+    observations = support.observations(cell.function, namespace, cell.cases()[:shown])
     if isinstance(cell, testcells.InitializerValues):
         fresh_case = cell.cases()[-1]
         observations.append(probe.observe("fresh", reference.initializer(cell.scheme),
@@ -388,7 +410,8 @@ def _lies(cell):
                      (value) for name, value in SCALE_LIES.items()})
         return lies
     lies.update(LIES_ABOUT_ARRAYS)
-    if isinstance(cell, (testcells.InitializerValues, testcells.PropagateValues)):
+    if isinstance(cell, (testcells.InitializerValues, testcells.PropagateValues,
+                         testcells.BackwardValues)):
         lies.update(LIES_ABOUT_VALUES)
     return lies
 

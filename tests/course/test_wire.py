@@ -393,8 +393,10 @@ INITIALIZER = [{"call": OUTCOME, "other": None}]
 PROPAGATE = {"call": OUTCOME, "draws": [["standard_normal", [3, 2]]], "std_args": [2],
              "activation_calls": 1, "X_after": None, "global_used": False}
 
+BACKWARD = {"call": OUTCOME, "changed": ["dA"]}
+
 GOOD = {"initializer": INITIALIZER, "fresh": {"first": OUTCOME, "second": None},
-        "scale": OUTCOME, "propagate": PROPAGATE}
+        "scale": OUTCOME, "propagate": PROPAGATE, "backward": BACKWARD}
 
 BAD = [
     ("scale", {}, "a call's outcome is neither returned nor raised"),
@@ -425,6 +427,11 @@ BAD = [
     ("propagate", {**PROPAGATE, "activation_calls": True}, "the count of activation calls"),
     ("propagate", {**PROPAGATE, "activation_calls": 1.0}, "the count of activation calls"),
     ("propagate", {**PROPAGATE, "global_used": 0}, "global_used is not true or false"),
+    ("backward", {"call": OUTCOME}, "a backward-step observation should have exactly"),
+    ("backward", {**BACKWARD, "call": {"x": 1}}, "neither returned nor raised"),
+    ("backward", {**BACKWARD, "changed": "dA"}, "the inputs changed in place are not a list"),
+    ("backward", {**BACKWARD, "changed": ["X"]}, "the inputs changed in place are not a list"),
+    ("backward", {**BACKWARD, "changed": [1]}, "the inputs changed in place are not a list"),
 ]
 
 
@@ -445,6 +452,6 @@ def test_read_checks_each_result_against_its_own_kind():
 
 
 def test_schemas_cover_every_kind_the_probe_observes():
-    assert set(wire.SCHEMAS) == {"initializer", "fresh", "scale", "propagate"}
+    assert set(wire.SCHEMAS) == {"initializer", "fresh", "scale", "propagate", "backward"}
     with pytest.raises(ValueError, match="unknown kind of test 'guess'"):
         probe.observe("guess", print, {})

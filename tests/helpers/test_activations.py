@@ -1,10 +1,9 @@
-"""helpers.activations: inputs, per-layer statistics and initial parameters."""
+"""helpers.activations: inputs and per-layer statistics."""
 
 import numpy as np
 import pytest
 
-from helpers.activations import (
-    ACTIVATIONS, format_layer_stats, gaussian_inputs, initialize_parameters, layer_stats)
+from helpers.activations import ACTIVATIONS, format_layer_stats, gaussian_inputs, layer_stats
 
 
 def test_activations_are_the_three_of_the_lesson():
@@ -92,37 +91,3 @@ def test_format_layer_stats_wraps_many_layers_into_blocks_of_at_most_width():
     narrow = format_layer_stats(experiments, width=60)
     assert max(map(len, narrow.splitlines())) <= 60
     assert len(narrow.split("\n\n")) > len(blocks)
-
-
-def test_initialize_parameters_shapes_zero_biases_and_determinism():
-    dims = [64, 32, 16, 1]
-    parameters = initialize_parameters(dims, 0.5, random_state=1)
-    assert sorted(parameters) == ["W1", "W2", "W3", "b1", "b2", "b3"]
-    for l in range(1, 4):
-        assert parameters[f"W{l}"].shape == (dims[l], dims[l - 1])
-        np.testing.assert_array_equal(parameters[f"b{l}"], np.zeros((dims[l], 1)))
-    again = initialize_parameters(dims, 0.5, random_state=1)
-    for key in parameters:
-        np.testing.assert_array_equal(parameters[key], again[key])
-    np.testing.assert_array_equal(initialize_parameters(dims, 0.0)["W2"], np.zeros((16, 32)))
-
-
-def test_initialize_parameters_scales_by_a_function_of_n_prev():
-    dims = [400, 300, 200]
-    he = initialize_parameters(dims, lambda n_prev: np.sqrt(2 / n_prev), random_state=0)
-    for l in (1, 2):
-        assert he[f"W{l}"].var() == pytest.approx(2 / dims[l - 1], rel=0.05)
-    # The same draws as a constant scale, rescaled: only the scale differs.
-    unit = initialize_parameters(dims, 1.0, random_state=0)
-    np.testing.assert_allclose(he["W2"], unit["W2"] * np.sqrt(2 / 300))
-
-
-@pytest.mark.parametrize("dims, std, message", [
-    ([5], 1.0, "at least two layer sizes"),
-    ([5, 0, 1], 1.0, "at least two layer sizes"),
-    ([5, 3], -1.0, "weight_std gave -1.0 for layer 1"),
-    ([5, 3], lambda n: float("nan"), "expected a finite number >= 0"),
-])
-def test_initialize_parameters_rejects_bad_input(dims, std, message):
-    with pytest.raises(ValueError, match=message):
-        initialize_parameters(dims, std)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from helpers.network import (backward, cross_entropy, forward, layer_backward, to_layers,
-                             to_parameters, update)
+from helpers.network import (Passes, backward, cross_entropy, forward, layer_backward,
+                             to_layers, to_parameters, update)
 
 
 def _network(dims, seed=0):
@@ -121,3 +121,20 @@ def test_layer_backward_masks_exactly_like_a_bool_mask():
     np.testing.assert_array_equal(dZ_prev, expected)
     np.testing.assert_array_equal(np.signbit(dZ_prev), np.signbit(expected))
     assert layer_backward(dZ, W, A_prev, (dW, db), relu_below=False) is None
+
+
+@pytest.mark.parametrize("dims", [[2, 1], [2, 10, 5, 1], [4, 6, 6, 6, 1]])
+def test_passes_compute_the_bits_of_forward_and_backward(dims):
+    """The fast path (buffers allocated once, no call per layer) is the contract, bit for bit."""
+    layers = _network(dims)
+    X, Y = _data(dims[0], 30)
+    grads = [(np.empty_like(W), np.empty_like(b)) for W, b in layers]
+    passes = Passes(X, Y.astype(int), layers, grads)
+    for _ in range(2):   # reused buffers give the same bits again
+        AL = passes.forward()
+        passes.backward()
+        want_AL, caches = forward(X, layers)
+        np.testing.assert_array_equal(AL, want_AL, strict=True)
+        for (dW, db), (want_dW, want_db) in zip(grads, backward(want_AL, Y, layers, caches)):
+            np.testing.assert_array_equal(dW, want_dW, strict=True)
+            np.testing.assert_array_equal(db, want_db, strict=True)

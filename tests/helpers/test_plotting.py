@@ -65,3 +65,23 @@ def test_plot_data_puts_few_round_ticks_on_the_moons():
         shown = ticks[(ticks >= low) & (ticks <= high)]
         assert 3 <= len(shown) <= 7
         np.testing.assert_allclose(shown * 2, np.round(shown * 2))  # whole or half units
+
+
+def test_plot_gradient_profiles_draws_one_line_per_profile_on_log_axes():
+    from helpers.gradients import depth_profile
+    from helpers.plotting import plot_gradient_profiles
+
+    X = np.random.default_rng(0).standard_normal((10, 20))
+    profiles = {"He ReLU": depth_profile(X, [10] * 4, "he", "relu"),
+                "zeros": depth_profile(X, [10] * 4, 0.0, "tanh")}
+    left, right = plot_gradient_profiles(profiles)
+    try:
+        assert [line.get_label() for line in left.lines] == ["He ReLU", "zeros"]
+        assert left.get_yscale() == right.get_yscale() == "log"
+        np.testing.assert_allclose(left.lines[0].get_ydata(),
+                                   profiles["He ReLU"].gradient_std(), rtol=1e-12)
+        # zero weights: no gradient below the top layer and no ratio, left out of the line
+        assert np.isnan(right.lines[1].get_ydata()).all()
+        assert np.isnan(left.lines[1].get_ydata()[:-1]).all()
+    finally:
+        plt.close(left.figure)

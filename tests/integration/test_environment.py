@@ -101,3 +101,10 @@ def test_nbformat_imports_without_building_iri_parsers_and_still_validates(repo_
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             timeout=120, check=True)
     assert result.stdout.split("\n")[:2] == ["invalid refused", "False"], result.stdout
+
+
+def test_widgets_lab_extension_comes_with_ipywidgets(repo_root):
+    """The explorer of Gradients.ipynb needs JupyterLab's widget manager, which
+    ipywidgets brings as jupyterlab_widgets."""
+    listing = _jupyter(repo_root, "labextension", "list")
+    assert re.search(r"@jupyter-widgets/jupyterlab-manager v\S+ enabled\s+OK", listing), listing

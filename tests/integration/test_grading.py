@@ -61,26 +61,32 @@ def test_points_are_split_per_function(graded_course):
         "Layers": {"check_xavier_scale_values": 1, "check_he_scale_values": 1,
                    "check_propagate_structure": 1, "check_propagate_values": 2,
                    MANUAL: 2},
+        "Gradients": {"check_backward_structure": 1, "check_backward_values": 2},
     }
 
 
-def test_score_table_shows_both_notebooks_and_the_manual_state(graded_course):
+def test_score_table_shows_every_notebook_and_the_manual_state(graded_course):
     from rich.console import Console
     from course.cli import score_table
     console = Console(width=200, record=True)
     console.print(score_table(pipeline.scores(graded_course)))
     text = console.export_text()
-    for title in ("Scores: Initialization", "Scores: Layers", "Scores: total"):
+    for title in ("Scores: Initialization", "Scores: Layers", "Scores: Gradients",
+                  "Scores: total"):
         assert title in text
     layers = text.split("Scores: Layers", 1)[1].splitlines()
     names, maxima = ([cell.strip() for cell in line.split("┃")[2:7]]
                      for line in [line for line in layers if line.startswith("┃")][:2])
     assert names == ["xavier_scale", "he_scale", "propagate", "relu_spread", "Layers"]
     assert maxima == ["(/1)", "(/1)", "(/3)", "(/2)", "(/7)"]
-    assert "total (/15)" in text
+    gradients = text.split("Scores: Gradients", 1)[1].splitlines()
+    names, maxima = ([cell.strip() for cell in line.split("┃")[2:4]]
+                     for line in [line for line in gradients if line.startswith("┃")][:2])
+    assert names == ["backward", "Gradients"] and maxima == ["(/3)", "(/3)"]
+    assert "total (/18)" in text
     alice = [line for line in text.splitlines() if line.startswith("│ alice")]
     assert any("to grade" in line for line in alice)
-    assert any("13 + manual" in line for line in alice)
+    assert any("16 + manual" in line for line in alice)
 
 
 def test_manual_grade_is_recorded_and_counted(graded_copy):
@@ -113,7 +119,7 @@ def test_exported_grades_match_the_gradebook(graded_course):
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     for score in pipeline.scores(graded_course):
         assert float(rows[score.student]["score"]) == pytest.approx(score.total)
-        assert float(rows[score.student]["max_score"]) == 15
+        assert float(rows[score.student]["max_score"]) == 18
         assert rows[score.student]["status"] == score.status
         expected = "complete" if DEMO_MANUAL.get(score.student, None) is not None else "needs manual grading"
         assert score.status == expected, score.student

@@ -59,7 +59,7 @@ def test_the_other_paths_change_the_last_bits(other_cpu):
     assert features == ["False", "False"]
 
 
-@pytest.mark.parametrize("notebook", ["Initialization.ipynb", "Layers.ipynb"])
+@pytest.mark.parametrize("notebook", ["Initialization.ipynb", "Layers.ipynb", "Gradients.ipynb"])
 def test_stored_outputs_hold_on_another_cpu(other_cpu, notebook, tmp_path):
     result = _run(other_cpu, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
                   "--nbval", "--nbval-current-env", "--nbval-sanitize-with",

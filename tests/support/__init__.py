@@ -15,14 +15,17 @@ ASSIGNMENT = "initialization"
 # The test cells each demo student should fail; every other cell earns full points.
 LAYERS_CELLS = {"check_xavier_scale_values", "check_he_scale_values",
                 "check_propagate_structure", "check_propagate_values"}
+GRADIENTS_CELLS = {"check_backward_structure", "check_backward_values"}
 DEMO_LOSSES = {
     "alice": set(),
     "bob": {"check_zeros_structure", "check_zeros_values", "check_random_structure",
-            "check_random_values", "check_he_structure", "check_he_values"} | LAYERS_CELLS,
+            "check_random_values", "check_he_structure", "check_he_values"}
+           | LAYERS_CELLS | GRADIENTS_CELLS,
     "carol": {"check_zeros_structure", "check_zeros_values",     # transposed W
               "check_xavier_scale_values"},                      # the variance, no sqrt
     "dmitri": {"check_random_values",                            # scale 0.01
-               "check_propagate_values"},                        # weight_std(n), not n_prev
+               "check_propagate_values",                         # weight_std(n), not n_prev
+               "check_backward_values"},                         # dW without its 1/m
     "emeka": {"check_he_values", "check_he_scale_values"},       # Xavier's scale, twice
 }
 # The written answer (Layers.ipynb) waits for an instructor, except a blank one: 0 at once.

@@ -97,6 +97,9 @@ def expected_values(part):
         elif isinstance(cell, testcells.PropagateValues):
             calls = cell.calls[:1] if part == "visible" else cell.calls[1:]
             found += [call.expected() for call in calls]
+        elif isinstance(cell, testcells.BackwardValues):
+            calls = cell.calls[:cell.visible] if part == "visible" else cell.calls[cell.visible:]
+            found += [call.expected() for call in calls]
     return {round(float(v), 10) for value in found for array in _arrays(value)
             for v in array.ravel() if v != 0}
 

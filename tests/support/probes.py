@@ -88,7 +88,8 @@ def visible_calls(nb):
     for grade_id, cell in graded_cells(nb).items():
         recorded = calls.setdefault(grade_id, [])
         for name in ("check_structure", "check_values", "check_scale",
-                     "check_propagate_structure", "check_propagate_values"):
+                     "check_propagate_structure", "check_propagate_values",
+                     "check_backward_structure", "check_backward_values"):
             namespace[name] = (lambda name: lambda *args, **kwargs:
                                recorded.append((name, args, kwargs)) or "")(name)
         exec(visible_part(cell), namespace)
@@ -144,7 +145,8 @@ _BLOCK = re.compile(r"^(?P<indent>[ \t]*)### START CODE HERE ###.*\n(?:.*\n)*?"
 
 def entry_source(entry):
     """The answer cell of ``entry.function`` as the entry's student wrote it."""
-    cell = answer_cells(notebooks()["Initialization"])[entry.function]
+    cell = next(answer_cells(nb)[entry.function] for nb in notebooks().values()
+                if entry.function in answer_cells(nb))
     match = _BLOCK.search(cell.source)
     assert match, f"{entry.function}'s answer cell has no START/END CODE HERE block"
     indent = match["indent"]

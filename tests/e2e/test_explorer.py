@@ -1,0 +1,85 @@
+"""The explorer of Gradients.ipynb in JupyterLab: every control redraws the figure, cleanly.
+
+JupyterLab on a copy of the source notebooks (outputs cleared), Run All, then
+each control of the explorer moved as a student moves it (a toggle button
+clicked, a slider's value typed into its readout); after each change the
+figure's image must change, and the browser console must stay free of errors.
+"""
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = "initialization/Gradients.ipynb"
+REDRAW = 30   # seconds a change may take to show, on a busy machine
+
+IMAGE = ".jp-NotebookPanel:not(.lm-mod-hidden) .widget-image"
+
+
+def _controls(session):
+    return session.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-vbox").last
+
+
+def _image_source(session):
+    return session.page.locator(IMAGE).last.get_attribute("src")
+
+
+def _wait_for_new_image(session, before, what):
+    session.wait_for(f"the explorer's figure to change after {what}",
+                     """([selector, before]) => {
+                         const images = document.querySelectorAll(selector);
+                         const last = images[images.length - 1];
+                         return last && last.complete && last.naturalWidth > 0
+                             && last.getAttribute('src') !== before;
+                     }""", REDRAW, arg=[IMAGE, before])
+
+
+def _toggle(session, label):
+    _controls(session).locator(".widget-toggle-button", has_text=label).first.click()
+
+
+def _slider(session, description, value):
+    box = _controls(session).locator(".widget-slider", has=session.page.locator(
+        ".widget-label", has_text=description)).first
+    readout = box.locator(".widget-readout")
+    readout.click()
+    session.page.keyboard.press("Control+a")
+    session.page.keyboard.type(str(value))
+    session.page.keyboard.press("Enter")
+
+
+def test_every_control_of_the_explorer_redraws_the_figure(lab, tmp_path):
+    folder = tmp_path / "student"
+    shutil.copytree(ROOT / "source" / "initialization", folder / "initialization")
+    nb = nbformat.read(folder / NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(nb, folder / NOTEBOOK)
+    with lab(folder) as session:
+        problems = []
+        session.page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+                        if m.type == "error" else None)
+        session.page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        session.open_notebook(NOTEBOOK)
+        session.run_all()
+        session.wait_until_run()
+        session.wait_for_selector("the explorer's figure", IMAGE, REDRAW)
+        session.screenshot("explorer")
+        moves = [("the start toggled to std", lambda: _toggle(session, "std")),
+                 ("std set to 1", lambda: _slider(session, "std", 1)),
+                 ("the activation toggled to tanh", lambda: _toggle(session, "tanh")),
+                 ("the depth set to 3", lambda: _slider(session, "depth", 3)),
+                 ("the width set to 128", lambda: _slider(session, "width", 128)),
+                 ("the start toggled to Xavier", lambda: _toggle(session, "Xavier"))]
+        for what, move in moves:
+            before = _image_source(session)
+            move()
+            _wait_for_new_image(session, before, what)
+        session.screenshot("moved")
+        assert not problems, "the browser reported:\n" + "\n".join(problems)
