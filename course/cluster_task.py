@@ -76,7 +76,7 @@ def versions():
     """What a worker and its driver must agree on, and what helps to say so."""
     import nbgrader
 
-    return {"python": ".".join(map(str, sys.version_info[:3])), "nbgrader": nbgrader.__version__}
+    return {"python": ".".join(map(str, sys.version_info[:2])), "nbgrader": nbgrader.__version__}
 
 
 def _assignment_cells(gb, assignment):
