@@ -26,8 +26,10 @@ whole), and running the command again grades only who is not graded yet
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -41,8 +43,10 @@ from .grade import GradeError, Outcome, _scripts_on_path, prepare_gradebook, sel
 __all__ = ["grade", "connect", "task_key", "validate", "record", "graded_already",
            "submission_files", "MalformedResult", "CONNECT_TIMEOUT", "LOST_AFTER"]
 
-#: Seconds to reach the scheduler, and to wait for a first worker.
+#: Seconds to reach the scheduler (or for its scheduler file to appear).
 CONNECT_TIMEOUT = 20
+#: Seconds to wait for a first worker to join.
+WORKER_TIMEOUT = 60
 #: Seconds without the scheduler after which a run stops.
 LOST_AFTER = 20
 #: The most a result may carry (the autograded files, base64).
@@ -64,13 +68,17 @@ def connect(address=None, scheduler_file=None, security=None, timeout=CONNECT_TI
     if address and "://" not in address:
         raise GradeError(f"--scheduler {address!r} is not a scheduler address; expected "
                          f"tcp://HOST:PORT (or tls://HOST:PORT), as `dask scheduler` prints")
+    deadline = time.monotonic() + timeout   # a scheduler started a moment ago writes it soon
+    while scheduler_file and not Path(scheduler_file).is_file() and time.monotonic() < deadline:
+        time.sleep(0.5)
     if scheduler_file and not Path(scheduler_file).is_file():
-        raise GradeError(f"no scheduler file at {scheduler_file}; start the scheduler with "
+        raise GradeError(f"no scheduler file at {scheduler_file} after {timeout} s; start the "
+                         f"scheduler with "
                          f"`dask scheduler --scheduler-file {scheduler_file}`, or give "
                          f"--scheduler tcp://HOST:PORT")
     try:
         return Client(address, scheduler_file=scheduler_file, security=security,
-                      timeout=timeout)
+                      timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
         first = (str(error).splitlines() or [""])[0][:200]
         raise GradeError(f"cannot reach the Dask scheduler at {_where(address, scheduler_file)} "
@@ -357,6 +365,28 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, scheduler=None, scheduler_fil
         return []
     course_id = _course_id(root)
     bundle = make_bundle(root, assignment, url, course_id)
+    with _quiet_distributed():
+        return _run(root, url, assignment, todo, skipped, bundle, cells, scheduler,
+                    scheduler_file, security, on_start, on_done)
+
+
+@contextlib.contextmanager
+def _quiet_distributed():
+    """distributed logs each reconnection attempt with its traceback; what matters
+    reaches the instructor as one line (GradeError)."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _run(root, url, assignment, todo, skipped, bundle, cells, scheduler, scheduler_file,
+         security, on_start, on_done):
+    from .cluster_task import grade_submission
+
     client = connect(scheduler, scheduler_file, security)
     try:
         workers = _wait_for_workers(client, scheduler or scheduler_file)
@@ -368,8 +398,6 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, scheduler=None, scheduler_fil
         futures = {}
         for student in todo:
             files = submission_files(root / "submitted" / student / assignment)
-            from .cluster_task import grade_submission
-
             future = client.submit(grade_submission, shared, student, files, retries=0,
                                    key=task_key(assignment, student, bundle["digest"], files))
             futures[future] = student
@@ -396,17 +424,15 @@ def _close(client):
 
 def _wait_for_workers(client, where):
     try:
-        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
     except (TimeoutError, OSError):
-        raise GradeError(f"the Dask scheduler at {where} has no worker after {CONNECT_TIMEOUT} s; "
+        raise GradeError(f"the Dask scheduler at {where} has no worker after {WORKER_TIMEOUT} s; "
                          f"start some (`dask worker {where}`)") from None
     return sorted(client.scheduler_info(n_workers=-1)["workers"])
 
 
 def _check_workers(client, shared, workers):
     """Every worker can grade as the driver would, or GradeError naming the first that cannot."""
-    from distributed import wait
-
     from .cluster_task import check_worker
 
     checks = {client.submit(check_worker, shared, workers=[address], allow_other_workers=False,
@@ -415,10 +441,7 @@ def _check_workers(client, shared, workers):
     deadline = time.monotonic() + 600
     pending = set(checks)
     while pending:
-        try:
-            _, pending = wait(pending, timeout=5)
-        except TimeoutError:
-            pass
+        pending = _wait(pending, 5)
         if client.status != "running":
             raise GradeError("lost the Dask scheduler while the workers were checked; "
                              "nothing was graded")
@@ -444,17 +467,15 @@ def _check_workers(client, shared, workers):
 
 def _collect(client, futures, root, url, assignment, digest, cells, on_done, where):
     """Write each result as it arrives; stop at the grader's own fault or the scheduler's loss."""
-    from distributed import KilledWorker, wait
+    from distributed import KilledWorker
 
     outcomes = {}
     pending = set(futures)
     lost_since = None
     try:
         while pending:
-            try:
-                done, pending = wait(pending, timeout=1, return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                done = set()
+            still = _wait(pending, 1)
+            done, pending = pending - still, still
             if client.status == "running":
                 lost_since = None
             else:
@@ -486,6 +507,16 @@ def _collect(client, futures, root, url, assignment, digest, cells, on_done, whe
         _cancel(client, pending)
         raise
     return outcomes
+
+
+def _wait(futures, seconds):
+    """The futures of ``futures`` not done after at most ``seconds`` (sooner once one is)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        pending = {f for f in futures if not f.done()}
+        if len(pending) < len(futures) or time.monotonic() > deadline:
+            return pending
+        time.sleep(0.2)
 
 
 def _cancel(client, futures):

@@ -218,9 +218,11 @@ def _build_gradebook(root, bundle):
 
     from nbgrader.api import Gradebook
 
+    from .grade import _scripts_on_path
+
     assignment, cells = bundle["assignment"], bundle["cells"]
     due = datetime.fromisoformat(cells["duedate"]) if cells["duedate"] else None
-    with Gradebook(_db_url(root), bundle["course_id"]) as gb:
+    with _scripts_on_path(), Gradebook(_db_url(root), bundle["course_id"]) as gb:
         gb.add_assignment(assignment, duedate=due)
         for nb in cells["notebooks"]:
             gb.add_notebook(nb["name"], assignment)
@@ -332,15 +334,25 @@ def check_worker(bundle):
     return json.dumps({"worker": socket.gethostname(), "problem": why, "versions": versions()})
 
 
-def _write_submission(folder, files):
-    """Write a student's files (``{relative path: bytes, or {"link": target}}``) into ``folder``."""
+def _write_submission(root, folder, files):
+    """Write a student's files (``{relative path: bytes, or {"link": target}}``) into ``folder``.
+
+    A symbolic link handed in stays a link, so that grading treats it as local
+    grading does (its copy left out, one line; a notebook that is a link not
+    graded); its target named a path on the driver's machine, so here it points
+    to a stand-in of the scratch course: the release's notebook of that name, or
+    an empty file.
+    """
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    empty = root / ".link-stand-in"
+    empty.touch()
     for name, data in files.items():
         path = folder / safe_relative(name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, dict):   # a symbolic link handed in: kept a link, as nbgrader sees it
-            path.symlink_to(data["link"])
+        if isinstance(data, dict):
+            release = folder.parents[2] / "release" / folder.name / path.name
+            path.symlink_to(release if path.suffix == ".ipynb" and release.is_file() else empty)
         else:
             path.write_bytes(data)
 
@@ -353,7 +365,7 @@ def grade_submission(bundle, student, files):
     root = course_root(bundle)
     assignment = bundle["assignment"]
     submitted = root / "submitted" / safe_relative(student) / assignment
-    _write_submission(submitted, files)
+    _write_submission(root, submitted, files)
     start = time.perf_counter()
     try:
         with _grading_process(bundle, root) as child:
