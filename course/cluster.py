@@ -68,6 +68,9 @@ def connect(address=None, scheduler_file=None, security=None, timeout=CONNECT_TI
     if address and "://" not in address:
         raise GradeError(f"--scheduler {address!r} is not a scheduler address; expected "
                          f"tcp://HOST:PORT (or tls://HOST:PORT), as `dask scheduler` prints")
+    if address and address.startswith("tls://") and security is None:
+        raise GradeError(f"--scheduler {address} speaks TLS: give --tls-ca-file, --tls-cert and "
+                         f"--tls-key (the certificates of this client)")
     deadline = time.monotonic() + timeout   # a scheduler started a moment ago writes it soon
     while scheduler_file and not Path(scheduler_file).is_file() and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -403,15 +403,18 @@ def collect(root, bundle, student, outcome):
     with Gradebook(_db_url(root)) as gb:
         for nb in bundle["cells"]["notebooks"]:
             name = nb["name"]
-            handed_in = (submitted / f"{name}.ipynb").is_file()
-            graded = outcome["success"] and (autograded / f"{name}.ipynb").is_file()
-            status = "graded" if graded else ("missing" if not handed_in else "untouched")
             try:
                 found = gb.find_submission_notebook(name, assignment, student)
             except MissingEntry:   # grading stopped before nbgrader made the submission
                 notebooks[name] = {"status": "untouched", "grades": {}, "comments": {},
                                    "late_penalty": None}
                 continue
+            graded = outcome["success"] and (autograded / f"{name}.ipynb").is_file()
+            # nbgrader zeroes a notebook not handed in, unless it stopped before (no
+            # notebook of the submission known to it, say): then its rows stay as they were
+            zeroed = not (submitted / f"{name}.ipynb").is_file() and found.grades and all(
+                g.auto_score == 0 and not g.needs_manual_grade for g in found.grades)
+            status = "graded" if graded else ("missing" if zeroed else "untouched")
             notebooks[name] = {
                 "status": status,
                 "grades": {g.name: {"auto_score": g.auto_score,
