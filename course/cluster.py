@@ -377,13 +377,25 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, scheduler=None, scheduler_fil
 def _quiet_distributed():
     """distributed logs each reconnection attempt with its traceback; what matters
     reaches the instructor as one line (GradeError)."""
-    logger = logging.getLogger("distributed")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL + 1)
+    import warnings
+
+    import distributed  # noqa: F401 (its import sets its loggers' levels: set them after)
+
+    names = ["distributed", *(n for n in logging.root.manager.loggerDict
+                              if n.startswith("distributed."))]
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
     try:
-        yield
+        with warnings.catch_warnings():
+            # the versions that matter are compared, with one line, by the workers' check
+            warnings.filterwarnings("ignore", message="Mismatched versions found")
+            warnings.filterwarnings("ignore", module="nbgrader")   # SQLAlchemy's, from its api
+            yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _run(root, url, assignment, todo, skipped, bundle, cells, scheduler, scheduler_file,

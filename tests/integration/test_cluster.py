@@ -156,8 +156,8 @@ def test_the_summary_and_exit_status_are_those_of_local_grading(on_the_cluster, 
     assert f"{len(CLASS) - failed} graded, {failed} failed, {len(CLASS)} submissions" in output
     assert "with 2 Dask workers" in output
     assert code == (1 if failed else 0)
-    assert ("h-symlink-solution (Initialization): notes.txt is a symbolic link; it was left out"
-            in output)
+    assert "h-tests-deleted: test cell check_he_values was deleted" in output   # problems listed
+    assert not (root / "autograded" / "h-symlink-solution" / ASSIGNMENT / "notes.txt").exists()
     for student in CLASS:
         assert student in output
 
@@ -275,9 +275,10 @@ def test_the_scheduler_stopped_mid_run_then_a_rerun_completes(tmp_path, start_cl
             driver.kill()
             driver.wait()
     assert driver.returncode == 1, output
-    lines = [line for line in output.splitlines() if "lost the Dask scheduler" in line]
-    assert len(lines) == 1 and "run the same command again" in output, output
-    assert "Traceback" not in output
+    said = " ".join(output.split())   # rich wraps the line at the terminal's width
+    assert said.count("lost the Dask scheduler") == 1, output
+    assert "graded and written, the others not; run the same command again" in said, output
+    assert "Traceback" not in output and "ERROR" not in output, output
     assert waited < 30, f"the error came {waited:.0f} s after the scheduler stopped"
     url = pipeline.db_url(root)
     graded = cluster.graded_already(root, url, ASSIGNMENT, students)
