@@ -54,6 +54,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_notebook.py --seed $(SEED)
 	$(BIN)/python benchmarks/bench_grading.py
+	$(BIN)/python benchmarks/bench_cluster.py
 	$(BIN)/python benchmarks/bench_kernels.py
 	$(BIN)/python benchmarks/bench_explorer.py
 

@@ -19,7 +19,8 @@ def command(argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if command(argv) in GRADING_COMMANDS:
+    on_cluster = any(a.startswith(("--scheduler", "--scheduler-file")) for a in argv)
+    if command(argv) in GRADING_COMMANDS and not on_cluster:   # a cluster's workers grade
         from .workers import start_server
 
         start_server()  # its imports run while this process imports the CLI's

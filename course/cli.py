@@ -297,11 +297,33 @@ def grade_table(outcomes, scores):
     return table
 
 
+def _security(args):
+    """TLS between the driver and the scheduler, from --tls-* (None: plain TCP)."""
+    given = [args.tls_ca_file, args.tls_cert, args.tls_key]
+    if not any(given):
+        return None
+    if not all(given):
+        raise SystemExit("course grade: TLS needs all three of --tls-ca-file, --tls-cert "
+                         "and --tls-key")
+    for path in given:
+        if not Path(path).is_file():
+            raise SystemExit(f"course grade: no such file: {path}")
+    from distributed.security import Security
+
+    return Security(tls_ca_file=args.tls_ca_file, tls_client_cert=args.tls_cert,
+                    tls_client_key=args.tls_key, require_encryption=True)
+
+
 def cmd_grade(args, console):
     from . import grade, pipeline
 
     root = _root(args.root)
     students = [s.strip() for s in args.students.split(",") if s.strip()] if args.students else None
+    on_cluster = bool(args.scheduler or args.scheduler_file)
+    if on_cluster and args.jobs:
+        raise SystemExit("course grade: --jobs is for grading on this machine; with "
+                         "--scheduler the cluster's workers grade (start as many as you need)")
+    security = _security(args) if on_cluster else None
     jobs = args.jobs or grade.default_jobs()
     chosen = grade.select_students(root, students)
     columns = [TextColumn("autograde {task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -309,6 +331,7 @@ def cmd_grade(args, console):
                TextColumn("left"), TimeRemainingColumn()]
     failed = []
     start = time.perf_counter()
+    cluster = {"workers": 0, "skipped": []}
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(args.assignment, total=len(chosen), failed=0)
 
@@ -317,13 +340,33 @@ def cmd_grade(args, console):
                 failed.append(outcome)
             progress.update(task, advance=1, failed=len(failed))
 
-        outcomes = grade.grade(root, args.assignment, jobs=jobs, students=chosen, on_done=on_done)
+        if on_cluster:
+            from . import cluster as dask_cluster
+
+            def on_start(workers, skipped):
+                cluster.update(workers=workers, skipped=skipped)
+                progress.update(task, total=len(chosen) - len(skipped))
+
+            outcomes = dask_cluster.grade(root, args.assignment, scheduler=args.scheduler,
+                                          scheduler_file=args.scheduler_file, students=chosen,
+                                          force=args.force, security=security,
+                                          on_start=on_start, on_done=on_done)
+        else:
+            outcomes = grade.grade(root, args.assignment, jobs=jobs, students=chosen,
+                                   on_done=on_done)
     wall = time.perf_counter() - start
+    if cluster["skipped"]:
+        console.print(f"{len(cluster['skipped'])} submissions graded already, not graded again "
+                      f"(--force grades them again)", highlight=False)
+    if not outcomes:
+        return 0
     scores = [s for s in pipeline.scores(root, args.assignment) if s.student in set(chosen)]
     console.print(grade_table(outcomes, scores))
+    where = (f"{cluster['workers']} Dask workers" if on_cluster
+             else f"{min(jobs, len(outcomes))} workers")
     console.print(f"{len(outcomes) - len(failed)} graded, {len(failed)} failed, "
-                  f"{len(outcomes)} submissions in {wall:.1f} s with {min(jobs, len(outcomes))} "
-                  f"workers ({wall / len(outcomes):.1f} s per submission)")
+                  f"{len(outcomes)} submissions in {wall:.1f} s with {where} "
+                  f"({wall / len(outcomes):.1f} s per submission)")
     for outcome in outcomes:
         for line in outcome.problems:
             console.print(line, highlight=False, markup=False, soft_wrap=True)
@@ -331,6 +374,16 @@ def cmd_grade(args, console):
             console.print(f"{outcome.student}: failed to grade: {outcome.reason}", style="red",
                           highlight=False, markup=False, soft_wrap=True)
     return 1 if failed else 0
+
+
+def cmd_worker_check(args, console):
+    """Whether this machine can grade as a Dask worker of the course."""
+    from . import worker_check
+
+    lines, ok = worker_check.report()
+    for line in lines:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    return 0 if ok else 1
 
 
 def cmd_manual_grade(args, console):
@@ -428,6 +481,26 @@ def build_parser():
                    help="worker processes (default: the number of cores)")
     p.add_argument("--students", default=None,
                    help="comma-separated student ids: grade only this shard of submitted/")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on a Dask cluster: its scheduler's address, tcp://HOST:PORT "
+                        "(or tls://HOST:PORT)")
+    p.add_argument("--scheduler-file", default=None, metavar="FILE",
+                   help="grade on the Dask cluster whose scheduler wrote FILE "
+                        "(dask scheduler --scheduler-file FILE)")
+    p.add_argument("--force", action="store_true",
+                   help="with --scheduler: grade again the submissions graded already "
+                        "(without it, a rerun grades only the others; grading on this "
+                        "machine always grades every submission it is given)")
+    p.add_argument("--tls-ca-file", default=None, help="with --scheduler tls://...: the CA")
+    p.add_argument("--tls-cert", default=None, help="with --scheduler tls://...: this client's certificate")
+    p.add_argument("--tls-key", default=None, help="with --scheduler tls://...: its key")
+
+    _command(sub, "worker-check", cmd_worker_check,
+             "say whether this machine can grade as a Dask worker",
+             "Run on a machine meant to grade as a Dask worker (`dask worker ...`): says "
+             "whether the grading sandbox (bubblewrap) works, whether the course package, "
+             "nbgrader and distributed are importable, and their versions; exits 1 with the "
+             "fix if it cannot grade.")
 
     p = _command(sub, "scores", cmd_scores, "print every student's points from the gradebook",
                  "Print every student's points from the gradebook, one table per notebook "

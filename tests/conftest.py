@@ -21,6 +21,7 @@ from support import ROOT, build_graded_demo, make_course
 START_FIRST = [
     "integration/test_grading.py",
     "integration/test_hostile.py",
+    "integration/test_cluster.py",
     "integration/test_catalogue.py",
     "integration/test_edited_submissions.py",
     "integration/test_grade_reports.py",

@@ -4,7 +4,6 @@ grading as an ordinary user works."""
 import json
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from course import cgroup, sandbox
-from support import ROOT
+from support.nonroot import NOBODY, venv_for_others
 
 PROBE = Path(__file__).parents[1] / "support" / "sandbox_probe.py"
 # Four processes of 400 MB each: every one under the 1G address-space limit,
@@ -26,7 +25,6 @@ for hog in hogs:
     hog.wait()
 print("all four ran to the end")
 """
-NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
 def _probe(workdir, code, *options, user=(), env=None, python=sys.executable, probe=PROBE):
@@ -120,56 +118,6 @@ def test_a_grader_killed_with_sigkill_leaves_nothing_after_the_next_start(tmp_pa
         assert folder in removed and not folder.exists()
 
 
-def _closed_to_others(path):
-    """The first of ``path`` and its parents that other users cannot enter or read, or None."""
-    path = Path(path).resolve()
-    for folder in [*reversed(path.parents), path]:
-        mode = folder.stat().st_mode
-        if not mode & stat.S_IXOTH or folder == path and not mode & stat.S_IROTH:
-            return folder
-    return None
-
-
-def _interpreter_for_others():
-    """A Python of this minor version that other users can run (this venv's own, else Debian's)."""
-    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    for candidate in (os.path.realpath(sys._base_executable), f"/usr/bin/{version}",
-                      f"/usr/local/bin/{version}"):
-        if os.path.basename(candidate) == version and Path(candidate).is_file() and \
-                _closed_to_others(candidate) is None:
-            return candidate
-    pytest.skip(f"no {version} here that other users can run (this one is "
-                f"{os.path.realpath(sys._base_executable)})")
-
-
-def _venv_for(base):
-    """A virtual environment in ``base`` that any user can run, or a skip saying why not.
-
-    An interpreter of the same version that others can run (the grading venv's own
-    may sit in a folder only root can read, as /root/.pyenv does here: then Debian's),
-    the grading venv's site-packages through a .pth
-    file, and this checkout's ``course`` and ``helpers`` copied into ``base/lib``
-    first: the checkout may live where other users cannot read (a home folder, a
-    ``mktemp -d``), and its editable install points there.
-    """
-    site = Path(next(p for p in sys.path if p.endswith("site-packages") and
-                     p.startswith(sys.prefix)))
-    closed = _closed_to_others(site)
-    if closed is not None:
-        pytest.skip(f"the grading venv's packages ({site}) are in {closed}, which other "
-                    f"users cannot read; this test needs a venv they can read")
-    lib = base / "lib"
-    for package in ("course", "helpers"):
-        shutil.copytree(ROOT / package, lib / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(PROBE, lib / PROBE.name)
-    python = _interpreter_for_others()
-    subprocess.run([python, "-m", "venv", "--without-pip", str(base / "venv")], check=True)
-    (base / "venv" / "lib" / site.parent.name / "site-packages" / "grading.pth").write_text(
-        f"{lib}\nimport site; site.addsitedir({str(site)!r})\n")
-    return base / "venv" / "bin" / "python", site, lib / PROBE.name
-
-
 def test_grading_as_an_ordinary_user_works_and_hides_the_course():
     """Run as user nobody: the kernel starts in a user namespace, or one line names the fix."""
     if os.geteuid() != 0:
@@ -180,7 +128,8 @@ def test_grading_as_an_ordinary_user_works_and_hides_the_course():
             (base / folder).mkdir()
         (base / "source" / "secret.txt").write_text("the solutions")
         (base / "work" / "data.txt").write_text("the student's data")
-        python, site, probe = _venv_for(base)
+        python, site, lib = venv_for_others(base, [PROBE])
+        probe = lib / PROBE.name
         for path in [base, *base.rglob("*")]:
             if not path.is_symlink():
                 os.chmod(path, 0o777 if path.name == "home" else

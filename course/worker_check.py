@@ -1,0 +1,50 @@
+"""``course worker-check``: can this machine grade as a Dask worker of the course?
+
+A worker needs what the driver grades with and nothing of the course root:
+the course package (``course`` and ``helpers``) importable by the interpreter
+that runs ``dask worker``, nbgrader and distributed, Python 3.11 or newer,
+and the grading sandbox (bubblewrap, namespaces allowed). :func:`report`
+checks each and says what to fix. The versions it prints are those the driver
+compares before grading (``course.cluster_task.mismatch``).
+"""
+
+import importlib
+import sys
+
+__all__ = ["report"]
+
+
+def report():
+    """(lines to print, whether this machine can grade)."""
+    lines, ok = [], True
+    for name, fix in (("course", "pip install the course package (the driver's version)"),
+                      ("helpers", "pip install the course package (the driver's version)"),
+                      ("nbgrader", "pip install the course package, which pins nbgrader"),
+                      ("distributed", "pip install the course package, which needs distributed")):
+        try:
+            module = importlib.import_module(name)
+        except ImportError as error:
+            lines.append(f"cannot import {name} ({error}): {fix}")
+            ok = False
+            continue
+        version = getattr(module, "__version__", "")
+        where = getattr(module, "__file__", "") or ""
+        lines.append(f"{name} {version} importable ({where})".replace("  ", " "))
+    lines.append(f"python {sys.version.split()[0]} ({sys.executable})")
+    if ok:
+        from .cluster_task import package_digests
+        from .sandbox import memory_bound, problem
+
+        why = problem()
+        if why:
+            lines.append(f"the grading sandbox cannot run here: {why}")
+            ok = False
+        else:
+            lines.append("the grading sandbox (bubblewrap) works on this machine")
+            lines.append(memory_bound())
+        digests = package_digests()
+        lines.append(f"course package files: {len(digests['course'])} in course, "
+                     f"{len(digests['helpers'])} in helpers (the driver compares their digests)")
+    lines.append("this machine can grade as a Dask worker" if ok
+                 else "this machine cannot grade as a Dask worker (see above)")
+    return lines, ok

@@ -1,0 +1,297 @@
+"""`course grade --scheduler`: a real Dask scheduler and workers on 127.0.0.1, run as user nobody.
+
+The workers cannot read the course root (pytest's temporary folder, private to
+root): whatever they grade, they got from the tasks. One class of 12 lean
+submissions (two controls and ten broken or hostile entries of
+tests/hostile/catalogue.toml) is graded once by sequential `nbgrader autograde`
+and once on the cluster; every cell must get the same points. The fault tests
+grade three of its students each: one with a PostgreSQL gradebook and a worker
+SIGKILLed while it grades, one with the scheduler stopped mid-run and the run
+started again.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from course import cli, cluster, pipeline
+from support import ASSIGNMENT, make_course
+from support.dask_cluster import Cluster
+from support.hostile import ENTRIES, hand_in
+from support.nonroot import NOBODY, venv_for_others
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.geteuid() != 0, reason="the workers run as user nobody: "
+                                 "becoming another user needs root (setpriv)")]
+
+CONTROLS = {"control-right": "right", "control-wrong": "wrong"}
+HOSTILE = ["h-invalid-json", "h-renamed", "h-tests-deleted", "h-metadata-stripped",
+           "h-infinite-loop", "h-os-exit-in-function", "h-patch-checks", "h-forged-answer",
+           "h-read-solutions", "h-symlink-solution"]
+CLASS = [*CONTROLS, *HOSTILE]
+# The grading venv's packages: the workers' interpreter reaches them through a .pth
+# file (support.nonroot), so their sandboxed kernels must be shown them too.
+SITE = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
+# Short limits, so that the endless loop costs seconds.
+LIMITS = f"""
+c.Execute.timeout = 8
+c.SandboxedExecute.notebook_timeout = 120
+c.SandboxKernelManager.memory_limit = "1G"
+c.SandboxKernelManager.sandbox_memory = "1500M"
+c.SandboxKernelManager.process_limit = 64
+c.SandboxKernelManager.extra_readonly = [{SITE!r}]
+"""
+
+
+def _course(path, students, db_url=None):
+    root = make_course(path)
+    with open(root / "nbgrader_config.py", "a") as f:
+        f.write(LIMITS + (f"c.CourseDirectory.db_url = {db_url!r}\n" if db_url else ""))
+    pipeline.release(root)
+    for student in students:
+        if student in CONTROLS:
+            hand_in(root, student, answers=CONTROLS[student])
+        else:
+            hand_in(root, student, entry=ENTRIES[student])
+    return root
+
+
+def _points(root):
+    return {s.student: s.points for s in pipeline.scores(root)}
+
+
+def _grade(root, *args):
+    console = cli.Console(record=True, width=140)
+    code = cli.cmd_grade(cli.build_parser().parse_args(["--root", str(root), "grade", *args]),
+                         console)
+    return code, console.export_text()
+
+
+@pytest.fixture(scope="module")
+def sequential(tmp_path_factory):
+    """The class graded by `nbgrader autograde`, one submission after the other."""
+    root = _course(tmp_path_factory.mktemp("sequential") / "course", CLASS)
+    pipeline.nbgrader(root, "autograde", ASSIGNMENT, "--force", check=False)
+    return _points(root), {s.student: s.status for s in pipeline.scores(root)}
+
+
+@pytest.fixture(scope="module")
+def worker_python():
+    """An interpreter, the course packages and a folder that user nobody can read."""
+    base = Path(tempfile.mkdtemp(prefix="cluster-test-", dir="/tmp"))
+    try:
+        python, _, _ = venv_for_others(base)
+        # nbgrader runs `alembic` by name, found beside the interpreter (as pip installs it)
+        (python.parent / "alembic").write_text(f"#!/bin/sh\nexec {python} -m alembic \"$@\"\n")
+        (python.parent / "alembic").chmod(0o755)
+        for path in [base, *base.rglob("*")]:
+            if not path.is_symlink():
+                os.chmod(path, 0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
+        yield base, python
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def start_cluster(worker_python):
+    """Start a scheduler and workers; every one started is stopped at the end, by pid."""
+    started = []
+
+    def start(workers=2):
+        started.append(Cluster(*worker_python, workers=workers))
+        return started[-1].start()
+
+    yield start
+    for one in started:
+        one.stop()
+
+
+@pytest.fixture(scope="module")
+def on_the_cluster(tmp_path_factory, worker_python, sequential):
+    """The class graded by `course grade --scheduler-file` on two workers run as nobody."""
+    root = _course(tmp_path_factory.mktemp("cluster") / "course", CLASS)
+    dask = Cluster(*worker_python, workers=2).start()
+    try:
+        code, output = _grade(root, "--scheduler-file", str(dask.scheduler_file))
+        with dask.client() as client:
+            uids = client.run(os.getuid)
+        rerun = _grade(root, "--scheduler", dask.address())
+    finally:
+        dask.stop()
+    return {"root": root, "code": code, "output": output, "uids": uids, "rerun": rerun}
+
+
+def test_the_workers_ran_as_nobody_who_cannot_read_the_course(on_the_cluster):
+    assert set(on_the_cluster["uids"].values()) == {65534}
+    root = on_the_cluster["root"]
+    unreadable = subprocess.run([*NOBODY, "cat", str(root / "nbgrader_config.py")],
+                                capture_output=True)
+    assert unreadable.returncode != 0
+
+
+def test_the_cluster_grades_every_cell_as_sequential_nbgrader(on_the_cluster, sequential):
+    points, _ = sequential
+    assert len(points) >= 12
+    assert _points(on_the_cluster["root"]) == points
+    # Not two equally broken runs: the controls got their usual points.
+    right, wrong = points["control-right"], points["control-wrong"]
+    assert right["check_he_values"] == 2 and wrong["check_random_values"] == 0
+    assert points["h-infinite-loop"]["check_he_values"] == 0   # the loop cost its cells
+
+
+def test_the_summary_and_exit_status_are_those_of_local_grading(on_the_cluster, sequential):
+    _, statuses = sequential
+    root, code, output = on_the_cluster["root"], on_the_cluster["code"], on_the_cluster["output"]
+    assert {s.student: s.status for s in pipeline.scores(root)} == statuses
+    failed = sum(status == "failed to grade" for status in statuses.values())
+    assert f"{len(CLASS) - failed} graded, {failed} failed, {len(CLASS)} submissions" in output
+    assert "with 2 Dask workers" in output
+    assert code == (1 if failed else 0)
+    assert "h-tests-deleted: test cell check_he_values was deleted" in output   # problems listed
+    assert not (root / "autograded" / "h-symlink-solution" / ASSIGNMENT / "notes.txt").exists()
+    for student in CLASS:
+        assert student in output
+
+
+def test_feedback_export_and_scores_read_what_the_driver_wrote(on_the_cluster):
+    import csv
+
+    root = on_the_cluster["root"]
+    pipeline.feedback(root)
+    pipeline.export(root)
+    with open(root / "grades.csv") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    for score in pipeline.scores(root):
+        if score.status == "failed to grade":
+            assert rows[score.student]["score"] == ""
+            continue
+        assert float(rows[score.student]["score"]) == pytest.approx(score.total)
+        html = root / "feedback" / score.student / ASSIGNMENT / "Initialization.html"
+        assert html.is_file(), score.student
+    assert not list(root.glob("autograded/*/.initialization.*"))   # no half-written folder
+
+
+def test_a_rerun_grades_only_what_is_not_graded(on_the_cluster):
+    code, output = on_the_cluster["rerun"]
+    failed = [s for s in pipeline.scores(on_the_cluster["root"]) if s.status == "failed to grade"]
+    assert f"{len(CLASS) - len(failed)} submissions graded already, not graded again" in output
+    assert code == (1 if failed else 0)   # the failed ones were graded again, and failed again
+
+
+def _graded_once(url, students):
+    """{student: (submissions, grade rows)} in the gradebook at ``url``."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gb:
+        rows = {}
+        for sub in gb.assignment_submissions(ASSIGNMENT):
+            count, grades = rows.get(sub.student.id, (0, 0))
+            rows[sub.student.id] = (count + 1, grades + sum(len(nb.grades) for nb in sub.notebooks))
+        cells = sum(len(nb.grade_cells) for nb in gb.find_assignment(ASSIGNMENT).notebooks)
+    return rows, cells
+
+
+def _grading_processes(worker_pid):
+    """Processes left of a worker's grading (its scratch course is named after its pid)."""
+    mark = f"course-sandbox-{worker_pid}.".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if mark in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def test_a_worker_killed_while_it_grades_costs_nothing(postgres, tmp_path, start_cluster,
+                                                       sequential):
+    """PostgreSQL gradebook; one worker SIGKILLed mid-task: its submission is graded elsewhere."""
+    from support.postgres import create_database
+
+    students = ["control-right", "control-wrong", "h-tests-deleted"]
+    url = create_database(*postgres, f"gradebook_{uuid.uuid4().hex[:8]}")
+    root = _course(tmp_path / "course", students, db_url=url)
+    dask = start_cluster(2)
+    result = {}
+    driver = threading.Thread(target=lambda: result.update(outcomes=cluster.grade(
+        root, scheduler_file=str(dask.scheduler_file))))
+    driver.start()
+    with dask.client() as client:
+        deadline = time.monotonic() + 300
+        busy = {}
+        while not busy and time.monotonic() < deadline and driver.is_alive():
+            busy = {w: keys for w, keys in client.processing().items()
+                    if any(str(k).startswith("grade-") for k in keys)}
+            time.sleep(0.2)
+        assert busy, "no worker was seen grading"
+        address, keys = next(iter(busy.items()))
+        name = client.scheduler_info(n_workers=-1)["workers"][address]["name"]
+        victim = dask.workers[int(name.removeprefix("w"))]
+        time.sleep(1.5)   # well inside the submission: its kernel runs
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+    driver.join(timeout=300)
+    assert not driver.is_alive()
+    outcomes = result["outcomes"]
+    assert [o.student for o in outcomes] == students and all(o.success for o in outcomes)
+    points, _ = sequential
+    assert _points(root) == {s: points[s] for s in students}
+    rows, cells = _graded_once(pipeline.db_url(root), students)
+    assert rows == {s: (1, cells) for s in students}
+    time.sleep(2)
+    assert _grading_processes(victim.pid) == [], "the killed worker's grading outlived it"
+
+
+def test_the_scheduler_stopped_mid_run_then_a_rerun_completes(tmp_path, start_cluster, sequential):
+    students = ["control-right", "control-wrong", "h-metadata-stripped"]
+    root = _course(tmp_path / "course", students)
+    dask = start_cluster(1)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    command = [sys.executable, "-m", "course", "--root", str(root), "grade",
+               "--scheduler-file", str(dask.scheduler_file)]
+    driver = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not list(root.glob("autograded/*/initialization/Initialization.ipynb")):
+            assert time.monotonic() < deadline and driver.poll() is None, driver.stdout.read()
+            time.sleep(0.2)
+        dask.stop_scheduler(signal.SIGKILL)
+        stopped = time.monotonic()
+        output, _ = driver.communicate(timeout=60)
+        waited = time.monotonic() - stopped
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+    assert driver.returncode == 1, output
+    said = " ".join(output.split())   # rich wraps the line at the terminal's width
+    assert said.count("lost the Dask scheduler") == 1, output
+    assert "graded and written, the others not; run the same command again" in said, output
+    assert "Traceback" not in output and "ERROR" not in output, output
+    assert waited < 30, f"the error came {waited:.0f} s after the scheduler stopped"
+    url = pipeline.db_url(root)
+    graded = cluster.graded_already(root, url, ASSIGNMENT, students)
+    assert graded and len(graded) < len(students)
+    for student in set(students) - set(graded):   # nothing half-written
+        assert not (root / "autograded" / student / ASSIGNMENT).exists()
+    assert not list(root.glob("autograded/*/.initialization.*"))
+
+    again = start_cluster(2)
+    code, output = _grade(root, "--scheduler-file", str(again.scheduler_file))
+    assert code == 0, output
+    assert f"{len(graded)} submissions graded already" in output
+    points, _ = sequential
+    assert _points(root) == {s: points[s] for s in students}
+    rows, cells = _graded_once(url, students)
+    assert rows == {s: (1, cells) for s in students}

@@ -1,0 +1,125 @@
+"""A real Dask scheduler and workers on 127.0.0.1, started as subprocesses and stopped by pid.
+
+They run as user ``nobody`` when the tests run as root (``support.nonroot``),
+with an interpreter and copies of the course packages that user can read, so
+that nothing of a course root (kept in pytest's private temporary folder)
+reaches them but what the grading tasks send.
+"""
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from .nonroot import NOBODY
+
+
+class Cluster:
+    """``dask scheduler`` and ``workers`` × ``dask worker --nthreads 1 --no-nanny``.
+
+    No nanny: a worker killed stays dead (the scheduler must give its task to
+    another), as a host lost would.
+    """
+
+    def __init__(self, base, python, workers=2):
+        self.base = Path(base)
+        self.python = str(python)
+        self.count = workers
+        self.scheduler = None
+        self.workers = []
+        self.folder = Path(self._mkdtemp())
+        self.scheduler_file = self.folder / "scheduler.json"
+
+    def _mkdtemp(self):
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="cluster-", dir=self.base)
+        os.chmod(folder, 0o777)
+        return folder
+
+    @property
+    def env(self):
+        home = self.folder / "home"
+        home.mkdir(exist_ok=True)
+        os.chmod(home, 0o777)
+        return {"PATH": f"{Path(self.python).parent}:/usr/bin:/bin", "HOME": str(home),
+                "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+
+    def _start(self, *args, log):
+        user = NOBODY if os.geteuid() == 0 else []
+        out = open(self.folder / log, "w")
+        return subprocess.Popen([*user, self.python, "-m", "dask", *args], env=self.env,
+                                cwd=self.folder, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def start(self, timeout=180):
+        self.scheduler = self._start("scheduler", "--host", "127.0.0.1", "--port", "0",
+                                     "--no-dashboard", "--scheduler-file",
+                                     str(self.scheduler_file), log="scheduler.log")
+        self._until(lambda: self.scheduler_file.is_file() and self.scheduler_file.stat().st_size,
+                    timeout, "the scheduler wrote no scheduler file")
+        for _ in range(self.count):
+            self.add_worker()
+        self._until(lambda: len(self.info()["workers"]) >= self.count, timeout,
+                    f"{self.count} workers did not join")
+        return self
+
+    def add_worker(self):
+        number = len(self.workers)
+        local = self.folder / f"worker-{number}"
+        local.mkdir()
+        os.chmod(local, 0o777)
+        self.workers.append(self._start(
+            "worker", "--scheduler-file", str(self.scheduler_file), "--nthreads", "1",
+            "--no-nanny", "--no-dashboard", "--name", f"w{number}", "--local-directory",
+            str(local), log=f"worker-{number}.log"))
+
+    def _until(self, condition, timeout, what):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.scheduler.poll() is not None:
+                raise RuntimeError(f"the scheduler exited: {self.log('scheduler.log')}")
+            with contextlib.suppress(OSError, ValueError):
+                if condition():
+                    return
+            time.sleep(0.5)
+        raise RuntimeError(f"{what} within {timeout} s: {self.log('scheduler.log')}")
+
+    def log(self, name):
+        path = self.folder / name
+        return path.read_text()[-3000:] if path.exists() else ""
+
+    def client(self):
+        from distributed import Client
+
+        return Client(scheduler_file=str(self.scheduler_file), timeout=30, set_as_default=False)
+
+    def info(self):
+        with self.client() as client:
+            return client.scheduler_info(n_workers=-1)
+
+    def address(self):
+        return json.loads(self.scheduler_file.read_text())["address"]
+
+    def stop_scheduler(self, signum=signal.SIGKILL):
+        _stop(self.scheduler, signum)
+
+    def stop(self):
+        """Stop every process started, workers first, by pid."""
+        for proc in [*self.workers, self.scheduler]:
+            if proc is not None:
+                _stop(proc, signal.SIGTERM)
+
+
+def _stop(proc, signum):
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signum)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
