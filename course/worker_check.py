@@ -8,21 +8,39 @@ checks each and says what to fix. The versions it prints are those the driver
 compares before grading (``course.cluster_task.mismatch``).
 """
 
-import importlib
 import sys
 
 __all__ = ["report"]
 
 
+def _course():
+    import course
+    return course
+
+
+def _helpers():
+    import helpers
+    return helpers
+
+
+def _nbgrader():
+    import nbgrader
+    return nbgrader
+
+
+def _distributed():
+    import distributed
+    return distributed
+
+
 def report():
     """(lines to print, whether this machine can grade)."""
     lines, ok = [], True
-    for name, fix in (("course", "pip install the course package (the driver's version)"),
-                      ("helpers", "pip install the course package (the driver's version)"),
-                      ("nbgrader", "pip install the course package, which pins nbgrader"),
-                      ("distributed", "pip install the course package, which needs distributed")):
+    fix = "pip install the course package (the driver's version; it brings nbgrader and distributed)"
+    for name, load in (("course", _course), ("helpers", _helpers), ("nbgrader", _nbgrader),
+                       ("distributed", _distributed)):
         try:
-            module = importlib.import_module(name)
+            module = load()
         except ImportError as error:
             lines.append(f"cannot import {name} ({error}): {fix}")
             ok = False
