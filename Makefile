@@ -37,10 +37,11 @@ demo: venv
 	$(BIN)/course demo
 
 ## Every test: the unit and pipeline tests, and nbval on every source notebook
-## (stored outputs compared, except cells tagged nbval-ignore-output).
+## (stored outputs compared, except cells tagged nbval-ignore-output); the 25 slowest
+## tests are listed at the end, so that a CI log shows where the time goes.
 test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests source --nbval --nbval-current-env \
-		--nbval-sanitize-with nbval-sanitize.cfg
+		--nbval-sanitize-with nbval-sanitize.cfg --durations=25
 
 ## The inner loop: the unit tests of helpers/ and course/, which start no kernel
 ## and no nbgrader run (tests/helpers, tests/course).
