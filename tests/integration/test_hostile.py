@@ -9,7 +9,6 @@ test depends on) to keep the run short.
 import hashlib
 import re
 import socket
-import tomllib
 import uuid
 from pathlib import Path
 
@@ -19,18 +18,16 @@ import pytest
 from course import pipeline
 from course.submissions import fill
 from support import ASSIGNMENT, ROOT, lean, make_course
+from support.hostile import CATALOGUE, ENTRIES, NOTEBOOK, hand_in
 
 pytestmark = pytest.mark.slow
 
-CATALOGUE = tomllib.loads((ROOT / "tests" / "hostile" / "catalogue.toml").read_text())
-ENTRIES = {entry["student"]: entry for entry in CATALOGUE["submission"]}
 CONTROLS = {"control-right": "right", "control-wrong": "wrong", "control-all-wrong": "all_wrong"}
 # What each answer set loses on its own, without any attack.
 BASE_LOSSES = {"right": set(), "wrong": {"check_random_values"},
                "all_wrong": {"check_zeros_values", "check_random_values", "check_he_values"},
                "he_loops": {"check_he_structure", "check_he_values"},
                "he_exits": {"check_he_structure", "check_he_values"}}
-NOTEBOOK = "Initialization.ipynb"
 # Short limits so that the endless loops and crashes cost seconds.
 TEST_LIMITS = """
 c.Execute.timeout = 15
@@ -43,60 +40,6 @@ c.BoundedKernelClient.max_message_bytes = 8 << 20
 """
 
 
-
-
-def _grade_cells(nb):
-    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-
-
-def _edit(nb, entry, fmt):
-    """Apply the entry's edit; return the file name and text to hand in."""
-    edit = entry["edit"]
-    code = entry.get("code", "").format(**fmt)
-    if edit == "invalid_json":
-        return NOTEBOOK, nbformat.writes(nb)[:-40] + ', "cells": ['
-    if edit == "empty_file":
-        return NOTEBOOK, ""
-    if edit == "rename":
-        return "Initialisation.ipynb", nbformat.writes(nb)
-    if edit == "other_assignment":
-        other = nbformat.v4.new_notebook()
-        other.cells = [nbformat.v4.new_code_cell("def squares(n):\n    return [i * i for i in range(n)]",
-                                                 metadata={"nbgrader": {"grade": False, "solution": True, "locked": False,
-                                                                        "grade_id": "squares", "schema_version": 3}}),
-                       nbformat.v4.new_code_cell("assert squares(3) == [0, 1, 4]",
-                                                 metadata={"nbgrader": {"grade": True, "solution": False, "locked": True,
-                                                                        "points": 1, "grade_id": "check_squares",
-                                                                        "schema_version": 3}})]
-        return NOTEBOOK, nbformat.writes(other)
-    if edit == "strip_metadata":
-        for cell in nb.cells:
-            cell.metadata.pop("nbgrader", None)
-    elif edit == "delete_tests":
-        nb.cells = [c for c in nb.cells if c not in _grade_cells(nb)]
-    elif edit == "edit_tests":
-        for cell in _grade_cells(nb):
-            cell.source = 'print("✓ all good")'
-    elif edit == "tests_to_markdown":
-        for cell in _grade_cells(nb):
-            cell.cell_type = "markdown"
-            cell.pop("outputs", None)
-            cell.pop("execution_count", None)
-    elif edit == "insert_cell":
-        at = next(i for i, c in enumerate(nb.cells)
-                  if c.metadata.get("nbgrader", {}).get("grade_id") == "imports")
-        nb.cells.insert(at + 1, nbformat.v4.new_code_cell(code))
-    elif edit == "insert_markdown":
-        at = next(i for i, c in enumerate(nb.cells)
-                  if c.metadata.get("nbgrader", {}).get("grade_id") == "imports")
-        nb.cells.insert(at + 1, nbformat.v4.new_markdown_cell(code))
-    elif edit == "append_to_answer":
-        cell = next(c for c in nb.cells
-                    if c.metadata.get("nbgrader", {}).get("grade_id") == entry["cell"])
-        cell.source += "\n\n" + code.strip("\n")
-    else:
-        assert edit == "none", f"unknown edit {edit!r} in the catalogue"
-    return NOTEBOOK, nbformat.writes(nb)
 
 
 def _digest(root, skip):
@@ -143,17 +86,7 @@ def run(tmp_path_factory):
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
     for student, entry in ENTRIES.items():
-        nb = lean(fill(release, answers[entry["answers"]]))
-        name, text = _edit(nb, entry, {"root": root, "student": student, "port": port})
-        path = root / "submitted" / student / ASSIGNMENT / name
-        path.parent.mkdir(parents=True)
-        path.write_text(text)
-        for extra, content in entry.get("files", {}).items():   # handed in beside it
-            (path.parent / extra).parent.mkdir(parents=True, exist_ok=True)
-            (path.parent / extra).write_text(content.format(root=root))
-        for extra, target in entry.get("links", {}).items():
-            (path.parent / extra).unlink(missing_ok=True)
-            (path.parent / extra).symlink_to(target.format(root=root))
+        hand_in(root, student, entry=entry, fmt={"port": port})
 
     outside = {"autograded", "feedback", "gradebook.db", "grades.csv"}
     before = _digest(root, outside)

@@ -11,18 +11,11 @@ import nbformat
 
 from course.submissions import fill
 
-from . import ASSIGNMENT, ROOT
+from . import ASSIGNMENT, ROOT, lean
 
 CATALOGUE = tomllib.loads((ROOT / "tests" / "hostile" / "catalogue.toml").read_text())
 ENTRIES = {entry["student"]: entry for entry in CATALOGUE["submission"]}
 NOTEBOOK = "Initialization.ipynb"
-
-
-def lean(nb):
-    """The notebook without its ungraded code cells (the training runs)."""
-    nb = nbformat.from_dict(nb)
-    nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
-    return nb
 
 
 def _grade_cells(nb):
@@ -34,8 +27,25 @@ def _at_imports(nb):
                 if c.metadata.get("nbgrader", {}).get("grade_id") == "imports") + 1
 
 
+def _other_assignment():
+    """A notebook of another assignment: one answer cell and one test cell of its own."""
+    other = nbformat.v4.new_notebook()
+    other.cells = [nbformat.v4.new_code_cell("def squares(n):\n    return [i * i for i in range(n)]",
+                                             metadata={"nbgrader": {"grade": False, "solution": True, "locked": False,
+                                                                    "grade_id": "squares", "schema_version": 3}}),
+                   nbformat.v4.new_code_cell("assert squares(3) == [0, 1, 4]",
+                                             metadata={"nbgrader": {"grade": True, "solution": False, "locked": True,
+                                                                    "points": 1, "grade_id": "check_squares",
+                                                                    "schema_version": 3}})]
+    return other
+
+
 def edited(nb, entry, fmt):
-    """The file name and text an entry hands in (the edits the cluster tests use)."""
+    """The file name and text an entry hands in: ``nb`` with the entry's edit applied.
+
+    ``fmt`` fills the placeholders of the entry's code (``{root}``, ``{student}``,
+    ``{port}``).
+    """
     edit = entry["edit"]
     code = entry.get("code", "").format(**fmt)
     if edit == "invalid_json":
@@ -44,6 +54,8 @@ def edited(nb, entry, fmt):
         return NOTEBOOK, ""
     if edit == "rename":
         return "Initialisation.ipynb", nbformat.writes(nb)
+    if edit == "other_assignment":
+        return NOTEBOOK, nbformat.writes(_other_assignment())
     if edit == "strip_metadata":
         for cell in nb.cells:
             cell.metadata.pop("nbgrader", None)
@@ -52,14 +64,21 @@ def edited(nb, entry, fmt):
     elif edit == "edit_tests":
         for cell in _grade_cells(nb):
             cell.source = 'print("✓ all good")'
+    elif edit == "tests_to_markdown":
+        for cell in _grade_cells(nb):
+            cell.cell_type = "markdown"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
     elif edit == "insert_cell":
         nb.cells.insert(_at_imports(nb), nbformat.v4.new_code_cell(code))
+    elif edit == "insert_markdown":
+        nb.cells.insert(_at_imports(nb), nbformat.v4.new_markdown_cell(code))
     elif edit == "append_to_answer":
         cell = next(c for c in nb.cells
                     if c.metadata.get("nbgrader", {}).get("grade_id") == entry["cell"])
         cell.source += "\n\n" + code.strip("\n")
     else:
-        assert edit == "none", f"the cluster tests do not build the edit {edit!r}"
+        assert edit == "none", f"unknown edit {edit!r} in the catalogue"
     return NOTEBOOK, nbformat.writes(nb)
 
 
