@@ -26,7 +26,8 @@ from support.logs import alarming, by_student
 
 pytestmark = pytest.mark.slow
 
-NOTEBOOKS = ("Initialization", "Layers")
+NOTEBOOKS = ("Initialization", "Layers", "Gradients")   # what the control and the impostor hand in
+EDITED = ("Initialization", "Layers")   # what the edits of support.edits touch ("both": these two)
 CLASS = load_class(ROOT / "demo" / "class.toml")
 IMPOSTOR_CELLS = ("check_zeros_structure", "check_zeros_values")   # carol fails both
 
@@ -55,8 +56,8 @@ def run(tmp_path_factory):
     right = {name: filled(CLASS["alice"], name) for name in NOTEBOOKS}
     _hand_in(root, "control", right)
     for student, (edit, grade_id, where, _) in edits.EDITS.items():   # only what the edit touches
-        _hand_in(root, student, {name: edit(nb, grade_id, release[name])
-                                 for name, nb in right.items() if where in (name, "both")})
+        _hand_in(root, student, {name: edit(right[name], grade_id, release[name])
+                                 for name in _edited(student)})
     wrong = {name: filled(CLASS["carol"], name) for name in NOTEBOOKS}
     for grade_id in IMPOSTOR_CELLS:
         wrong["Initialization"] = edits.test_id_claimed_by_a_student_cell(
@@ -78,7 +79,7 @@ def test_the_control_keeps_every_point_of_its_right_answers(run):
 def _edited(student):
     """The notebooks ``student`` handed in: those its edit touches."""
     where = edits.EDITS[student][2]
-    return [name for name in NOTEBOOKS if where in (name, "both")]
+    return [name for name in EDITED if where in (name, "both")]
 
 
 def _cells(score, notebooks):
