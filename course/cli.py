@@ -253,7 +253,8 @@ def cmd_mutants(args, console):
         workdir = args.keep or stack.enter_context(tempfile.TemporaryDirectory(prefix="mutants-"))
         with console.status(f"grading {len(planned)} submissions with nbgrader "
                             f"({args.workers} at a time) ..."):
-            where = mutants.grade(root, planned, Path(workdir), workers=args.workers)
+            where = mutants.grade(root, planned, Path(workdir), workers=args.workers,
+                                  lean=args.lean)
         results = mutants.outcomes(planned, where)
     # every wrong entry, and any right answer that lost points (none, when all is well)
     shown = [o for o in results if o.wrong] + [o for o in results if not o.wrong and o.caught]
@@ -463,6 +464,9 @@ def build_parser():
     p.add_argument("--packed", action="store_true",
                    help="answer every function with a wrong entry in each submission: "
                         "fewer submissions, each entry still judged on its own test cells")
+    p.add_argument("--lean", action="store_true",
+                   help="leave out the notebooks' ungraded code cells (training runs, plots), "
+                        "which no test cell depends on: about a third of the time")
     p.add_argument("--keep", default=None,
                    help="grade in this (new) folder and keep it, instead of a temporary one")
 

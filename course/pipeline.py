@@ -55,9 +55,11 @@ def students(root):
 
 
 def release(root, assignment=ASSIGNMENT, *, db=True):
-    """Generate ``release/<assignment>`` from ``source/<assignment>``."""
-    if db:
-        nbgrader(root, "db", "assignment", "add", assignment)
+    """Generate ``release/<assignment>`` from ``source/<assignment>``.
+
+    With ``db``, ``generate_assignment`` also adds the assignment to the gradebook
+    (its ``create_assignment``), which ``autograde`` needs.
+    """
     return nbgrader(root, "generate_assignment", assignment, "--force",
                     *(() if db else ("--no-db",)))
 
@@ -66,10 +68,9 @@ def autograde(root, assignment=ASSIGNMENT, student=None):
     """Autograde one student's submission, or every student's.
 
     nbgrader exits 1 when any submission could not be graded; that is
-    reported by :func:`scores` (no grade), not raised here.
+    reported by :func:`scores` (no grade), not raised here. nbgrader adds a
+    student it does not know yet to the gradebook itself (``create_student``).
     """
-    for sid in ([student] if student else students(root)):
-        nbgrader(root, "db", "student", "add", sid)
     args = ["autograde", assignment, "--force"] + (["--student", student] if student else [])
     return nbgrader(root, *args, check=False)
 

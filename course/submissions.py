@@ -32,6 +32,19 @@ def answer_cells(nb):
             if cell.metadata.get("nbgrader", {}).get("solution")}
 
 
+def lean(nb):
+    """A copy of notebook ``nb`` without its ungraded code cells (training runs and plots).
+
+    No test cell depends on them (the lesson's figures are drawn from what the
+    graded cells define, never the other way round), and they are most of a
+    notebook's grading time: the mistake catalogue and the test suite's own
+    classes are graded lean. Markdown cells and every nbgrader cell stay.
+    """
+    nb = nbformat.from_dict(nb)
+    nb.cells = [c for c in nb.cells if c.cell_type != "code" or "nbgrader" in c.metadata]
+    return nb
+
+
 def fill(release_nb, answers):
     """A copy of ``release_nb`` with the stub of each answered cell replaced.
 

@@ -7,10 +7,12 @@ submissions, built from the release, with `nbgrader autograde`.
 
 To keep `make test` short, submissions are packed: each answers every
 function with a different wrong entry while they last (right entries fill
-the rest), so 54 entries take 24 submissions in place of 41. A test cell
+the rest), so 74 entries take 24 submissions in place of 56. A test cell
 calls only its own function (checked below), so each entry is still judged
-on its own cells alone. `course mutants` grades one submission per wrong
-entry, beside right answers, for the full picture.
+on its own cells alone. They are also lean (``course.submissions.lean``: no
+training runs or plots, which no test cell depends on; a notebook then grades
+in about 5 s in place of 17). `course mutants` grades one whole submission per
+wrong entry, beside right answers, for the full picture.
 """
 
 import contextlib
@@ -151,7 +153,7 @@ def test_visible_check_names_the_mistake(entry):
 def graded(tmp_path_factory):
     planned = mutants.plan(ENTRIES, packed=True)
     where = mutants.grade(ROOT, planned, tmp_path_factory.mktemp("mutants"), workers=2,
-                          feedback=True)
+                          feedback=True, lean=True)
     return planned, where, mutants.outcomes(planned, where)
 
 

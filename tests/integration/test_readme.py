@@ -9,6 +9,13 @@ environment, so `make venv` finds it installed and `source .venv/bin/activate`
 works; the environment's scripts are NOT on PATH unless a command puts them
 there. A section added to the README is picked up without a change here.
 
+The copy's demo class (``submitted/`` and the LMS download made from it) is handed
+in lean: without the notebooks' ungraded code cells (training runs and plots, which
+no test cell depends on), so that the sections that grade it take a third of the
+time. What is checked here is that the commands run and leave what they should;
+the grades of the whole notebooks are checked on ``graded_demo`` (test_grading.py),
+with the same pipeline.
+
 A command that must not run here is listed in NOT_RUN with the reason, and
 where it is exercised instead. A listed pattern that no longer matches any
 command of the README fails a test, so the list cannot go stale either.
@@ -21,9 +28,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from support import ROOT
+from course import lms
+from course.submissions import lean
+from support import ASSIGNMENT, ROOT
 
 README = ROOT / "README.md"
 SECTION_TIMEOUT = 1200  # seconds for all the commands of one section
@@ -125,6 +135,9 @@ def course_copy(tmp_path):
         if entry.name != ".installed":
             (venv / entry.name).symlink_to(entry)
     (venv / ".installed").touch()  # newer than pyproject.toml: make sees it installed
+    for path in (copy / "submitted").rglob("*.ipynb"):
+        nbformat.write(lean(nbformat.read(path, as_version=4)), path)
+    lms.write_archive(copy / "submitted", ASSIGNMENT, copy / "demo" / "lms" / "submissions.zip")
     return copy
 
 
