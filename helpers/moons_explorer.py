@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, NullLocator, StrMethodFormatter
+from matplotlib.ticker import LogLocator, MultipleLocator, NullLocator, StrMethodFormatter
 
 from ._widgets import png_of, show_still_then_controls, titled_box
 from .plotting import CMAP, decision_grid, plot_data
@@ -231,9 +231,11 @@ class MoonsDrawing:
         self.costs.set_xlim(-RECORD_EVERY / 2, trainings.num_iterations)
         self.costs.set_yscale("log")
         self.costs.set_ylim(*COST_LIMITS)
-        self.costs.yaxis.set_major_locator(LogLocator(numticks=6))
+        self.costs.yaxis.set_major_locator(LogLocator(numticks=4))
         self.costs.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))  # no mathtext
         self.costs.yaxis.set_minor_locator(NullLocator())
+        # Few ticks: drawing their labels is most of the time of the frame.
+        self.costs.xaxis.set_major_locator(MultipleLocator(5000))
         self.costs.set_xlabel("iteration")
         self.costs.set_ylabel("cost (cross-entropy)")
         g1, g2 = trainings.grid
@@ -252,7 +254,7 @@ class MoonsDrawing:
         self._frame = None
 
     def update(self, settings):
-        """Show ``settings`` (trained first if ``trainings`` has not seen it); returns the figure."""
+        """Show ``settings`` (trained first if it is new to ``trainings``); returns the figure."""
         outcome = self.trainings.outcome(settings)
         costs = np.asarray(outcome.run.costs, dtype=float)
         self.line.set_data(outcome.run.iterations, np.where(np.isfinite(costs), costs, np.nan))
