@@ -309,7 +309,8 @@ def moons_explorer(trainings, settings=MoonsSettings(), *, drawing=None, png=Non
     std = w.FloatLogSlider(value=settings.std, base=10, min=-3, max=1, step=0.25,
                            description="std", readout_format=".3g",
                            disabled=settings.init != "std")
-    rate = w.ToggleButtons(options=[(f"{r:g}", r) for r in LEARNING_RATES],
+    rates = sorted({*LEARNING_RATES, float(settings.learning_rate)})   # the notebook's too
+    rate = w.ToggleButtons(options=[(f"{r:g}", r) for r in rates],
                            value=settings.learning_rate, description="learning rate",
                            style=buttons)
     drawing = drawing if drawing is not None else MoonsDrawing(trainings)
@@ -337,7 +338,7 @@ def moons_explorer(trainings, settings=MoonsSettings(), *, drawing=None, png=Non
     return box
 
 
-def show_moons_explorer(runs=None, data=None, settings=MoonsSettings()):
+def show_moons_explorer(runs=None, data=None, settings=None, *, num_iterations=NUM_ITERATIONS):
     """Display a still image of ``settings``' figure, then the explorer where it is wanted.
 
     Parameters
@@ -349,17 +350,25 @@ def show_moons_explorer(runs=None, data=None, settings=MoonsSettings()):
         The moons the runs were trained on (:func:`helpers.datasets.load_moons`
         by default).
     settings : MoonsSettings, optional
-        The setting shown first (He, learning rate 0.01: one of the runs).
+        The setting shown first. By default the He run handed in (else the
+        first run handed in), at the learning rate it was trained with, so that
+        the still image costs no training; He at learning rate 0.01 without runs.
+    num_iterations : int, default=15000
+        Iterations of every training: the notebook's, which its runs were trained with.
 
     The image is what nbval, Validate, the autograder and the feedback page
-    see: with the default setting among ``runs`` it costs no training. In
-    JupyterLab the controls under it redraw their own copy, training each new
-    setting once.
+    see. In JupyterLab the controls under it redraw their own copy, training
+    each new setting once.
     """
     if data is None:
         from .datasets import load_moons
         data = load_moons()
-    trainings = Trainings(data, runs)
+    runs = dict(runs or {})
+    trainings = Trainings(data, runs, num_iterations=num_iterations)
+    if settings is None:
+        first = "he" if "he" in runs else next(iter(runs), None)
+        settings = (MoonsSettings() if first is None
+                    else MoonsSettings(first, learning_rate=runs[first].learning_rate))
     drawing = MoonsDrawing(trainings)
     png = render(settings, drawing)
     return show_still_then_controls(

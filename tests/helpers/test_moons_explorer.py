@@ -191,6 +191,27 @@ def test_show_moons_explorer_shows_the_runs_handed_in_without_training(data, mon
     assert box.image.value == shown[0].data
 
 
+def test_show_moons_explorer_starts_from_the_notebook_s_he_run_whatever_its_settings(
+        data, monkeypatch, no_training):
+    """A notebook that trains for 1,000 iterations at learning rate 0.05: its He run is
+    still what is shown first, untrained again, and 0.05 is among the learning rates."""
+    runs = {init: Run(initial_parameters(MoonsSettings(init)), [0], [0.7], 0.05)
+            for init in ("random", "he")}
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    moons_explorer.show_moons_explorer(runs, data, num_iterations=1000)
+    he = MoonsSettings("he", learning_rate=0.05)
+    assert shown[0].data == render(he, MoonsDrawing(Trainings(data, runs, num_iterations=1000)))
+    pytest.importorskip("ipywidgets")
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    box = moons_explorer.show_moons_explorer({"random": runs["random"]}, data,
+                                             num_iterations=1000)
+    assert box.settings() == MoonsSettings("random", learning_rate=0.05)
+    assert [rate for _, rate in box.controls[2].options] == [0.001, 0.003, 0.01, 0.03, 0.05,
+                                                             0.1]
+
+
 def test_importing_the_moons_explorer_imports_no_widget_library():
     code = "import sys, helpers.moons_explorer; print('ipywidgets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
