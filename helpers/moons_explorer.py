@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, MultipleLocator, NullLocator, StrMethodFormatter
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator, StrMethodFormatter
 
 from ._widgets import png_of, show_still_then_controls, titled_box
 from .plotting import CMAP, decision_grid, plot_data
@@ -228,14 +228,14 @@ class MoonsDrawing:
         self.line = self.costs.plot([], [], marker="o", markersize=3)[0]
         self.note = self.costs.text(0.5, 0.9, "", transform=self.costs.transAxes,
                                     ha="center", fontsize="small")
-        self.costs.set_xlim(-RECORD_EVERY / 2, trainings.num_iterations)
+        self.costs.set_xlim(-0.03 * trainings.num_iterations, trainings.num_iterations)
         self.costs.set_yscale("log")
         self.costs.set_ylim(*COST_LIMITS)
         self.costs.yaxis.set_major_locator(LogLocator(numticks=4))
         self.costs.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))  # no mathtext
         self.costs.yaxis.set_minor_locator(NullLocator())
         # Few ticks: drawing their labels is most of the time of the frame.
-        self.costs.xaxis.set_major_locator(MultipleLocator(5000))
+        self.costs.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 5, 10]))
         self.costs.set_xlabel("iteration")
         self.costs.set_ylabel("cost (cross-entropy)")
         g1, g2 = trainings.grid
