@@ -14,6 +14,9 @@
   its per-layer statistics (spread, dead and saturated units, gradient-to-weight ratio).
 - :mod:`helpers.gradient_checks`: the checks under that notebook's exercise.
 - :mod:`helpers.explorer`: that notebook's explorer (ipywidgets, imported only when shown).
+- :mod:`helpers.moons_explorer`: the explorer at the end of the first notebook: part 1's
+  network trained on the moons from a start and a learning rate of the student's choice
+  (the widget plumbing both explorers share is ``helpers._widgets``).
 - :mod:`helpers.kernel`: ``setup_notebook()``, called by each notebook's imports cell.
 """
 

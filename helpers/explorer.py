@@ -15,17 +15,15 @@ end can show them (never while nbgrader grades or validates, see
 """
 
 import functools
-import io
 import math
-import os
 from dataclasses import dataclass
 
 import numpy as np
-import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator, StrMethodFormatter
 
+from ._widgets import png_of, show_still_then_controls, titled_box, widgets_wanted
 from .activations import gaussian_inputs
 from .gradients import ACTIVATIONS, depth_profile
 
@@ -95,6 +93,8 @@ def profile_for(settings):
 
 
 MAX_DEPTH = 12
+#: The box in one line of text, where widgets cannot be drawn (nbval compares it).
+REPR = "Explorer (start, std, activation, depth, width; figure redrawn on change)"
 
 
 def _histogram_values(activations, activation):
@@ -220,11 +220,7 @@ class Drawing:
         for artist in (*self.steps, *self.lines):
             if artist.get_visible():
                 self.figure.draw_artist(artist)
-        buffer = io.BytesIO()
-        width, height = self.canvas.get_width_height()
-        PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
-                             "RGBA", 0, 1).save(buffer, format="png")
-        return buffer.getvalue()
+        return png_of(self.canvas)
 
 
 def draw(settings):
@@ -242,15 +238,6 @@ def render(settings, drawing=None):
     drawing = drawing if drawing is not None else Drawing()
     drawing.update(settings)
     return drawing.png()
-
-
-def widgets_wanted():
-    """Whether to show the controls: not while nbgrader grades or validates the notebook.
-
-    nbgrader sets ``NBGRADER_EXECUTION`` in the kernels it runs (autograde and
-    Validate), which have no front end; widgets there would only wait for one.
-    """
-    return os.environ.get("NBGRADER_EXECUTION") is None
 
 
 def explorer(settings=Settings(), *, png=None):
@@ -291,23 +278,10 @@ def explorer(settings=Settings(), *, png=None):
 
     for control in controls:
         control.observe(update, names="value")
-    box = _explorer_class()(children=[w.HBox([init, activation]), w.HBox([std, depth, width]),
-                                      image])
+    box = titled_box(REPR)(children=[w.HBox([init, activation]), w.HBox([std, depth, width]),
+                                     image])
     box.image, box.settings, box.controls = image, current, controls
     return box
-
-
-@functools.cache
-def _explorer_class():
-    import ipywidgets as w
-
-    class Explorer(w.VBox):
-        """The explorer's box; shown as one line of text where widgets cannot be drawn."""
-
-        def __repr__(self):
-            return "Explorer (start, std, activation, depth, width; figure redrawn on change)"
-
-    return Explorer
 
 
 def show_explorer(settings=Settings()):
@@ -316,15 +290,5 @@ def show_explorer(settings=Settings()):
     The image is what nbval, Validate, the autograder and the feedback page see;
     in JupyterLab the controls under it redraw their own copy.
     """
-    from IPython.display import Image, display
-
     png = render(settings)
-    display(Image(png, format="png"))
-    if not widgets_wanted():
-        return None
-    try:
-        box = explorer(settings, png=png)
-    except ImportError:   # no ipywidgets: the still image is all there is
-        return None
-    display(box)
-    return box
+    return show_still_then_controls(png, lambda: explorer(settings, png=png))

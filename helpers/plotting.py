@@ -11,7 +11,7 @@ from matplotlib.ticker import (FormatStrFormatter, LogLocator, MaxNLocator, Null
 
 from .training import predict
 
-__all__ = ["plot_data", "plot_costs", "plot_decision_boundary", "plot_activation_histograms",
+__all__ = ["plot_data", "plot_costs", "plot_decision_boundary", "decision_grid", "plot_activation_histograms",
            "plot_images", "plot_gradient_profiles"]
 
 CMAP = "coolwarm"
@@ -93,13 +93,24 @@ def plot_decision_boundary(parameters, X, Y, *, ax=None, title=None, resolution=
         finer grid at the size of a notebook figure, in less time.
     """
     ax = _axes(ax)
-    x1 = np.linspace(X[0].min() - 1, X[0].max() + 1, resolution)
-    x2 = np.linspace(X[1].min() - 1, X[1].max() + 1, resolution)
-    g1, g2 = np.meshgrid(x1, x2)
+    g1, g2 = decision_grid(X, resolution)
     labels = predict(np.vstack([g1.ravel(), g2.ravel()]), parameters).reshape(g1.shape)
     ax.contourf(g1, g2, labels, levels=[-0.5, 0.5, 1.5], cmap=CMAP, alpha=0.3)
     plot_data(X, Y, ax=ax, title=title)
     return ax
+
+
+def decision_grid(X, resolution=150):
+    """The grid :func:`plot_decision_boundary` labels: the points' range and 1 more each way.
+
+    Returns
+    -------
+    g1, g2 : ndarray of shape (resolution, resolution)
+        First and second coordinates of the grid points (``np.meshgrid``).
+    """
+    x1 = np.linspace(X[0].min() - 1, X[0].max() + 1, resolution)
+    x2 = np.linspace(X[1].min() - 1, X[1].max() + 1, resolution)
+    return np.meshgrid(x1, x2)
 
 
 #: A row of histograms gets a logarithmic x axis when its values are all >= 0 and
