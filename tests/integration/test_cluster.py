@@ -13,6 +13,7 @@ test (the scheduler stopped mid-run, then the run started again) and by the TLS
 test (a scheduler and worker on tls:// only, and drivers that must be refused).
 """
 
+import concurrent.futures
 import os
 import shutil
 import signal
@@ -131,14 +132,18 @@ def worker_python():
 
 @pytest.fixture
 def start_cluster(worker_python):
-    """Start a scheduler and workers; every one started is stopped at the end, by pid."""
-    started = []
+    """Start a scheduler and workers; every one started is stopped at the end, by pid.
 
-    def start(workers=2):
+    ``start(n, background=True)`` returns at once a future of the started cluster.
+    """
+    started, pool = [], concurrent.futures.ThreadPoolExecutor(1)
+
+    def start(workers=2, background=False):
         started.append(Cluster(*worker_python, workers=workers))
-        return started[-1].start()
+        return pool.submit(started[-1].start) if background else started[-1].start()
 
     yield start
+    pool.shutdown(wait=True)   # a start under way finishes first, then is stopped
     for one in started:
         one.stop()
 
@@ -312,6 +317,7 @@ def test_the_scheduler_stopped_mid_run_then_a_rerun_completes(tmp_path, class_te
             time.sleep(0.2)
         dask.stop_scheduler(signal.SIGKILL)
         stopped = time.monotonic()
+        again = start_cluster(1, background=True)   # while the driver waits for the scheduler
         output, _ = driver.communicate(timeout=60)
         waited = time.monotonic() - stopped
     finally:
@@ -331,7 +337,7 @@ def test_the_scheduler_stopped_mid_run_then_a_rerun_completes(tmp_path, class_te
         assert not (root / "autograded" / student / ASSIGNMENT).exists()
     assert not list(root.glob("autograded/*/.initialization.*"))
 
-    again = start_cluster(1)
+    again = again.result(timeout=300)
     code, output = _grade(root, "--scheduler-file", str(again.scheduler_file))
     assert code == 0, output
     assert f"{len(graded)} submissions graded already" in output
