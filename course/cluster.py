@@ -33,6 +33,7 @@ import logging
 import math
 import os
 import shutil
+import ssl
 import tempfile
 import time
 from pathlib import Path
@@ -61,6 +62,70 @@ def _where(address, scheduler_file):
     return address or f"the scheduler named in {scheduler_file}"
 
 
+def _address_in(scheduler_file):
+    """The address a scheduler file names, or None if it cannot be read (Client will say)."""
+    try:
+        address = json.loads(Path(scheduler_file).read_text())["address"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return address if isinstance(address, str) else None
+
+
+def _client_tls(security):
+    """Whether ``security`` gives this client a TLS context (a CA, a certificate and its key)."""
+    if security is None:
+        return False
+    try:
+        return security.get_connection_args("client").get("ssl_context") is not None
+    except (OSError, ValueError) as error:   # ssl.SSLError is an OSError: a key of another cert
+        raise GradeError(f"cannot load this client's TLS certificate and key "
+                         f"({type(error).__name__}: {error}); check --tls-cert and --tls-key "
+                         f"(PEM files, the key of that certificate)") from None
+
+
+def _check_protocol(address, where, security):
+    """GradeError if the scheduler's protocol and this client's TLS settings do not go together.
+
+    Checked before connecting: distributed would raise TypeError or RuntimeError
+    and then hang for 20 s or more when the half-made client is collected.
+    """
+    tls = _client_tls(security)
+    if address is None:
+        return
+    named = "" if address == where else f" ({address})"
+    if address.startswith("tls://") and not tls:
+        raise GradeError(f"the Dask scheduler at {where} speaks TLS{named}: give "
+                         f"--tls-ca-file (the CA that signed the scheduler's certificate), "
+                         f"--tls-cert and --tls-key (this client's certificate and key)")
+    if not address.startswith("tls://") and security is not None and security.require_encryption:
+        raise GradeError(f"TLS was asked for (--tls-*), but the scheduler's address {address} "
+                         f"is not tls://: give the scheduler's tls:// address, or leave out "
+                         f"the --tls-* options")
+
+
+def _connect_error(error, address, where, security, timeout):
+    """The one line that says why connecting failed, and what to do."""
+    text = (str(error).splitlines() or [""])[0][:200]
+    tls = bool(address and address.startswith("tls://"))
+    cause = error.__cause__
+    if tls and (isinstance(cause, ssl.SSLCertVerificationError) or "certificate does not match" in text):
+        why = getattr(cause, "verify_message", "") or "not signed by it"
+        return GradeError(f"the Dask scheduler at {where} presented a TLS certificate that "
+                          f"{security.tls_ca_file} does not vouch for ({why}): give "
+                          f"--tls-ca-file the CA that signed the scheduler's certificate")
+    if tls and ("SSL" in text or "TLS" in text):
+        reason = text.rsplit(">: ", 1)[-1]   # distributed's text starts with the connection
+        return GradeError(f"the Dask scheduler at {where} closed the TLS connection "
+                          f"({reason}): it does not accept this client's "
+                          f"certificate ({security.tls_client_cert}); give --tls-cert and "
+                          f"--tls-key a certificate signed by the CA the scheduler trusts "
+                          f"(its --tls-ca-file)")
+    after = f" within {timeout} s" if isinstance(error, TimeoutError) or "Timed out" in text else ""
+    return GradeError(f"cannot reach the Dask scheduler at {where}{after} "
+                      f"({type(error).__name__}: {text}); is it running (`dask scheduler`), "
+                      f"and is the address right (tls:// for a scheduler that speaks TLS)?")
+
+
 def connect(address=None, scheduler_file=None, security=None, timeout=CONNECT_TIMEOUT):
     """A ``distributed.Client`` of the scheduler, or GradeError saying why not, in one line."""
     from distributed import Client
@@ -68,9 +133,9 @@ def connect(address=None, scheduler_file=None, security=None, timeout=CONNECT_TI
     if address and "://" not in address:
         raise GradeError(f"--scheduler {address!r} is not a scheduler address; expected "
                          f"tcp://HOST:PORT (or tls://HOST:PORT), as `dask scheduler` prints")
-    if address and address.startswith("tls://") and security is None:
-        raise GradeError(f"--scheduler {address} speaks TLS: give --tls-ca-file, --tls-cert and "
-                         f"--tls-key (the certificates of this client)")
+    where = _where(address, scheduler_file)
+    if address:
+        _check_protocol(address, where, security)
     deadline = time.monotonic() + timeout   # a scheduler started a moment ago writes it soon
     while scheduler_file and not Path(scheduler_file).is_file() and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -79,14 +144,14 @@ def connect(address=None, scheduler_file=None, security=None, timeout=CONNECT_TI
                          f"scheduler with "
                          f"`dask scheduler --scheduler-file {scheduler_file}`, or give "
                          f"--scheduler tcp://HOST:PORT")
+    target = address or _address_in(scheduler_file)
+    if not address:
+        _check_protocol(target, where, security)
     try:
         return Client(address, scheduler_file=scheduler_file, security=security,
                       timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
-        first = (str(error).splitlines() or [""])[0][:200]
-        raise GradeError(f"cannot reach the Dask scheduler at {_where(address, scheduler_file)} "
-                         f"within {timeout} s ({type(error).__name__}: {first}); is it "
-                         f"running (`dask scheduler`), and is the address right?") from None
+        raise _connect_error(error, target, where, security, timeout) from None
 
 
 def submission_files(folder):
@@ -340,20 +405,32 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, scheduler=None, scheduler_fil
     list of Outcome
         Of the students graded in this run, in the order of ``students``.
     """
+    if not (scheduler or scheduler_file):
+        raise GradeError("give the scheduler: --scheduler tcp://HOST:PORT or --scheduler-file FILE")
+    root = Path(root).resolve()
+    students = select_students(root, students)
+    with _quiet_distributed():
+        # connected first: a scheduler that cannot be reached, or refuses this client's
+        # certificate, stops the run before anything is written
+        client = connect(scheduler, scheduler_file, security)
+        try:
+            return _grade_on(client, root, assignment, students, force, scheduler or scheduler_file,
+                             on_start, on_done)
+        finally:
+            _close(client)
+
+
+def _grade_on(client, root, assignment, students, force, where, on_start, on_done):
+    from nbgrader.api import Gradebook
+
     from . import testcells
     from .cluster_task import _assignment_cells, make_bundle
     from .grade import worker_db_url
     from .recovery import recover_interrupted
 
-    if not (scheduler or scheduler_file):
-        raise GradeError("give the scheduler: --scheduler tcp://HOST:PORT or --scheduler-file FILE")
-    root = Path(root).resolve()
-    students = select_students(root, students)
     url = worker_db_url(pipeline.db_url(root))
     prepare_gradebook(url, assignment, students)
     recover_interrupted(root)
-    from nbgrader.api import Gradebook
-
     with _scripts_on_path(), Gradebook(url) as gb:
         try:
             testcells.require_gradebook(gb, assignment)
@@ -366,11 +443,9 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, scheduler=None, scheduler_fil
         if on_start is not None:
             on_start(0, skipped)
         return []
-    course_id = _course_id(root)
-    bundle = make_bundle(root, assignment, url, course_id)
-    with _quiet_distributed():
-        return _run(root, url, assignment, todo, skipped, bundle, cells, scheduler,
-                    scheduler_file, security, on_start, on_done)
+    bundle = make_bundle(root, assignment, url, _course_id(root))
+    return _run(client, root, url, assignment, todo, skipped, bundle, cells, where,
+                on_start, on_done)
 
 
 @contextlib.contextmanager
@@ -398,28 +473,23 @@ def _quiet_distributed():
             logger.setLevel(level)
 
 
-def _run(root, url, assignment, todo, skipped, bundle, cells, scheduler, scheduler_file,
-         security, on_start, on_done):
+def _run(client, root, url, assignment, todo, skipped, bundle, cells, where, on_start, on_done):
     from .cluster_task import grade_submission
 
-    client = connect(scheduler, scheduler_file, security)
-    try:
-        workers = _wait_for_workers(client, scheduler or scheduler_file)
-        shared = client.submit(_bundle_task, bundle, key=f"course-bundle-{bundle['digest'][:16]}",
-                               pure=False)
-        _check_workers(client, shared, workers)
-        if on_start is not None:
-            on_start(len(workers), skipped)
-        futures = {}
-        for student in todo:
-            files = submission_files(root / "submitted" / student / assignment)
-            future = client.submit(grade_submission, shared, student, files, retries=0,
-                                   key=task_key(assignment, student, bundle["digest"], files))
-            futures[future] = student
-        outcomes = _collect(client, futures, root, url, assignment, bundle["digest"], cells,
-                            on_done, scheduler or scheduler_file)
-    finally:
-        _close(client)
+    workers = _wait_for_workers(client, where)
+    shared = client.submit(_bundle_task, bundle, key=f"course-bundle-{bundle['digest'][:16]}",
+                           pure=False)
+    _check_workers(client, shared, workers)
+    if on_start is not None:
+        on_start(len(workers), skipped)
+    futures = {}
+    for student in todo:
+        files = submission_files(root / "submitted" / student / assignment)
+        future = client.submit(grade_submission, shared, student, files, retries=0,
+                               key=task_key(assignment, student, bundle["digest"], files))
+        futures[future] = student
+    outcomes = _collect(client, futures, root, url, assignment, bundle["digest"], cells,
+                        on_done, where)
     return [outcomes[s] for s in todo]
 
 

@@ -3,13 +3,17 @@
 The workers cannot read the course root (pytest's temporary folder, private to
 root): whatever they grade, they got from the tasks. One class of 12 lean
 submissions (two controls and ten broken or hostile entries of
-tests/hostile/catalogue.toml) is graded once by sequential `nbgrader autograde`
-and once on the cluster; every cell must get the same points. The fault tests
-grade three of its students each: one with a PostgreSQL gradebook and a worker
-SIGKILLed while it grades, one with the scheduler stopped mid-run and the run
-started again.
+tests/hostile/catalogue.toml) is released once and copied for each run
+(`class_template`). It is graded once by sequential `nbgrader autograde` with
+the SQLite gradebook (`sequential`, the reference), and once on three workers
+with a PostgreSQL gradebook, one worker SIGKILLed while it grades
+(`on_the_cluster`): every cell must get the same points, every student one
+submission. Two controls of it are graded again, with SQLite, by the scheduler
+test (the scheduler stopped mid-run, then the run started again) and by the TLS
+test (a scheduler and worker on tls:// only, and drivers that must be refused).
 """
 
+import concurrent.futures
 import os
 import shutil
 import signal
@@ -38,6 +42,7 @@ HOSTILE = ["h-invalid-json", "h-renamed", "h-tests-deleted", "h-metadata-strippe
            "h-infinite-loop", "h-os-exit-in-function", "h-patch-checks", "h-forged-answer",
            "h-read-solutions", "h-symlink-solution"]
 CLASS = [*CONTROLS, *HOSTILE]
+FEW = list(CONTROLS)   # where a test needs submissions, not the whole class
 # The grading venv's packages: the workers' interpreter reaches them through a .pth
 # file (support.nonroot), so their sandboxed kernels must be shown them too.
 SITE = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
@@ -52,16 +57,37 @@ c.SandboxKernelManager.extra_readonly = [{SITE!r}]
 """
 
 
-def _course(path, students, db_url=None):
+def _course(path, students):
     root = make_course(path)
     with open(root / "nbgrader_config.py", "a") as f:
-        f.write(LIMITS + (f"c.CourseDirectory.db_url = {db_url!r}\n" if db_url else ""))
+        f.write(LIMITS)
     pipeline.release(root)
     for student in students:
         if student in CONTROLS:
             hand_in(root, student, answers=CONTROLS[student])
         else:
             hand_in(root, student, entry=ENTRIES[student])
+    return root
+
+
+@pytest.fixture(scope="module")
+def class_template(tmp_path_factory):
+    """The class handed in and released (SQLite gradebook), never graded: runs grade copies."""
+    return _course(tmp_path_factory.mktemp("template") / "course", CLASS)
+
+
+def _copy(template, dest, students=CLASS, db_url=None):
+    """A copy of the template course with ``students``' submissions; a PostgreSQL gradebook at ``db_url``."""
+    from support.postgres import copy_gradebook
+
+    root = Path(shutil.copytree(template, dest, symlinks=True))
+    for student in set(CLASS) - set(students):
+        shutil.rmtree(root / "submitted" / student)
+    if db_url:
+        copy_gradebook(pipeline.db_url(root), db_url)
+        (root / "gradebook.db").unlink()
+        with open(root / "nbgrader_config.py", "a") as f:
+            f.write(f"c.CourseDirectory.db_url = {db_url!r}\n")
     return root
 
 
@@ -77,9 +103,12 @@ def _grade(root, *args):
 
 
 @pytest.fixture(scope="module")
-def sequential(tmp_path_factory):
-    """The class graded by `nbgrader autograde`, one submission after the other."""
-    root = _course(tmp_path_factory.mktemp("sequential") / "course", CLASS)
+def sequential(tmp_path_factory, class_template):
+    """The reference: the class graded by `nbgrader autograde`, one submission after the other.
+
+    ``(points, statuses)``: {student: {cell: points}} and {student: status}.
+    """
+    root = _copy(class_template, tmp_path_factory.mktemp("sequential") / "course")
     pipeline.nbgrader(root, "autograde", ASSIGNMENT, "--force", check=False)
     return _points(root), {s.student: s.status for s in pipeline.scores(root)}
 
@@ -103,31 +132,71 @@ def worker_python():
 
 @pytest.fixture
 def start_cluster(worker_python):
-    """Start a scheduler and workers; every one started is stopped at the end, by pid."""
-    started = []
+    """Start a scheduler and workers; every one started is stopped at the end, by pid.
 
-    def start(workers=2):
+    ``start(n, background=True)`` returns at once a future of the started cluster.
+    """
+    started, pool = [], concurrent.futures.ThreadPoolExecutor(1)
+
+    def start(workers=2, background=False):
         started.append(Cluster(*worker_python, workers=workers))
-        return started[-1].start()
+        return pool.submit(started[-1].start) if background else started[-1].start()
 
     yield start
+    pool.shutdown(wait=True)   # a start under way finishes first, then is stopped
     for one in started:
         one.stop()
 
 
+def _kill_one_while_it_grades(dask, driver):
+    """SIGKILL the first worker seen grading, well inside a submission: (its process, its keys)."""
+    with dask.client() as client:
+        deadline = time.monotonic() + 300
+        busy = {}
+        while not busy and time.monotonic() < deadline and driver.is_alive():
+            busy = {w: [str(k) for k in keys if str(k).startswith("grade-")]
+                    for w, keys in client.processing().items()}
+            busy = {w: keys for w, keys in busy.items() if keys}
+            time.sleep(0.2)
+        assert busy, "no worker was seen grading"
+        address, keys = next(iter(busy.items()))
+        name = client.scheduler_info(n_workers=-1)["workers"][address]["name"]
+        victim = dask.workers[int(name.removeprefix("w"))]
+        time.sleep(1.5)   # well inside the submission: its kernel runs
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait()
+    return victim, keys
+
+
 @pytest.fixture(scope="module")
-def on_the_cluster(tmp_path_factory, worker_python, sequential):
-    """The class graded by `course grade --scheduler-file` on two workers run as nobody."""
-    root = _course(tmp_path_factory.mktemp("cluster") / "course", CLASS)
-    dask = Cluster(*worker_python, workers=2).start()
+def on_the_cluster(tmp_path_factory, postgres, class_template, worker_python, sequential):
+    """The class graded by `course grade --scheduler-file` on three workers run as nobody.
+
+    The gradebook is PostgreSQL's; one worker is SIGKILLed while it grades (a host
+    lost), and the run goes on with the other two. Then the same command again.
+    """
+    from support.postgres import create_database
+
+    url = create_database(*postgres, f"gradebook_{uuid.uuid4().hex[:8]}")
+    root = _copy(class_template, tmp_path_factory.mktemp("cluster") / "course", db_url=url)
+    dask = Cluster(*worker_python, workers=3).start()
     try:
-        code, output = _grade(root, "--scheduler-file", str(dask.scheduler_file))
+        run = {}
+        driver = threading.Thread(daemon=True, target=lambda: run.update(zip(
+            ("code", "output"), _grade(root, "--scheduler-file", str(dask.scheduler_file)))))
+        driver.start()
+        victim, keys = _kill_one_while_it_grades(dask, driver)
+        driver.join(timeout=900)
+        assert not driver.is_alive(), "the run did not end after a worker was killed"
+        time.sleep(2)
+        left = _grading_processes(victim.pid)
         with dask.client() as client:
             uids = client.run(os.getuid)
         rerun = _grade(root, "--scheduler", dask.address())
     finally:
         dask.stop()
-    return {"root": root, "code": code, "output": output, "uids": uids, "rerun": rerun}
+    return {"root": root, "uids": uids, "rerun": rerun, "victim": victim, "keys": keys,
+            "left": left, **run}
 
 
 def test_the_workers_ran_as_nobody_who_cannot_read_the_course(on_the_cluster):
@@ -154,7 +223,7 @@ def test_the_summary_and_exit_status_are_those_of_local_grading(on_the_cluster, 
     assert {s.student: s.status for s in pipeline.scores(root)} == statuses
     failed = sum(status == "failed to grade" for status in statuses.values())
     assert f"{len(CLASS) - failed} graded, {failed} failed, {len(CLASS)} submissions" in output
-    assert "with 2 Dask workers" in output
+    assert "with 3 Dask workers" in output
     assert code == (1 if failed else 0)
     assert "h-tests-deleted: test cell check_he_values was deleted" in output   # problems listed
     assert not (root / "autograded" / "h-symlink-solution" / ASSIGNMENT / "notes.txt").exists()
@@ -163,10 +232,11 @@ def test_the_summary_and_exit_status_are_those_of_local_grading(on_the_cluster, 
 
 
 def test_feedback_export_and_scores_read_what_the_driver_wrote(on_the_cluster):
+    """nbgrader's feedback (of the controls: a page takes seconds) and export, from PostgreSQL."""
     import csv
 
     root = on_the_cluster["root"]
-    pipeline.feedback(root)
+    pipeline.nbgrader(root, "generate_feedback", ASSIGNMENT, "--force", "--student=control-*")
     pipeline.export(root)
     with open(root / "grades.csv") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
@@ -175,8 +245,9 @@ def test_feedback_export_and_scores_read_what_the_driver_wrote(on_the_cluster):
             assert rows[score.student]["score"] == ""
             continue
         assert float(rows[score.student]["score"]) == pytest.approx(score.total)
-        html = root / "feedback" / score.student / ASSIGNMENT / "Initialization.html"
-        assert html.is_file(), score.student
+        if score.student in CONTROLS:   # their whole score is the first notebook's
+            html = root / "feedback" / score.student / ASSIGNMENT / "Initialization.html"
+            assert f"Score: {score.total:.1f} / " in html.read_text(), score.student
     assert not list(root.glob("autograded/*/.initialization.*"))   # no half-written folder
 
 
@@ -213,48 +284,26 @@ def _grading_processes(worker_pid):
     return found
 
 
-def test_a_worker_killed_while_it_grades_costs_nothing(postgres, tmp_path, start_cluster,
-                                                       sequential):
-    """PostgreSQL gradebook; one worker SIGKILLed mid-task: its submission is graded elsewhere."""
-    from support.postgres import create_database
-
-    students = ["control-right", "control-wrong", "h-tests-deleted"]
-    url = create_database(*postgres, f"gradebook_{uuid.uuid4().hex[:8]}")
-    root = _course(tmp_path / "course", students, db_url=url)
-    dask = start_cluster(2)
-    result = {}
-    driver = threading.Thread(target=lambda: result.update(outcomes=cluster.grade(
-        root, scheduler_file=str(dask.scheduler_file))))
-    driver.start()
-    with dask.client() as client:
-        deadline = time.monotonic() + 300
-        busy = {}
-        while not busy and time.monotonic() < deadline and driver.is_alive():
-            busy = {w: keys for w, keys in client.processing().items()
-                    if any(str(k).startswith("grade-") for k in keys)}
-            time.sleep(0.2)
-        assert busy, "no worker was seen grading"
-        address, keys = next(iter(busy.items()))
-        name = client.scheduler_info(n_workers=-1)["workers"][address]["name"]
-        victim = dask.workers[int(name.removeprefix("w"))]
-        time.sleep(1.5)   # well inside the submission: its kernel runs
-        os.kill(victim.pid, signal.SIGKILL)
-        victim.wait()
-    driver.join(timeout=300)
-    assert not driver.is_alive()
-    outcomes = result["outcomes"]
-    assert [o.student for o in outcomes] == students and all(o.success for o in outcomes)
-    points, _ = sequential
-    assert _points(root) == {s: points[s] for s in students}
-    rows, cells = _graded_once(pipeline.db_url(root), students)
-    assert rows == {s: (1, cells) for s in students}
-    time.sleep(2)
-    assert _grading_processes(victim.pid) == [], "the killed worker's grading outlived it"
+def test_a_worker_killed_while_it_grades_costs_nothing(on_the_cluster, sequential):
+    """Its submissions were graded elsewhere: each student once, with the points of sequential grading."""
+    victim, keys = on_the_cluster["victim"], on_the_cluster["keys"]
+    assert victim.returncode == -signal.SIGKILL and keys
+    assert on_the_cluster["left"] == [], "the killed worker's grading outlived it"
+    points, statuses = sequential
+    root = on_the_cluster["root"]
+    assert pipeline.db_url(root).startswith("postgresql")
+    assert _points(root) == points   # the killed worker's students among them
+    rows, cells = _graded_once(pipeline.db_url(root), CLASS)
+    assert set(rows) == set(CLASS) and all(count == 1 for count, _ in rows.values()), rows
+    for student, (_, grades) in rows.items():   # no duplicate or missing grade rows
+        assert grades == cells or statuses[student] == "failed to grade" and grades <= cells, student
 
 
-def test_the_scheduler_stopped_mid_run_then_a_rerun_completes(tmp_path, start_cluster, sequential):
-    students = ["control-right", "control-wrong", "h-metadata-stripped"]
-    root = _course(tmp_path / "course", students)
+def test_the_scheduler_stopped_mid_run_then_a_rerun_completes(tmp_path, class_template,
+                                                              start_cluster, sequential):
+    """SQLite gradebook, one worker: the first student written, the scheduler SIGKILLed."""
+    students = FEW
+    root = _copy(class_template, tmp_path / "course", students)
     dask = start_cluster(1)
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     command = [sys.executable, "-m", "course", "--root", str(root), "grade",
@@ -268,6 +317,7 @@ def test_the_scheduler_stopped_mid_run_then_a_rerun_completes(tmp_path, start_cl
             time.sleep(0.2)
         dask.stop_scheduler(signal.SIGKILL)
         stopped = time.monotonic()
+        again = start_cluster(1, background=True)   # while the driver waits for the scheduler
         output, _ = driver.communicate(timeout=60)
         waited = time.monotonic() - stopped
     finally:
@@ -287,7 +337,7 @@ def test_the_scheduler_stopped_mid_run_then_a_rerun_completes(tmp_path, start_cl
         assert not (root / "autograded" / student / ASSIGNMENT).exists()
     assert not list(root.glob("autograded/*/.initialization.*"))
 
-    again = start_cluster(2)
+    again = again.result(timeout=300)
     code, output = _grade(root, "--scheduler-file", str(again.scheduler_file))
     assert code == 0, output
     assert f"{len(graded)} submissions graded already" in output
@@ -295,3 +345,81 @@ def test_the_scheduler_stopped_mid_run_then_a_rerun_completes(tmp_path, start_cl
     assert _points(root) == {s: points[s] for s in students}
     rows, cells = _graded_once(url, students)
     assert rows == {s: (1, cells) for s in students}
+
+
+def _drivers(root, runs):
+    """Run `course grade` once per ``{name: arguments}``, side by side: {name: (code, output, seconds)}."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+               COLUMNS="1000")   # one line stays one line
+    started = time.monotonic()
+    procs = {name: subprocess.Popen([sys.executable, "-m", "course", "--root", str(root), "grade",
+                                     *args], env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True)
+             for name, args in runs.items()}
+    done = {}
+    try:
+        for name, proc in procs.items():
+            output, _ = proc.communicate(timeout=120)
+            done[name] = (proc.returncode, output, time.monotonic() - started)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return done
+
+
+@pytest.fixture(scope="module")
+def over_tls(tmp_path_factory, worker_python, class_template):
+    """Two controls graded over TLS (SQLite gradebook), after three drivers were refused.
+
+    The scheduler and its worker (as nobody) speak tls:// only, with certificates
+    of a CA made for the test (support.tls, the README's openssl commands). The
+    refused drivers: one without certificates, one that trusts another CA, one
+    whose certificate another CA signed.
+    """
+    from support.tls import Certificates
+
+    certs = Certificates(worker_python[0] / "tls")
+    root = _copy(class_template, tmp_path_factory.mktemp("tls") / "course", FEW)
+    gradebook = (root / "gradebook.db").read_bytes()
+    dask = Cluster(*worker_python, workers=1, tls=certs).start()
+    try:
+        address = dask.address()
+        refused = _drivers(root, {
+            "no certificate": ["--scheduler-file", str(dask.scheduler_file)],
+            "another CA": ["--scheduler", address, *certs.options("client", ca=certs.other_ca)],
+            "a certificate of another CA": ["--scheduler", address, *certs.options("stranger")],
+        })
+        written = {"autograded/": (root / "autograded").exists(),
+                   "gradebook": (root / "gradebook.db").read_bytes() != gradebook}
+        code, output = _grade(root, "--scheduler", address, *certs.options("client"))
+    finally:
+        dask.stop()
+    return {"root": root, "address": address, "refused": refused, "written": written,
+            "code": code, "output": output}
+
+
+def test_over_tls_the_class_gets_the_points_of_sequential_grading(over_tls, sequential):
+    assert over_tls["address"].startswith("tls://127.0.0.1:")
+    assert over_tls["code"] == 0, over_tls["output"]
+    assert f"{len(FEW)} graded, 0 failed" in over_tls["output"]
+    points, _ = sequential
+    assert _points(over_tls["root"]) == {s: points[s] for s in FEW}
+
+
+def test_a_driver_without_the_right_certificates_is_refused_in_one_line(over_tls):
+    """Within 30 s, naming what to fix; nothing written to autograded/ or the gradebook."""
+    expected = {
+        "no certificate": "speaks TLS (tls://127.0.0.1:",
+        "another CA": "presented a TLS certificate that",
+        "a certificate of another CA": "does not accept this client's certificate",
+    }
+    assert set(over_tls["refused"]) == set(expected)
+    for name, (code, output, seconds) in over_tls["refused"].items():
+        errors = [line for line in output.splitlines() if line.startswith("course grade: ")]
+        assert code == 1 and len(errors) == 1, (name, output)
+        assert expected[name] in errors[0] and "--tls-" in errors[0], (name, output)
+        assert "Traceback" not in output, (name, output)
+        assert seconds < 30, f"{name}: the error came after {seconds:.0f} s"
+    assert over_tls["written"] == {"autograded/": False, "gradebook": False}

@@ -3,7 +3,8 @@
 They run as user ``nobody`` when the tests run as root (``support.nonroot``),
 with an interpreter and copies of the course packages that user can read, so
 that nothing of a course root (kept in pytest's private temporary folder)
-reaches them but what the grading tasks send.
+reaches them but what the grading tasks send. Given certificates
+(``support.tls.Certificates``), they speak TLS only: ``tls://127.0.0.1``.
 """
 
 import contextlib
@@ -21,13 +22,15 @@ class Cluster:
     """``dask scheduler`` and ``workers`` × ``dask worker --nthreads 1 --no-nanny``.
 
     No nanny: a worker killed stays dead (the scheduler must give its task to
-    another), as a host lost would.
+    another), as a host lost would. With ``tls`` (``support.tls.Certificates``),
+    the scheduler listens on tls:// only and requires the certificates its CA signed.
     """
 
-    def __init__(self, base, python, workers=2):
+    def __init__(self, base, python, workers=2, tls=None):
         self.base = Path(base)
         self.python = str(python)
         self.count = workers
+        self.tls = tls
         self.scheduler = None
         self.workers = []
         self.folder = Path(self._mkdtemp())
@@ -56,9 +59,10 @@ class Cluster:
                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
     def start(self, timeout=180):
+        tls = ["--protocol", "tls", *self.tls.options("scheduler")] if self.tls else []
         self.scheduler = self._start("scheduler", "--host", "127.0.0.1", "--port", "0",
                                      "--no-dashboard", "--scheduler-file",
-                                     str(self.scheduler_file), log="scheduler.log")
+                                     str(self.scheduler_file), *tls, log="scheduler.log")
         self._until(lambda: self.scheduler_file.is_file() and self.scheduler_file.stat().st_size,
                     timeout, "the scheduler wrote no scheduler file")
         for _ in range(self.count):
@@ -75,7 +79,8 @@ class Cluster:
         self.workers.append(self._start(
             "worker", "--scheduler-file", str(self.scheduler_file), "--nthreads", "1",
             "--no-nanny", "--no-dashboard", "--name", f"w{number}", "--local-directory",
-            str(local), log=f"worker-{number}.log"))
+            str(local), *(self.tls.options("worker") if self.tls else []),
+            log=f"worker-{number}.log"))
 
     def _until(self, condition, timeout, what):
         deadline = time.monotonic() + timeout
@@ -95,7 +100,8 @@ class Cluster:
     def client(self):
         from distributed import Client
 
-        return Client(scheduler_file=str(self.scheduler_file), timeout=30, set_as_default=False)
+        return Client(scheduler_file=str(self.scheduler_file), timeout=30, set_as_default=False,
+                      security=self.tls.security() if self.tls else None)
 
     def info(self):
         with self.client() as client:

@@ -101,3 +101,31 @@ def create_database(host, port, user, name):
     finally:
         connection.close()
     return f"postgresql+psycopg2://{user}@{host}:{port}/{name}"
+
+
+def copy_gradebook(source, url):
+    """Copy every row of the nbgrader gradebook at ``source`` into a new one at ``url``.
+
+    What an instructor does who moves a course from SQLite to PostgreSQL; the tests
+    do it to grade one released course in both without releasing it twice (a
+    release costs an nbgrader run of every notebook).
+    """
+    import sqlalchemy
+    from nbgrader.api import Base, Gradebook
+
+    from course.grade import _scripts_on_path
+
+    with _scripts_on_path(), Gradebook(url):   # nbgrader makes its tables, as on first use
+        pass
+    reading, writing = sqlalchemy.create_engine(source), sqlalchemy.create_engine(url)
+    try:
+        with reading.connect() as old, writing.begin() as new:
+            for table in reversed(Base.metadata.sorted_tables):   # the course row nbgrader made
+                new.execute(table.delete())
+            for table in Base.metadata.sorted_tables:
+                rows = [dict(row._mapping) for row in old.execute(table.select())]
+                if rows:
+                    new.execute(table.insert(), rows)
+    finally:
+        reading.dispose()
+        writing.dispose()
