@@ -35,17 +35,22 @@ def _gradebook(root):
 
 def _interrupt(root, env, student, signum):
     """Start an autograde run and send it ``signum`` while ``student`` is being graded."""
-    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
-                            cwd=root, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    log = root.parent / f"interrupted-{student}.log"   # beside the course, not in it
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],
+                                cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     deadline = time.monotonic() + 180
     while not list(root.glob(f"autograded/{student}/*/{MARKER}")) and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert proc.poll() is None, f"the run ended (exit {proc.returncode}) before {student} was graded"
     if signum == signal.SIGKILL:
         os.killpg(proc.pid, signum)
     else:
         proc.send_signal(signum)
-    assert proc.wait(timeout=120) != 0
+    assert proc.wait(timeout=120) != 0, (
+        f"the run went on after signal {signum} and exited 0; its log ends:\n"
+        + "\n".join(log.read_text().splitlines()[-25:]))
 
 
 def test_interrupted_runs_restarted_grade_everyone_once(tmp_path):
