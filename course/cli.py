@@ -363,8 +363,8 @@ def cmd_grade(args, console):
         return 0
     scores = [s for s in pipeline.scores(root, args.assignment) if s.student in set(chosen)]
     console.print(grade_table(outcomes, scores))
-    where = (f"{cluster['workers']} Dask workers" if on_cluster
-             else f"{min(jobs, len(outcomes))} workers")
+    workers = cluster["workers"] if on_cluster else min(jobs, len(outcomes))
+    where = f"{workers} {'Dask ' if on_cluster else ''}worker{'' if workers == 1 else 's'}"
     console.print(f"{len(outcomes) - len(failed)} graded, {len(failed)} failed, "
                   f"{len(outcomes)} submissions in {wall:.1f} s with {where} "
                   f"({wall / len(outcomes):.1f} s per submission)")

@@ -404,6 +404,7 @@ def test_over_tls_the_class_gets_the_points_of_sequential_grading(over_tls, sequ
     assert over_tls["address"].startswith("tls://127.0.0.1:")
     assert over_tls["code"] == 0, over_tls["output"]
     assert f"{len(FEW)} graded, 0 failed" in over_tls["output"]
+    assert "with 1 Dask worker (" in over_tls["output"]
     points, _ = sequential
     assert _points(over_tls["root"]) == {s: points[s] for s in FEW}
 
