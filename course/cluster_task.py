@@ -5,8 +5,9 @@ worker the assignment once, as a *bundle* (:func:`make_bundle`): the course's
 ``nbgrader_config.py``, ``release/<assignment>/``, the files of
 ``source/<assignment>/`` that nbgrader copies next to each submission (not the
 solution notebooks), the assignment's cells as the gradebook holds them (the
-hidden tests among them), and the digests of the ``course`` and ``helpers``
-packages it grades with. Nothing else of the course root reaches a worker.
+hidden tests among them), the revision of the gradebook's schema, and the
+digests of the ``course`` and ``helpers`` packages it grades with. Nothing else
+of the course root reaches a worker.
 
 On the worker, :func:`course_root` writes the bundle into a scratch course
 root (``/tmp/course-sandbox-<pid>.<start>-cluster/<digest>``, removed by the
@@ -42,7 +43,7 @@ from pathlib import Path, PurePosixPath
 __all__ = ["BUNDLE_VERSION", "make_bundle", "package_digests", "course_root",
            "grade_submission", "check_worker", "GradingProcess", "collect"]
 
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2
 #: The files a worker never gets: the solutions (the gradebook carries what grading needs).
 _SOURCE_SKIP = ("*.ipynb",)
 
@@ -121,12 +122,25 @@ def make_bundle(root, assignment, url, course_id):
             files[f"{step}/{assignment}/{rel.as_posix()}"] = path.read_bytes()
     with Gradebook(url) as gb:
         cells = _assignment_cells(gb, assignment)
+        schema = _schema_version(gb)
     helpers = root / "helpers"
     bundle = {"version": BUNDLE_VERSION, "assignment": assignment, "course_id": course_id,
-              "files": files, "cells": cells, "versions": versions(),
+              "files": files, "cells": cells, "schema": schema, "versions": versions(),
               "packages": package_digests(helpers if helpers.is_dir() else None)}
     bundle["digest"] = bundle_digest(bundle)
     return bundle
+
+
+def _schema_version(gb):
+    """The gradebook's alembic revision (the schema its tables follow), or None."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return gb.db.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        gb.db.rollback()
+        return None
 
 
 def bundle_digest(bundle):
@@ -222,6 +236,8 @@ def _build_gradebook(root, bundle):
 
     assignment, cells = bundle["assignment"], bundle["cells"]
     due = datetime.fromisoformat(cells["duedate"]) if cells["duedate"] else None
+    if bundle["schema"]:
+        _create_tables(root, bundle["schema"])
     with _scripts_on_path(), Gradebook(_db_url(root), bundle["course_id"]) as gb:
         gb.add_assignment(assignment, duedate=due)
         for nb in cells["notebooks"]:
@@ -237,6 +253,26 @@ def _build_gradebook(root, bundle):
             for cell in nb["source_cells"]:
                 gb.add_source_cell(cell["name"], nb["name"], assignment, **{
                     k: cell[k] for k in ("cell_type", "locked", "source", "checksum")})
+
+
+def _create_tables(root, schema):
+    """An empty gradebook of nbgrader's tables, stamped with the driver's ``schema`` revision.
+
+    What ``Gradebook`` does for a new database, but with the revision the driver's
+    gradebook holds (the same nbgrader, checked by :func:`mismatch`): nbgrader
+    asks for it by running ``alembic heads``, a second of CPU on every worker.
+    """
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(_db_url(root))
+    try:
+        with engine.begin() as db:
+            Base.metadata.create_all(bind=db)
+            db.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            db.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": schema})
+    finally:
+        engine.dispose()
 
 
 class ChildDied(RuntimeError):
