@@ -2,8 +2,10 @@
 
 Builds a class of ``--students`` submissions (default 12, from the demo class as
 bench_grading.py does) in three identical temporary course folders, starts a real
-`dask scheduler` and single-threaded `dask worker`s on 127.0.0.1 (subprocesses of
-this environment), and grades, one after the other on the same machine:
+`dask scheduler` and single-threaded workers on 127.0.0.1 (`course worker`: `dask
+worker` with the settings of a grading worker, as the README starts them;
+subprocesses of this environment), and grades, one after the other on the same
+machine:
 
 1. `course grade --scheduler-file` with one worker;
 2. the same with two workers (a second joins);
@@ -37,8 +39,8 @@ THROUGHPUT_TARGET = 1.7
 OVERHEAD_TARGET = 0.15
 
 
-def _dask(folder, *args, log):
-    return subprocess.Popen([sys.executable, "-m", "dask", *args], cwd=folder, env=pipeline_env(),
+def _start(folder, module, *args, log):
+    return subprocess.Popen([sys.executable, "-m", module, *args], cwd=folder, env=pipeline_env(),
                             stdout=open(Path(folder) / log, "w"), stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
 
@@ -82,7 +84,7 @@ def main(argv=None):
         courses = [build_course(scratch / name, n) for name in ("one", "two", "local")]
         scheduler_file = scratch / "scheduler.json"
         try:
-            started.append(_dask(scratch, "scheduler", "--host", "127.0.0.1", "--port", "0",
+            started.append(_start(scratch, "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
                                  "--no-dashboard", "--scheduler-file", str(scheduler_file),
                                  log="scheduler.log"))
             _until(lambda: scheduler_file.is_file() and scheduler_file.stat().st_size,
@@ -90,8 +92,8 @@ def main(argv=None):
             runs = {}
             for workers, course in ((1, courses[0]), (2, courses[1])):
                 while len(started) - 1 < workers:
-                    started.append(_dask(scratch, "worker", "--scheduler-file", str(scheduler_file),
-                                         "--nthreads", "1", "--no-dashboard",
+                    started.append(_start(scratch, "course", "worker", "--scheduler-file",
+                                          str(scheduler_file), "--nthreads", "1", "--no-dashboard",
                                          "--local-directory", str(scratch / f"w{len(started)}"),
                                          log=f"worker{len(started)}.log"))
                 _until(lambda: _workers(scheduler_file) >= workers, f"{workers} workers")
@@ -107,12 +109,15 @@ def main(argv=None):
         assert len(points[0]) == n and points[0] == points[1] == points[2], \
             "the cluster gave other grades than local grading"
     one, two, local = runs[1][0], runs[2][0], runs["local"][0]
+    cpu = {name: run[1] for name, run in runs.items()}
     throughput = one / two
     overhead = (two - local) / local
-    print(f"# Grading {n} submissions on a Dask cluster, wall seconds\n# {machine()}")
-    print(f"cluster, 1 worker:  {one:.1f} s ({one / n:.2f} s per submission)")
-    print(f"cluster, 2 workers: {two:.1f} s ({two / n:.2f} s per submission)")
-    print(f"course grade --jobs 2 (local): {local:.1f} s ({local / n:.2f} s per submission)")
+    print(f"# Grading {n} submissions on a Dask cluster, wall seconds (and the machine's busy "
+          f"CPU seconds meanwhile)\n# {machine()}")
+    print(f"cluster, 1 worker:  {one:.1f} s ({one / n:.2f} s per submission; CPU {cpu[1]:.1f} s)")
+    print(f"cluster, 2 workers: {two:.1f} s ({two / n:.2f} s per submission; CPU {cpu[2]:.1f} s)")
+    print(f"course grade --jobs 2 (local): {local:.1f} s ({local / n:.2f} s per submission; "
+          f"CPU {cpu['local']:.1f} s)")
     print("same points in every cell for every student in the three: yes")
     print(f"throughput, 2 workers over 1: {throughput:.2f}x (target >= {THROUGHPUT_TARGET}: "
           f"{'met' if throughput >= THROUGHPUT_TARGET else 'NOT met'})")

@@ -387,6 +387,13 @@ def cmd_worker_check(args, console):
     return 0 if ok else 1
 
 
+def cmd_worker(args, console):
+    """`dask worker` set up for grading (course.dask_worker); runs until the worker stops."""
+    from . import dask_worker
+
+    dask_worker.main(args.dask_args)
+
+
 def cmd_manual_grade(args, console):
     from . import pipeline
 
@@ -404,9 +411,9 @@ def cmd_manual_grade(args, console):
                   + (" (an override of the autograder's)" if args.override else ""))
 
 
-def _command(sub, name, func, summary, description):
+def _command(sub, name, func, summary, description, **options):
     """A subcommand: ``summary`` in ``course --help``, ``description`` in its own ``--help``."""
-    p = sub.add_parser(name, help=summary, description=description)
+    p = sub.add_parser(name, help=summary, description=description, **options)
     p.set_defaults(func=func)
     return p
 
@@ -506,6 +513,15 @@ def build_parser():
              "nbgrader and distributed are importable, and their versions; exits 1 with the "
              "fix if it cannot grade.")
 
+    p = _command(sub, "worker", cmd_worker, "start a Dask worker set up for grading",
+                 "Run `dask worker` with the arguments given (the scheduler's address, "
+                 "--tls-* ...), one thread unless --nthreads is given, and Dask's watching "
+                 "of the worker slowed down for tasks that wait on a grading process "
+                 "(course/dask_worker.py); start one per core of a grading host.",
+                 add_help=False)
+    p.add_argument("dask_args", nargs=argparse.REMAINDER,
+                   help="dask worker's arguments (course worker --help shows them)")
+
     p = _command(sub, "scores", cmd_scores, "print every student's points from the gradebook",
                  "Print every student's points from the gradebook, one table per notebook "
                  "and the totals, marking answers that wait for a grader.")
@@ -531,7 +547,12 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "worker":   # dask worker's own options go through as they are
+        args.dask_args = [*unknown, *args.dask_args]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     console = Console()
     try:
         return args.func(args, console) or 0

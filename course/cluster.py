@@ -512,7 +512,7 @@ def _wait_for_workers(client, where):
         client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
     except (TimeoutError, OSError):
         raise GradeError(f"the Dask scheduler at {where} has no worker after {WORKER_TIMEOUT} s; "
-                         f"start some (`dask worker {where}`)") from None
+                         f"start some (`course worker {where}`)") from None
     return sorted(client.scheduler_info(n_workers=-1)["workers"])
 
 

@@ -2,8 +2,8 @@
 
 A worker needs what the driver grades with and nothing of the course root:
 the course package (``course`` and ``helpers``) importable by the interpreter
-that runs ``dask worker``, nbgrader and distributed, Python 3.11 or newer,
-and the grading sandbox (bubblewrap, namespaces allowed). :func:`report`
+that runs ``course worker`` (``dask worker``), nbgrader and distributed, Python
+3.11 or newer, and the grading sandbox (bubblewrap, namespaces allowed). :func:`report`
 checks each and says what to fix. The versions it prints are those the driver
 compares before grading (``course.cluster_task.mismatch``).
 """

@@ -25,6 +25,7 @@ import time
 import uuid
 from pathlib import Path
 
+import dask.config as dask_config
 import pytest
 
 from course import cli, cluster, pipeline
@@ -43,6 +44,11 @@ HOSTILE = ["h-invalid-json", "h-renamed", "h-tests-deleted", "h-metadata-strippe
            "h-read-solutions", "h-symlink-solution"]
 CLASS = [*CONTROLS, *HOSTILE]
 FEW = list(CONTROLS)   # where a test needs submissions, not the whole class
+# What `course worker` sets (course.dask_worker.SETTINGS), as Dask's keys and values.
+GRADING_SETTINGS = {"distributed.worker.profile.enabled": False,
+                    "distributed.admin.tick.interval": "1s",
+                    "distributed.worker.memory.monitor-interval": "1s",
+                    "distributed.admin.system-monitor.interval": "2s"}
 # The grading venv's packages: the workers' interpreter reaches them through a .pth
 # file (support.nonroot), so their sandboxed kernels must be shown them too.
 SITE = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
@@ -192,10 +198,11 @@ def on_the_cluster(tmp_path_factory, postgres, class_template, worker_python, se
         left = _grading_processes(victim.pid)
         with dask.client() as client:
             uids = client.run(os.getuid)
+            settings = {key: client.run(dask_config.get, key) for key in GRADING_SETTINGS}
         rerun = _grade(root, "--scheduler", dask.address())
     finally:
         dask.stop()
-    return {"root": root, "uids": uids, "rerun": rerun, "victim": victim, "keys": keys,
+    return {"root": root, "uids": uids, "settings": settings, "rerun": rerun, "victim": victim, "keys": keys,
             "left": left, **run}
 
 
@@ -205,6 +212,11 @@ def test_the_workers_ran_as_nobody_who_cannot_read_the_course(on_the_cluster):
     unreadable = subprocess.run([*NOBODY, "cat", str(root / "nbgrader_config.py")],
                                 capture_output=True)
     assert unreadable.returncode != 0
+
+
+def test_the_workers_ran_with_the_settings_of_course_worker(on_the_cluster):
+    for key, value in GRADING_SETTINGS.items():
+        assert set(on_the_cluster["settings"][key].values()) == {value}, key
 
 
 def test_the_cluster_grades_every_cell_as_sequential_nbgrader(on_the_cluster, sequential):

@@ -19,7 +19,10 @@ from .nonroot import NOBODY
 
 
 class Cluster:
-    """``dask scheduler`` and ``workers`` × ``dask worker --nthreads 1 --no-nanny``.
+    """``dask scheduler`` and ``workers`` × ``course worker --nthreads 1 --no-nanny``.
+
+    ``course worker`` is ``dask worker`` with the settings of a grading worker
+    (``course.dask_worker``), as the README starts them.
 
     No nanny: a worker killed stays dead (the scheduler must give its task to
     another), as a host lost would. With ``tls`` (``support.tls.Certificates``),
@@ -54,13 +57,13 @@ class Cluster:
     def _start(self, *args, log):
         user = NOBODY if os.geteuid() == 0 else []
         out = open(self.folder / log, "w")
-        return subprocess.Popen([*user, self.python, "-m", "dask", *args], env=self.env,
+        return subprocess.Popen([*user, self.python, "-m", *args], env=self.env,
                                 cwd=self.folder, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
     def start(self, timeout=180):
         tls = ["--protocol", "tls", *self.tls.options("scheduler")] if self.tls else []
-        self.scheduler = self._start("scheduler", "--host", "127.0.0.1", "--port", "0",
+        self.scheduler = self._start("dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
                                      "--no-dashboard", "--scheduler-file",
                                      str(self.scheduler_file), *tls, log="scheduler.log")
         self._until(lambda: self.scheduler_file.is_file() and self.scheduler_file.stat().st_size,
@@ -77,7 +80,7 @@ class Cluster:
         local.mkdir()
         os.chmod(local, 0o777)
         self.workers.append(self._start(
-            "worker", "--scheduler-file", str(self.scheduler_file), "--nthreads", "1",
+            "course", "worker", "--scheduler-file", str(self.scheduler_file), "--nthreads", "1",
             "--no-nanny", "--no-dashboard", "--name", f"w{number}", "--local-directory",
             str(local), *(self.tls.options("worker") if self.tls else []),
             log=f"worker-{number}.log"))
