@@ -341,20 +341,27 @@ def cmd_grade(args, console):
                 failed.append(outcome)
             progress.update(task, advance=1, failed=len(failed))
 
-        if on_cluster:
-            from . import cluster as dask_cluster
+        def on_start(workers, skipped):
+            cluster.update(workers=workers, skipped=skipped)
+            progress.update(task, total=len(chosen) - len(skipped))
 
-            def on_start(workers, skipped):
-                cluster.update(workers=workers, skipped=skipped)
-                progress.update(task, total=len(chosen) - len(skipped))
+        try:
+            if on_cluster:
+                from . import cluster as dask_cluster
 
-            outcomes = dask_cluster.grade(root, args.assignment, scheduler=args.scheduler,
-                                          scheduler_file=args.scheduler_file, students=chosen,
-                                          force=args.force, security=security,
-                                          on_start=on_start, on_done=on_done)
-        else:
-            outcomes = grade.grade(root, args.assignment, jobs=jobs, students=chosen,
-                                   on_done=on_done)
+                outcomes = dask_cluster.grade(root, args.assignment, scheduler=args.scheduler,
+                                              scheduler_file=args.scheduler_file,
+                                              students=chosen, force=args.force,
+                                              security=security, on_start=on_start,
+                                              on_done=on_done)
+            else:
+                outcomes = grade.grade(root, args.assignment, jobs=jobs, students=chosen,
+                                       on_done=on_done)
+        except BaseException:
+            # A run refused or stopped says why in one line (main prints it): the bar,
+            # empty or half-full, leaves the screen.
+            progress.live.transient = True
+            raise
     wall = time.perf_counter() - start
     if cluster["skipped"]:
         console.print(f"{len(cluster['skipped'])} submissions graded already, not graded again "

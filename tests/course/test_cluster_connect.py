@@ -65,3 +65,17 @@ def test_connect_refuses_a_key_of_another_certificate(certs):
     said = _refused(address="tls://127.0.0.1:9", security=security)
     assert said.startswith("cannot load this client's TLS certificate and key (SSLError: ")
     assert "check --tls-cert and --tls-key" in said
+
+
+def test_a_refused_run_prints_its_one_line_and_no_progress_bar(tmp_path, capsys, monkeypatch):
+    from course import cli
+
+    monkeypatch.setenv("COLUMNS", "1000")   # the line stays one line
+    root = tmp_path / "course"
+    (root / "submitted" / "alice" / "initialization").mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text("c = get_config()\n")
+    code = cli.main(["--root", str(root), "grade", "--scheduler", "tls://127.0.0.1:9"])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert code == 1
+    assert len(lines) == 1 and lines[0].startswith(
+        "course grade: the Dask scheduler at tls://127.0.0.1:9 speaks TLS"), lines

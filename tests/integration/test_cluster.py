@@ -431,7 +431,8 @@ def test_a_driver_without_the_right_certificates_is_refused_in_one_line(over_tls
     assert set(over_tls["refused"]) == set(expected)
     for name, (code, output, seconds) in over_tls["refused"].items():
         errors = [line for line in output.splitlines() if line.startswith("course grade: ")]
-        assert code == 1 and len(errors) == 1, (name, output)
+        lines = [line for line in output.splitlines() if line.strip()]
+        assert code == 1 and lines == errors and len(errors) == 1, (name, output)   # no bar
         assert expected[name] in errors[0] and "--tls-" in errors[0], (name, output)
         assert "Traceback" not in output, (name, output)
         assert seconds < 30, f"{name}: the error came after {seconds:.0f} s"
