@@ -423,7 +423,7 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, scheduler=None, scheduler_fil
 def _grade_on(client, root, assignment, students, force, where, on_start, on_done):
     from nbgrader.api import Gradebook
 
-    from . import testcells
+    from .judge import spec as specs
     from .cluster_task import _assignment_cells, make_bundle
     from .grade import worker_db_url
     from .recovery import recover_interrupted
@@ -433,8 +433,8 @@ def _grade_on(client, root, assignment, students, force, where, on_start, on_don
     recover_interrupted(root)
     with _scripts_on_path(), Gradebook(url) as gb:
         try:
-            testcells.require_gradebook(gb, assignment)
-        except testcells.MissingTestCell as error:
+            specs.require_gradebook(gb, assignment)
+        except specs.MissingTestCell as error:
             raise GradeError(str(error)) from None
         cells = _assignment_cells(gb, assignment)
     skipped = [] if force else graded_already(root, url, assignment, students)

@@ -5,15 +5,17 @@ sandbox section of ``nbgrader_config.py``). It runs the notebook's cells one by
 one in a :class:`~course.sandbox.SandboxKernelManager` kernel and:
 
 - **decides every test cell itself**: a test cell's code is not run in the
-  kernel. The grader sends the kernel the cases of that test
-  (``course/testcells.py``) with its probe (``course/probe.py``), which calls
-  the student's function and sends back what it returned, as JSON; the grader
-  reads that as data (``course/wire.py``), computes the expected values itself
-  (``course/reference.py``), judges with the checks' own verdict functions and
-  writes the verdict into the cell's outputs, for nbgrader to score. Nothing
-  the kernel says counts as a pass: its replies, its errors or their absence,
-  its tracebacks. An answer that does not arrive, or arrives malformed, or
-  with anything unexpected beside it, fails that test only;
+  kernel. The grader finds the test in the assignment's specs
+  (``course/specs/<assignment>.py``) and asks the notebook's judge process
+  (``course/judge/``), a sandboxed process apart from the kernel that runs the
+  notebook's locked cells and then, for each test, the student's answer cell
+  alone, to call the function on the test's inputs; it reads what came back as
+  data, computes the expected values itself, judges with the checks' own
+  verdict functions and writes the verdict into the cell's outputs (and its
+  mistake code into the cell's metadata), for nbgrader to score. Nothing the
+  kernel says counts: code in the student's other cells never shares a process
+  with the observation. An answer that does not arrive, or arrives malformed,
+  fails that test only;
 - **a crash costs only what crashed**: when the kernel dies in a cell
   (``os._exit``, a segfault, a memory or CPU limit) or does not stop after its
   time limit, that cell gets an error output (a test cell then scores zero),
@@ -27,15 +29,14 @@ one in a :class:`~course.sandbox.SandboxKernelManager` kernel and:
   the cell; when the sandbox (``course.cgroup``) stopped the kernel for the
   memory of all its processes together, the line says so.
 
-A fault of the grader itself (a test cell of the gradebook that
-``course/testcells.py`` does not know, an error in the grader's own judging
-code) stops the whole run with :class:`GradingFault` before another
-submission is scored.
+A fault of the grader itself (a test cell of the gradebook that the specs do
+not know, a judge process that cannot run the notebook's locked cells, an error
+in the grader's own judging code) stops the whole run with
+:class:`GradingFault` before another submission is scored.
 """
 
 import copy
 import os
-import secrets
 from pathlib import Path
 from time import monotonic
 
@@ -44,10 +45,12 @@ from nbclient.client import NotebookClient
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer
+from traitlets import Bool, Integer, List, Unicode
 
-from . import interrupt, probe, testcells, wire
+from . import interrupt
 from .cgroup import describe
+from .judge import spec as specs
+from .judge.process import JudgeError, JudgeFault, JudgeProcess, JudgeTimeout
 from .preflight import links
 from .sandbox import SandboxKernelManager, problem
 
@@ -117,6 +120,9 @@ class SandboxedExecute(Execute):
                                ).tag(config=True)
     max_output_chars = Integer(100_000, help="Text output kept per cell; the rest is "
                                "cut.").tag(config=True)
+    spec_path = List(Unicode(), [], help="Folders searched first for the specs of an "
+                     "assignment (<assignment>.py defining EXERCISES); then the package "
+                     "course.specs.").tag(config=True)
 
     def __init__(self, **kwargs):
         kwargs["kernel_manager_class"] = SandboxKernelManager
@@ -135,6 +141,8 @@ class SandboxedExecute(Execute):
         info = (resources or {}).get("nbgrader", {})
         self._notebook = info.get("notebook", "notebook")
         self._who = f"{info.get('student', '?')} ({self._notebook})"
+        self._assignment = info.get("assignment") or ""
+        self._judge_process = None
         self._require_test_cells(info)
         if self._left_out_links(info):
             return self._refused(nb)
@@ -194,6 +202,7 @@ class SandboxedExecute(Execute):
                              f"at the end; they were stopped")
         finally:
             self.timeout = cell_timeout
+            self._stop_judge()
             self._stop_kernel()
         self.set_widgets_metadata()
         return nb, self.resources
@@ -259,15 +268,16 @@ class SandboxedExecute(Execute):
             return
         try:
             with Gradebook(info["db_url"]) as gradebook:
-                testcells.require_gradebook(gradebook, info["assignment"], self._notebook)
+                specs.require_gradebook(gradebook, info["assignment"], self._notebook,
+                                        self.spec_path)
         except MissingEntry:
             return   # nbgrader itself refuses an assignment it does not know
-        except testcells.MissingTestCell as error:
+        except specs.MissingTestCell as error:
             self.log.critical(f"{STOPPED}{error}")
             raise GradingFault(2) from None
 
     def _test_cell(self, cell):
-        """The grader's entry for a test cell, or None for any other cell.
+        """The grader's ``(exercise, test cell)`` for a test cell, or None for any other cell.
 
         A graded cell that the grader does not know is the student's own (the
         gradebook's were checked by :meth:`_require_test_cells`): it runs as any
@@ -275,43 +285,77 @@ class SandboxedExecute(Execute):
         """
         if not _is_test(cell):
             return None
-        return testcells.find(self._notebook, cell.metadata["nbgrader"].get("grade_id"))
+        return specs.find(self._assignment, self._notebook,
+                          cell.metadata["nbgrader"].get("grade_id"), self.spec_path)
 
-    def _judge(self, cell, index, test):
-        """Decide the test cell ``cell`` from what the student's function returns for its cases."""
-        nonce = secrets.token_hex(16)
-        asked = NotebookNode(cell_type="code", metadata={}, outputs=[], execution_count=None,
-                             source=probe.code(test.request(nonce)))
-        self.nb.cells[index] = asked   # where nbclient looks for the outputs it updates
-        try:
-            self._execute(asked, index, store_history=False)
-        finally:
-            self.nb.cells[index] = cell
-            self.clear_display_id_mapping(index)   # later display updates cannot reach it
+    def _judge(self, cell, index, found):
+        """Decide the test cell ``cell`` from what the student's function returns for its calls."""
+        exercise, test = found
         cell.execution_count = None
         label = _label(cell, index)
-        if any(o.get("ename") == "CellTimeoutError" for o in asked.outputs):
+        try:
+            observed = self._judge_of().observe(self._answer(exercise), exercise.function,
+                                                test.calls, self.timeout)
+        except JudgeTimeout:
+            self._stop_judge()
             cell.outputs = [_error_output("CellTimeoutError", f"the function under test ran "
                                           f"past the {self.timeout} s time limit; this test "
                                           f"scores zero")]
-            self._report(f"{label} ran past its {self.timeout} s time limit and was interrupted")
+            self._report(f"{label} ran past its {self.timeout} s time limit and was stopped")
+            return
+        except JudgeError as error:
+            if self._judge_process is not None and not self._judge_process.alive:
+                self._stop_judge()
+            cell.outputs = [_error_output("NoResult", f"the grader received no valid result "
+                                          f"for this test ({error}); it scores zero")]
+            self._report(f"{label}: no valid result from the judge process ({error}); that "
+                         f"test scores zero")
             return
         try:
-            verdict = test.judge(wire.read_safely(asked.outputs, nonce, test.kinds()))
-        except wire.ProbeError as error:
-            cell.outputs = [_error_output("NoResult", f"the grader received no valid result "
-                                          f"from the notebook's kernel ({error}); this test "
-                                          f"scores zero")]
-            self._report(f"{label}: no valid result from the kernel ({error}); that test "
-                         f"scores zero")
-            return
+            verdict = test.judge(observed)
         except Exception as error:  # the grader's own code failed: nobody can be scored
             self.log.critical(f"{STOPPED}the grader's judging of {label} of "
                               f"{self._notebook}.ipynb failed ({type(error).__name__}: "
                               f"{printable(str(error)[:200])}); this is a fault of "
-                              f"course/testcells.py, not of student {self._who}")
+                              f"course/specs/{self._assignment}.py, not of student {self._who}")
             raise GradingFault(2) from error
         cell.outputs = _verdict_outputs(verdict)
+        cell.metadata.setdefault("course", {})["verdict"] = verdict.as_data()
+
+    def _answer(self, exercise):
+        """The source of the student's answer cell of ``exercise`` (empty if there is none)."""
+        for cell in self.nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and meta.get("solution") and \
+                    meta.get("grade_id") == exercise.answer:
+                return cell.source
+        return ""
+
+    def _prelude(self):
+        """The notebook's locked code cells that are neither tests nor answers (its imports)."""
+        return [cell.source for cell in self.nb.cells if cell.cell_type == "code"
+                and cell.metadata.get("nbgrader", {}).get("locked")
+                and not _is_test(cell) and not cell.metadata["nbgrader"].get("solution")]
+
+    def _judge_of(self):
+        """The notebook's judge process, started on first use (and after one was stopped)."""
+        if self._judge_process is None:
+            manager = SandboxKernelManager(config=self.config) if self.sandbox else None
+            workdir = self.resources.get("metadata", {}).get("path") or os.getcwd()
+            try:
+                self._judge_process = JudgeProcess(manager, self._prelude(), workdir)
+            except JudgeFault as error:
+                self.log.critical(f"{STOPPED}{printable(error)} while grading "
+                                  f"{self._notebook}.ipynb; this is a fault of the grader "
+                                  f"or of the notebook's locked cells, not of student "
+                                  f"{self._who}")
+                raise GradingFault(2) from None
+        return self._judge_process
+
+    def _stop_judge(self):
+        if self._judge_process is not None:
+            self._judge_process.stop()
+            self._judge_process = None
 
     # -- kernels ------------------------------------------------------------
 

@@ -195,11 +195,11 @@ def check_grader(root, url, assignment):
 
     The same checks as an autograde run's (``course.recovery``), made once, before
     any worker starts: the sandbox can run, every test cell of the gradebook has
-    an entry in ``course/testcells.py``, and the grading kernel imports the course's
+    a spec in ``course/specs/<assignment>.py``, and the grading kernel imports the course's
     helpers and runs the locked cells (``course.kernel_check``). Returns the key
     that tells the workers the kernel check passed.
     """
-    from . import testcells
+    from .judge import spec as specs
     from .sandbox import problem
 
     config = _config(root)
@@ -208,8 +208,9 @@ def check_grader(root, url, assignment):
         raise GradeError(why)
     with _scripts_on_path(), Gradebook(url) as gb:
         try:
-            testcells.require_gradebook(gb, assignment)
-        except testcells.MissingTestCell as error:
+            specs.require_gradebook(gb, assignment,
+                                    spec_path=config.SandboxedExecute.get("spec_path", []))
+        except specs.MissingTestCell as error:
             raise GradeError(str(error)) from None
     why = kernel_check.kernel_problem(root, assignment, config)
     if why:

@@ -42,6 +42,9 @@ class Entry:
         Fragment of the message every lost cell must show.
     frame : list of (str, str)
         Edits outside the block, applied to the answer cell as (old, new).
+    mistake : str
+        The mistake code the grader's verdict must carry in every lost cell
+        (``"backward.missing_one_over_m"``); empty for a right answer.
     """
 
     name: str
@@ -51,6 +54,7 @@ class Entry:
     loses: list
     message: str
     frame: list = field(default_factory=list)
+    mistake: str = ""
 
     @property
     def wrong(self):
@@ -138,12 +142,14 @@ def load_catalogue(folder):
                                      f"of test cell names, or \"none\"")
             if raw["name"] in seen:
                 raise CatalogueError(f"{path}: entry name {raw['name']!r} is used twice")
-            if bool(loses) != bool(raw["message"]):
+            if bool(loses) != bool(raw["message"]) or bool(loses) != bool(raw.get("mistake")):
                 raise CatalogueError(f"{path}: entry {raw['name']!r}: a wrong answer needs a "
-                                     f"message fragment, a right one (loses = \"none\") none")
+                                     f"message fragment and a mistake code, a right one "
+                                     f"(loses = \"none\") neither")
             seen.add(raw["name"])
             entries.append(Entry(raw["name"], raw["function"], raw["family"], raw["code"],
-                                 loses, raw["message"], [tuple(e) for e in raw.get("frame", [])]))
+                                 loses, raw["message"], [tuple(e) for e in raw.get("frame", [])],
+                                 raw.get("mistake", "")))
     return entries
 
 

@@ -12,7 +12,7 @@ that the next run grades it again, with or without ``--force``.
 graders (``course.cgroup.remove_stale``), when an autograde run starts, before
 nbgrader looks at which submissions are graded. It also checks, before any
 submission is touched, that the grader can grade at all (the sandbox runs, every
-test cell of the gradebook has an entry in ``course/testcells.py``, the grading
+test cell of the gradebook has a spec in ``course/specs/``, the grading
 kernel imports the course's ``helpers`` and runs the assignment's locked cells:
 ``course.kernel_check``): where it cannot, the run stops with one line naming the
 fix and nothing written. Loading
@@ -116,7 +116,7 @@ class GradingRunExporter(NotebookExporter):
     def _require_grader(self, coursedir):
         from nbgrader.api import Gradebook, MissingEntry
 
-        from . import testcells
+        from .judge import spec as specs
         from .execute import STOPPED, GradingFault, SandboxUnavailableExit
         from .kernel_check import kernel_problem
         from .sandbox import problem
@@ -131,10 +131,12 @@ class GradingRunExporter(NotebookExporter):
             return   # nbgrader itself reports a pattern or a missing gradebook
         try:
             with Gradebook(coursedir.db_url) as gradebook:
-                testcells.require_gradebook(gradebook, coursedir.assignment_id)
+                specs.require_gradebook(
+                    gradebook, coursedir.assignment_id,
+                    spec_path=self.config.SandboxedExecute.get("spec_path", []))
         except MissingEntry:
             return   # nbgrader itself refuses an assignment it does not know
-        except testcells.MissingTestCell as error:
+        except specs.MissingTestCell as error:
             self.log.critical(f"{STOPPED}{error}")
             raise GradingFault(2) from None
         why = kernel_problem(coursedir.root, coursedir.assignment_id, self.config)

@@ -438,6 +438,57 @@ class SandboxKernelManager(AsyncKernelManager):
                 kept.append(path)
         return kept
 
+    # -- a process of the grader's own in the sandbox (the judge), not a kernel --------
+
+    def start_process(self, argv, workdir, uid=None):
+        """Start ``argv`` in this sandbox, in an empty working folder at ``workdir``.
+
+        The process gets the kernel's view of the machine, limits and total bound,
+        with stdin and stdout as pipes to the grader (stderr is dropped) and its own
+        user id ``uid`` (as root; default this manager's). Stop it with
+        :meth:`stop_process`.
+
+        Returns
+        -------
+        subprocess.Popen
+        """
+        if uid is not None and os.geteuid() == 0:
+            self.uid = uid
+        self._workdir = os.path.realpath(workdir)
+        self._cleanup_scratch()
+        self._scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=self._runtime))
+        os.chmod(self._scratch, 0o700)
+        if os.geteuid() == 0:
+            os.chown(self._scratch, self.uid, self.uid)
+        Path(self.connection_file).touch(mode=0o400)   # sandbox_command binds it
+        self._remove_bound()
+        self.bound = Bound(self._runtime.name, parse_size(self.sandbox_memory),
+                           self.process_limit, self.sandbox_memory)
+        self.bound.create()
+        command = self.bound.wrap(self.sandbox_command(list(argv)))
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, start_new_session=True)
+        self.bound.watch(process.pid)
+        return process
+
+    def stop_process(self, process):
+        """Stop a process of :meth:`start_process` and everything it started; clean up."""
+        for stream in (process.stdin, process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+        self._remove_bound()
+        if os.geteuid() == 0:
+            kill_user_processes(self.uid)
+        self._cleanup_scratch()
+        shutil.rmtree(self._runtime, ignore_errors=True)
+
     def _remove_bound(self):
         if self.bound is not None:
             self.bound.remove()

@@ -5,7 +5,12 @@ under a header naming the call it made; :func:`failure` lays them out and
 :func:`raise_problems` raises them as one :class:`CheckFailed`.
 """
 
-__all__ = ["CheckFailed", "function_name", "failure", "raise_problems", "raised_problem"]
+import numpy as np
+
+from ._plain import SPOILED
+
+__all__ = ["CheckFailed", "Problem", "function_name", "failure", "raise_problems", "raised_problem",
+           "again_problems", "code_of"]
 
 
 class CheckFailed(AssertionError):
@@ -19,6 +24,28 @@ class CheckFailed(AssertionError):
 
     def _render_traceback_(self):
         return [f"AssertionError: {self}"]
+
+
+class Problem(str):
+    """One problem a check found: the sentence the student reads, with a stable mistake code.
+
+    It is the sentence (a ``str``), so that messages are built and compared as text;
+    ``code`` (``"scaled_like_xavier"``, ``"missing_one_over_m"``) names the mistake
+    for reports that count them across a class.
+    """
+
+    def __new__(cls, code, text):
+        problem = super().__new__(cls, text)
+        problem.code = code
+        return problem
+
+    def __reduce__(self):
+        return (Problem, (self.code, str(self)))
+
+
+def code_of(problems, default):
+    """The mistake code of the first of ``problems`` that has one, else ``default``."""
+    return next((p.code for p in problems if isinstance(p, Problem)), default)
 
 
 def function_name(function):
@@ -43,7 +70,48 @@ def raise_problems(header, problems):
 def raised_problem(outcome):
     """The problem of a call that raised (``outcome["raised"]``), in the lesson's words."""
     message = outcome["raised"]
-    return f"calling it raised {message}{_error_hint(message)}"
+    code = "not_written" if "NotImplementedError" in message else "raised"
+    return Problem(code, f"calling it raised {message}{_error_hint(message)}")
+
+
+def _spoiled(value):
+    """Whether a second call's result is the first one, spoiled (see ``_plain.spoil``)."""
+    if type(value) is dict:
+        return SPOILED in value or _all_nan(value.values())
+    if type(value) in (list, tuple):
+        last = value[-1] if value else None
+        return (type(value) is list and type(last) is str and last == SPOILED) or _all_nan(value)
+    return False
+
+
+def _all_nan(values):
+    arrays = [v for v in values if type(v) is np.ndarray and v.dtype.kind == "f" and v.size]
+    return bool(arrays) and any(np.isnan(a).all() for a in arrays)
+
+
+def again_problems(observation, problems_of):
+    """The problems of the second call of ``observation`` (``"again"``), if any.
+
+    The checks call a function twice with the same arguments, spoiling what the
+    first call returned in between (``helpers._plain.call_again``): a function that
+    returns the same object twice, or that changed an argument in place the first
+    time, shows it in the second result. ``problems_of(outcome)`` judges one outcome.
+    """
+    again = observation.get("again")
+    if again is None:
+        return []
+    if "returned" in again and _spoiled(again["returned"]):
+        return [Problem("reused_result", "called twice, it returned the first call's result "
+                        "again (the same dict, list or arrays, kept in a global or a default "
+                        "argument): build new ones on every call")]
+    problems = problems_of(again)
+    if problems:
+        return [Problem(code_of(problems, "not_repeatable"),
+                        "called a second time with the same arguments, it gave another "
+                        "result; does it change an argument in place (a list it was given?) "
+                        "or keep something between calls? The second time: " + problems[0]),
+                *problems[1:]]
+    return []
 
 
 def _error_hint(message):

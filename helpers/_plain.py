@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["Other", "plain", "call", "quiet", "type_name"]
+__all__ = ["Other", "plain", "call", "call_again", "quiet", "type_name", "spoil", "SPOILED"]
 
 #: Limits of what is kept: larger values are described by an :class:`Other`.
 MAX_ELEMENTS = 1_000_000     # elements of one array
@@ -153,3 +153,48 @@ def call(function, *args):
         except Exception as error:  # the student's code: reported in the lesson's words
             return {"raised": error_text(error)}
         return {"returned": plain(result)}
+
+
+#: Marks a result spoiled between two calls (see :func:`spoil`).
+SPOILED = "__spoiled__"
+
+
+def spoil(result, inputs=()):
+    """Mark what a call returned, so that a later call that returns it again shows it.
+
+    Its float arrays are filled with NaN (unless they share memory with one of
+    ``inputs``), a dict gets the key :data:`SPOILED`, a list the item :data:`SPOILED`:
+    a function that hands out the same dict, list or arrays on every call (kept in a
+    global or a default argument) returns them spoiled the second time. The checks
+    under an exercise and the grader's judge process spoil alike.
+    """
+    kind = type(result)
+    items = (list(result.values()) if kind is dict else list(result) if kind in (list, tuple)
+             else [result])
+    for item in items:
+        if (type(item) is np.ndarray and item.dtype.kind == "f" and item.flags.writeable
+                and not any(np.shares_memory(item, a) for a in inputs
+                            if type(a) is np.ndarray)):
+            item.fill(np.nan)
+    if kind is dict:
+        result[SPOILED] = None
+    elif kind is list:
+        result.append(SPOILED)
+
+
+def call_again(function, first_args, again_args, inputs=()):
+    """Two calls, the second after spoiling what the first returned: both outcomes.
+
+    ``again_args`` are the very objects of ``first_args`` (a list the function
+    might change in place is the same list), but for arguments that must start
+    afresh (a new generator of the same seed). Returns ``(first, again)``, each as
+    :func:`call` gives it.
+    """
+    with quiet():
+        try:
+            result = function(*first_args)
+        except Exception as error:  # the student's code: reported in the lesson's words
+            return {"raised": error_text(error)}, None
+        first = {"returned": plain(result)}
+        spoil(result, inputs)
+    return first, call(function, *again_args)

@@ -7,13 +7,12 @@ print, plot or warn. Expected values are passed in by the caller: this module
 holds only the rules the exercises state (the two scale formulas, the shapes,
 one weight draw per layer from the generator given).
 
-To say *why* activations are wrong, :func:`observe_propagate` hands the
-student's function instrumented stand-ins for its ``weight_std``,
-``activation`` and ``rng`` arguments that record how they were called. What it
-returns, and the recordings, are plain data (:mod:`helpers._plain`), judged by
-:func:`scale_problem`, :func:`propagate_structure_verdict` and
-:func:`propagate_values_verdict`; the grader judges what a kernel sends it with
-the same functions.
+The student's function gets the real thing for every argument (a
+``numpy.random.Generator``, the caller's functions). To say *why* activations
+are wrong, :func:`propagate_values_verdict` recomputes from the inputs what the
+usual mistakes give (draws transposed, the scale of the wrong layer, no
+activation, ...) and names the one that matches: a judgement on returned values
+only, which the grader makes the same way on what its judge process observed.
 """
 
 import math
@@ -21,7 +20,8 @@ import math
 import numpy as np
 
 from . import _plain
-from ._checking import failure, function_name as _name, raise_problems as _raise, raised_problem
+from ._checking import Problem, again_problems, failure, function_name as _name
+from ._checking import raise_problems as _raise, raised_problem
 from ._plain import Other, type_name
 from .initializers import SCALES
 
@@ -32,6 +32,11 @@ __all__ = ["SCALES", "check_scale", "check_propagate_structure", "check_propagat
 # SCALES (helpers.initializers): each scheme's scale as a function of n_prev, and its formula.
 
 # Values students return by mistake: (name, value(n_prev), explanation).
+_CODES = {"xavier": "xavier_scale", "he": "he_scale", "variance 1": "variance_not_std",
+          "variance 2": "variance_not_std", "inverted 1": "inverted_fraction",
+          "inverted 2": "inverted_fraction", "root of numerator": "sqrt_of_numerator",
+          "zero": "integer_division"}
+
 _MISTAKEN_SCALES = [
     ("xavier", SCALES["xavier"][0], f"is Xavier's scale {SCALES['xavier'][1]}"),
     ("he", SCALES["he"][0], f"is He's scale {SCALES['he'][1]}"),
@@ -102,7 +107,7 @@ def scale_problems(name, n_prevs, outcomes, expected, scheme, *, rtol=RTOL):
     for n, outcome, want in zip(n_prevs, outcomes, expected):
         problem = scale_problem(outcome, want, n, scheme, rule, rtol)
         if problem:
-            problems.append(f"{name}({n}) {problem}")
+            problems.append(Problem(problem.code, f"{name}({n}) {problem}"))
     return problems
 
 
@@ -116,138 +121,104 @@ def _number(value):
 def scale_problem(outcome, want, n, scheme, rule, rtol=RTOL):
     """What is wrong with one outcome of the scale function (None: right)."""
     if "raised" in outcome:
-        return raised_problem(outcome).replace("calling it raised", "raised", 1)
+        raised = raised_problem(outcome)
+        return Problem(raised.code, raised.replace("calling it raised", "raised", 1))
     got = outcome["returned"]
     if got is None:
-        return "returned None: end the function with `return` and the value"
+        return Problem("returned_none", "returned None: end the function with `return` and "
+                       "the value")
     if type(got) is np.ndarray and got.size != 1:
-        return (f"returned an array of shape {got.shape}; the scale is one number "
-                f"for the whole layer")
+        return Problem("not_a_number", f"returned an array of shape {got.shape}; the scale "
+                       f"is one number for the whole layer")
     got = _number(got)
     if type(got) not in (int, float, bool):
         if isinstance(got, Other) and got.base in ("float", "int", "ndarray"):
-            return (f"returned a {got.type}, a subclass of {got.base}: return a plain "
-                    f"number, as np.sqrt or math.sqrt gives")
-        return f"returned {type_name(got)}, not a number"
+            return Problem("subclass", f"returned a {got.type}, a subclass of {got.base}: "
+                           f"return a plain number, as np.sqrt or math.sqrt gives")
+        return Problem("not_a_number", f"returned {type_name(got)}, not a number")
     value = float(got)
     if math.isclose(value, want, rel_tol=rtol):
         return None
     for name, mistaken, explanation in _MISTAKEN_SCALES:
         candidate = mistaken(n)
         if name != scheme and math.isclose(value, candidate, rel_tol=rtol, abs_tol=1e-15):
-            return f"= {value:.6g}, which {explanation}; this exercise asks for {rule}"
-    return f"= {value:.6g} but {rule} = {want:.6g}"
+            return Problem(_CODES[name], f"= {value:.6g}, which {explanation}; this exercise "
+                           f"asks for {rule}")
+    return Problem("wrong_value", f"= {value:.6g} but {rule} = {want:.6g}")
 
 
 # --- propagation -------------------------------------------------------------------------
 
-class _RecordingGenerator:
-    """Stands in for a ``numpy.random.Generator`` and records the shape of every draw."""
-
-    _SIZE_POSITION = {"standard_normal": 0, "normal": 2, "random": 0, "uniform": 2,
-                      "integers": 2}
-
-    def __init__(self, seed):
-        self._rng = np.random.default_rng(seed)
-        self.draws = []  # (method name, shape)
-
-    def __getattr__(self, name):
-        method = getattr(self._rng, name)
-        if not callable(method):
-            return method
-
-        def recorded(*args, **kwargs):
-            size = kwargs.get("size")
-            position = self._SIZE_POSITION.get(name)
-            if size is None and position is not None and len(args) > position:
-                size = args[position]
-            try:
-                shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size or ())
-            except (TypeError, ValueError):
-                shape = ()
-            self.draws.append((name, _plain.plain(shape)))
-            return method(*args, **kwargs)
-
-        return recorded
-
-
-class _Recorder:
-    """Wraps a function and records the arguments of every call."""
-
-    def __init__(self, function):
-        self.function = function
-        self.calls = []
-        self.__name__ = _name(function)
-
-    def __call__(self, *args, **kwargs):
-        self.calls.append(_plain.plain((args + tuple(kwargs.values()))[:1]))
-        return self.function(*args, **kwargs)
-
-
 def observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed):
-    """Run the student's function with recording stand-ins; return what happened, as plain data.
+    """What ``propagate`` does, as plain data: called twice, as the grader calls it.
+
+    Each call gets a copy of ``X``, the same list ``hidden_sizes`` (so that a
+    function that changes it in place shows it the second time), the caller's
+    ``weight_std`` and ``activation``, and a new ``np.random.default_rng(seed)``;
+    what the first call returned is spoiled before the second
+    (:func:`helpers._plain.call_again`).
 
     Returns
     -------
     dict
-        ``"call"``: the outcome (see :func:`helpers._plain.call`); ``"draws"``: the
-        ``[method, shape]`` of every draw from ``rng``; ``"std_args"``: the first
-        argument of every call of ``weight_std``; ``"activation_calls"``: how many
-        times ``activation`` was called; ``"X_after"``: the input as it was after the
-        call; ``"global_used"``: whether NumPy's global generator moved.
+        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers._plain.call`), a
+        tuple result as a list; ``"changed"``: ``["X"]`` if the input was changed in
+        place, else ``[]``.
     """
-    rng = _RecordingGenerator(seed)
-    std, act = _Recorder(weight_std), _Recorder(activation)
     X_given = np.array(X, dtype=float)
-    keys, position = np.random.get_state()[1:3]
-    global_state = (keys.copy(), position)   # the keys change only every 624 draws
-    outcome = _plain.call(propagate, X_given, list(hidden_sizes), std, act, rng)
-    if "returned" in outcome and type(outcome["returned"]) is tuple:
-        outcome["returned"] = list(outcome["returned"])
-    return {
-        "call": outcome, "draws": [list(d) for d in rng.draws],
-        "std_args": [args[0] if args else None for args in std.calls],
-        "activation_calls": len(act.calls), "X_after": _plain.plain(X_given),
-        "global_used": not (np.array_equal(np.random.get_state()[1], global_state[0])
-                            and np.random.get_state()[2] == global_state[1]),
-    }
+    kept = X_given.copy()
+    sizes = list(hidden_sizes)
+
+    def args():
+        return (X_given, sizes, weight_std, activation, np.random.default_rng(seed))
+
+    first, again = _plain.call_again(propagate, args(), args(), inputs=(X_given,))
+    for outcome in (first, again):
+        if outcome is not None and "returned" in outcome and type(outcome["returned"]) is tuple:
+            outcome["returned"] = list(outcome["returned"])
+    return {"call": first, "again": again,
+            "changed": [] if np.array_equal(X_given, kept) else ["X"]}
 
 
 def _structure_problems(output, X_shape, hidden_sizes):
     L, m = len(hidden_sizes), X_shape[1]
     if type(output) is not list:
         if isinstance(output, Other) and output.base in ("list", "tuple"):
-            return [f"the result is a {output.type}, a subclass of {output.base}: return a "
-                    f"plain list"]
-        return [f"it returned {type_name(output)}, not a list: return the list "
-                f"`activations`, one array per hidden layer"]
+            return [Problem("subclass", f"the result is a {output.type}, a subclass of "
+                            f"{output.base}: return a plain list")]
+        return [Problem("not_a_list", f"it returned {type_name(output)}, not a list: return "
+                        f"the list `activations`, one array per hidden layer")]
     if len(output) != L:
-        hint = ""
+        code, hint = "layer_count", ""
         if len(output) == L + 1:
-            hint = ": is the input X in the list? It holds the hidden layers' activations only"
+            code, hint = "input_in_list", (": is the input X in the list? It holds the hidden "
+                                           "layers' activations only")
         elif len(output) <= 1 < L:
-            hint = ": append each layer's activations inside the loop"
-        return [f"it returned {len(output)} arrays for {L} hidden layers{hint}"]
+            code, hint = "append_outside_loop", ": append each layer's activations inside the loop"
+        return [Problem(code, f"it returned {len(output)} arrays for {L} hidden layers{hint}")]
     problems = []
     for l, (A, n) in enumerate(zip(output, hidden_sizes), start=1):
         shape = A.shape if type(A) is np.ndarray or (
             isinstance(A, Other) and A.type == "ndarray" and A.base is None) else None
         if shape is None:
             if isinstance(A, Other) and A.base == "ndarray":
-                problems.append(f"layer {l}'s activations are a {A.type}, a subclass of "
-                                f"ndarray: return plain NumPy arrays")
+                problems.append(Problem("subclass", f"layer {l}'s activations are a {A.type}, "
+                                        f"a subclass of ndarray: return plain NumPy arrays"))
             else:
-                problems.append(f"layer {l}'s activations are a {type_name(A)}, "
-                                f"not a NumPy array")
+                problems.append(Problem("not_an_array", f"layer {l}'s activations are a "
+                                        f"{type_name(A)}, not a NumPy array"))
         elif shape != (n, m):
             message = f"layer {l}'s activations have shape {shape} but should be {(n, m)}"
             if shape == (m, n):
-                message += (": one row per unit and one column per example, "
-                            "Z = np.dot(W, A_prev) with W of shape (n_l, n_prev)")
-            problems.append(message)
+                problems.append(Problem("transposed_shape", message + ": one row per unit and "
+                                        "one column per example, Z = np.dot(W, A_prev) with W "
+                                        "of shape (n_l, n_prev)"))
+            else:
+                problems.append(Problem("wrong_shape", message))
         elif type(A) is not np.ndarray or A.dtype.kind != "f":
             dtype = A.dtype if type(A) is np.ndarray else A.dtype
-            problems.append(f"layer {l}'s activations have dtype {dtype}, not floats")
+            problems.append(Problem("not_floats", f"layer {l}'s activations have dtype "
+                                    f"{dtype}, not floats"))
     return problems
 
 
@@ -261,28 +232,46 @@ def propagate_structure_verdict(observation, X_shape, hidden_sizes):
     outcome = observation["call"]
     if "raised" in outcome:
         return [raised_problem(outcome)]
-    return _structure_problems(outcome["returned"], tuple(X_shape), hidden_sizes)
+    return _structure_problems(outcome["returned"], tuple(X_shape), hidden_sizes) or \
+        again_problems(observation, lambda again: propagate_structure_verdict(
+            {"call": again}, X_shape, hidden_sizes))
 
 
-def propagate_values_verdict(observation, X, hidden_sizes, expected, *, rtol=RTOL):
+def propagate_values_verdict(observation, X, hidden_sizes, expected, *, weight_std, activation,
+                             seed, rtol=RTOL):
     """The problems of an :func:`observe_propagate` observation's values (empty: right).
 
     Parameters
     ----------
     observation : dict
-        From :func:`observe_propagate`, in the notebook, or decoded by the grader.
+        From :func:`observe_propagate`, in the notebook, or built by the grader from
+        what its judge process observed.
     X : ndarray of shape (n_0, m)
         The input the function was given.
     hidden_sizes : list of int
     expected : list of ndarray
         The right activations of each layer.
+    weight_std, activation : callable
+        The scale and activation the function was given.
+    seed : int
+        The seed of the generator it was given.
     """
     problems = propagate_structure_verdict(observation, np.shape(X), hidden_sizes)
     if problems:
         return problems
+    X = np.asarray(X, dtype=float)
+    given = (weight_std, activation, seed, rtol)
+    again = observation.get("again") or {}
+    varies = "returned" in again and not _same(again["returned"], observation["call"]["returned"])
     with _plain.quiet():
-        return _value_problems(observation["call"]["returned"], expected, X, hidden_sizes,
-                               observation, rtol)
+        problems = _value_problems(observation["call"]["returned"], expected, X, hidden_sizes,
+                                   *given, varies=varies)
+    if "X" in observation.get("changed", ()):
+        problems.append(Problem("changed_input", "X was changed in place: compute new arrays, "
+                                "leave the input alone"))
+    return problems or again_problems(observation, lambda again: propagate_values_verdict(
+        {"call": again}, X, hidden_sizes, expected, weight_std=weight_std,
+        activation=activation, seed=seed, rtol=rtol))
 
 
 def structure_pass_line(name, X_shape, hidden_sizes, output):
@@ -309,7 +298,7 @@ def check_propagate_structure(propagate, X, hidden_sizes, weight_std, activation
         Standard deviation of a layer's weights as a function of n_prev.
     activation : callable
     seed : int
-        Seed of the generator handed to ``propagate``.
+        Seed of the generator handed to ``propagate`` (``np.random.default_rng(seed)``).
 
     Returns
     -------
@@ -347,75 +336,90 @@ def check_propagate_values(propagate, X, hidden_sizes, weight_std, activation, s
     observation = observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed)
     name = _name(propagate)
     _raise(where(name, X.shape, hidden_sizes),
-           propagate_values_verdict(observation, X, hidden_sizes, expected, rtol=rtol))
+           propagate_values_verdict(observation, X, hidden_sizes, expected,
+                                    weight_std=weight_std, activation=activation, seed=seed,
+                                    rtol=rtol))
     return values_pass_line(name, X.shape, hidden_sizes)
 
 
-def _value_problems(output, expected, X, hidden_sizes, record, rtol):
-    problems = []
-    X_after = record["X_after"]
-    if not (type(X_after) is np.ndarray and X_after.shape == np.shape(X)
-            and np.array_equal(X_after, X)):
-        problems.append("X was changed in place: compute new arrays, leave the input alone")
+def _close(A, want, rtol):
+    return A.shape == want.shape and np.allclose(A, want, rtol=rtol, atol=1e-12)
+
+
+def _same(a, b):
+    """Whether two results (lists of arrays, plain data) hold the same arrays."""
+    return (type(a) is list and type(b) is list and len(a) == len(b) and all(
+        type(x) is np.ndarray and type(y) is np.ndarray and x.shape == y.shape
+        and np.array_equal(x, y, equal_nan=x.dtype.kind == "f") for x, y in zip(a, b)))
+
+
+def _value_problems(output, expected, X, hidden_sizes, weight_std, activation, seed, rtol, *,
+                    varies=False):
     wrong = [l for l, (A, want) in enumerate(zip(output, expected), start=1)
-             if A.shape != want.shape or not np.allclose(A, want, rtol=rtol, atol=1e-12)]
+             if not _close(A, np.asarray(want, dtype=float), rtol)]
     if not wrong:
-        return problems
-    changed = len(problems)
-    problems += _process_problems(X, hidden_sizes, record)
-    if len(problems) > changed:
-        return problems
+        return []
+    if varies:   # the same inputs and a new generator of the same seed: other results
+        return [Problem(_MISTAKES[-1][0], _MISTAKES[-1][1])]
+    for code, explanation, variant in _MISTAKES:
+        try:
+            candidate = _propagation(X, hidden_sizes, weight_std, activation, seed, **variant)
+        except (ValueError, TypeError, ArithmeticError):
+            continue    # this mistake cannot be made with these sizes
+        if candidate is not None and all(_close(A, c, rtol) for A, c in zip(output, candidate)):
+            return [Problem(code, explanation)]
     first = wrong[0]
     if first > 1:
-        problems.append(f"layer 1 is right but layer {first} is not: each layer's input is "
-                        f"the previous layer's activations (update A_prev in the loop), "
-                        f"not X")
-    else:
-        problems.append("layer 1's activations differ from the expected ones: compute "
-                        "Z = np.dot(W, X) with no bias, then A = activation(Z)")
-    return problems
+        return [Problem("input_not_updated", f"layer 1 is right but layer {first} is not: "
+                        f"each layer's input is the previous layer's activations (update "
+                        f"A_prev in the loop), not X")]
+    return [Problem("wrong_values", "layer 1's activations differ from the expected ones: "
+                    "draw W with rng.standard_normal((n_l, n_prev)) from the generator passed "
+                    "in, multiply it by weight_std(n_prev), then A = activation(np.dot(W, "
+                    "A_prev)) with no bias")]
 
 
-def _process_problems(X, hidden_sizes, record):
-    """What the recorded calls say about how the activations were computed."""
-    L = len(hidden_sizes)
-    sizes = [np.shape(X)[0]] + list(hidden_sizes)
-    problems = []
-    draws = [tuple(n if type(n) is int else type_name(n) for n in shape)
-             for name, shape in record["draws"]
-             if name in ("standard_normal", "normal") and type(shape) in (list, tuple)]
-    if not record["draws"]:
-        where = "NumPy's global generator (np.random)" if record["global_used"] else "nowhere"
-        problems.append(f"no weights were drawn from rng; they came from {where}. "
-                        f"Draw each W with rng.standard_normal((n_l, n_prev)), the "
-                        f"generator passed in, so that the results are reproducible")
-    elif len(draws) != L:
-        problems.append(f"{len(draws)} normal draws from rng for {L} layers: draw one new "
-                        f"W per layer, inside the loop")
-    else:
-        for l, shape in enumerate(draws, start=1):
-            want = (sizes[l], sizes[l - 1])
-            if shape == want[::-1] and want[0] != want[1]:
-                problems.append(f"W{l} was drawn with shape {shape}; draw it as "
-                                f"{want} (this layer's units, previous layer's units)")
-            elif shape != want:
-                problems.append(f"W{l} was drawn with shape {shape} but should be {want}")
-    std_args = [a if type(a) in (int, float, bool) else type_name(a) for a in record["std_args"]]
-    if not std_args:
-        problems.append("weight_std was never called: multiply each W by "
-                        "weight_std(n_prev), the scale of the experiment")
-    elif std_args != sizes[:-1][:len(std_args)] or len(std_args) != L:
-        if std_args == sizes[1:len(std_args) + 1] and sizes[1:] != sizes[:-1]:
-            problems.append(f"weight_std was called with {std_args}, each layer's own "
-                            f"size; it takes n_prev, the previous layer's size {sizes[:-1]}")
-        else:
-            problems.append(f"weight_std was called with {std_args}; call it once per "
-                            f"layer with n_prev, the previous layer's size: {sizes[:-1]}")
-    n_act = record["activation_calls"]
-    if n_act == 0:
-        problems.append("activation was never called: each layer's output is "
-                        "activation(Z), the function passed in")
-    elif n_act != L:
-        problems.append(f"activation was called {n_act} times for {L} layers: apply "
-                        f"it once per layer, to Z = np.dot(W, A_prev)")
-    return problems
+# The usual mistakes, recomputed from the inputs: (code, explanation, how it computes).
+_MISTAKES = [
+    ("transposed_draws", "the weights were drawn with shape (n_prev, n_l) and transposed: "
+     "draw each W as rng.standard_normal((n_l, n_prev)) (this layer's units, the previous "
+     "layer's), so that the draws land where the generator puts them", {"transposed": True}),
+    ("std_of_n", "weight_std was given each layer's own size; it takes n_prev, the previous "
+     "layer's size", {"std_of": "n"}),
+    ("std_not_applied", "the weights are not scaled: multiply each W by weight_std(n_prev), "
+     "the scale of the experiment", {"std_of": None}),
+    ("no_activation", "activation was not applied: each layer's output is activation(Z), "
+     "the function passed in", {"activate": False}),
+    ("extra_draws", "rng was drawn from more than once per layer: draw exactly one W per "
+     "layer, rng.standard_normal((n_l, n_prev)), and nothing else", {"draws": 2}),
+    ("one_draw", "the same W was used for every layer: draw a new W per layer, inside the loop",
+     {"draws": 0}),
+    ("global_generator", "the weights were drawn from NumPy's global generator (np.random) "
+     "or a generator of its own, not from rng: draw each W with rng.standard_normal((n_l, "
+     "n_prev)), the generator passed in, so that the results are reproducible",
+     {"fresh_rng": True}),
+]
+
+
+def _propagation(X, hidden_sizes, weight_std, activation, seed, *, transposed=False,
+                 std_of="n_prev", activate=True, fresh_rng=False, draws=1):
+    """The activations a propagation gives, right or with one of :data:`_MISTAKES`.
+
+    ``draws``: weight matrices drawn per layer (the first used; 0: one for all layers).
+    """
+    if fresh_rng:
+        return None   # draws from elsewhere cannot be recomputed: named only by elimination
+    rng, A, activations, W = np.random.default_rng(seed), X, [], None
+    for n in hidden_sizes:
+        n_prev = A.shape[0]
+        if W is None or draws:
+            W = (rng.standard_normal((n_prev, n)).T if transposed
+                 else rng.standard_normal((n, n_prev)))
+            for _ in range(draws - 1):
+                rng.standard_normal((n, n_prev))
+        scaled = W if std_of is None else W * float(weight_std(n_prev if std_of == "n_prev"
+                                                               else n))
+        Z = np.dot(scaled, A)
+        A = activation(Z) if activate else Z
+        activations.append(A)
+    return activations

@@ -19,7 +19,8 @@ import re
 import numpy as np
 
 from . import _plain
-from ._checking import CheckFailed, function_name as _name, raise_problems, raised_problem
+from ._checking import CheckFailed, Problem, again_problems, function_name as _name
+from ._checking import raise_problems, raised_problem
 from ._checking import failure as _failure
 from ._plain import Other, type_name
 from .initializers import SCALES
@@ -38,32 +39,32 @@ SCHEMES = {
 }
 
 # Scales students use by mistake, tried in this order when the weights are a
-# multiple of the expected ones. Each is (scale(n_prev, n), explanation, the
-# exercises where it is a likely mistake).
+# multiple of the expected ones. Each is (mistake code, scale(n_prev, n),
+# explanation, the exercises where it is a likely mistake).
 _MISTAKEN_SCALES = [
-    (lambda p, n: SCALES["xavier"][0](p),
+    ("scaled_like_xavier", lambda p, n: SCALES["xavier"][0](p),
      "looks scaled by sqrt(1/n_prev) (Xavier); He initialization uses sqrt(2/n_prev)", {"he"}),
-    (lambda p, n: math.sqrt(2 / n),
+    ("scaled_with_n", lambda p, n: math.sqrt(2 / n),
      "looks scaled with this layer's size n instead of the previous layer's n_prev: "
      "He initialization uses sqrt(2/n_prev), n_prev = layers_dims[l - 1]", {"he"}),
-    (lambda p, n: 2 / p,
+    ("missing_sqrt", lambda p, n: 2 / p,
      "looks scaled by 2/n_prev: the square root is missing, He initialization "
      "uses sqrt(2/n_prev)", {"he"}),
-    (lambda p, n: math.sqrt(2) / p,
+    ("sqrt_of_numerator", lambda p, n: math.sqrt(2) / p,
      "looks scaled by sqrt(2)/n_prev: the square root must cover the whole fraction, "
      "He initialization uses sqrt(2/n_prev)", {"he"}),
-    (lambda p, n: math.sqrt(2 / (p + n)),
+    ("scaled_like_glorot", lambda p, n: math.sqrt(2 / (p + n)),
      "looks scaled by sqrt(2/(n_prev + n)) (Glorot's average of the two sizes); "
      "He initialization uses sqrt(2/n_prev)", {"he"}),
-    (lambda p, n: 1.0,
+    ("unscaled", lambda p, n: 1.0,
      "looks unscaled: np.random.randn has standard deviation 1, and this "
      "initialization multiplies it by {rule}", {"he", "random"}),
-    (lambda p, n: 10.0,
+    ("scaled_by_10", lambda p, n: 10.0,
      "looks scaled by 10 (the large random initialization); this one uses {rule}", {"he"}),
-    (lambda p, n: 0.01,
+    ("scaled_by_0_01", lambda p, n: 0.01,
      "looks scaled by 0.01, the usual 'small random' choice; this exercise uses {rule}",
      {"he", "random"}),
-    (lambda p, n: SCALES["he"][0](p),
+    ("scaled_like_he", lambda p, n: SCALES["he"][0](p),
      "looks scaled by sqrt(2/n_prev) (He); this exercise uses {rule}", {"random"}),
 ]
 
@@ -79,26 +80,29 @@ def observe(initialize, layers_dims):
     -------
     dict
         ``"call"``: the outcome of the call (``{"returned": ...}`` or ``{"raised": ...}``,
-        see :func:`helpers._plain.call`); ``"other"``: when the result is not well
+        see :func:`helpers._plain.call`); ``"again"``: the outcome of a second call
+        with the same list, after the first result was spoiled
+        (:func:`helpers._plain.call_again`); ``"other"``: when the result is not well
         formed, the outcome of a second call for other sizes (``layers_dims`` plus
         one each), which tells typed-in shapes apart; else None.
     """
-    outcome = _plain.call(initialize, list(layers_dims))
+    dims = list(layers_dims)
+    outcome, again = _plain.call_again(initialize, (dims,), (dims,))
     other = None
     if "returned" in outcome and structure_problems(outcome["returned"], layers_dims):
         other = _plain.call(initialize, [n + 1 for n in layers_dims])
-    return {"call": outcome, "other": other}
+    return {"call": outcome, "again": again, "other": other}
 
 
 def structure_problems(parameters, layers_dims):
     """Everything wrong with the keys, types, shapes and dtypes of ``parameters`` (plain data)."""
     if type(parameters) is not dict:
         if isinstance(parameters, Other) and parameters.type == "dict" and parameters.detail:
-            return [f"{parameters.detail}: keys are plain strings such as 'W1'"]
+            return [Problem("odd_keys", f"{parameters.detail}: keys are plain strings such as 'W1'")]
         if isinstance(parameters, Other) and parameters.base == "dict":
-            return [_subclass_message("the result", parameters)]
-        return [f"it returned {type_name(parameters)}, not a dict: "
-                f"return the parameters dictionary at the end of the function"]
+            return [Problem("subclass", _subclass_message("the result", parameters))]
+        return [Problem("not_a_dict", f"it returned {type_name(parameters)}, not a dict: "
+                        f"return the parameters dictionary at the end of the function")]
     L = len(layers_dims) - 1
     wanted = _keys(layers_dims)
     missing = [k for k in wanted if k not in parameters]
@@ -106,8 +110,10 @@ def structure_problems(parameters, layers_dims):
     problems = []
     if "W0" in parameters or "b0" in parameters:
         keys = ", ".join(wanted) if L <= 3 else f"W1, b1, ..., W{L}, b{L}"
-        return [f"keys start at {'W0' if 'W0' in parameters else 'b0'}: layer 0 is the input, "
-                f"it has no weights; layers are numbered from 1, so the keys are {keys}"]
+        return [Problem("keys_from_zero",
+                        f"keys start at {'W0' if 'W0' in parameters else 'b0'}: layer 0 is the "
+                        f"input, it has no weights; layers are numbered from 1, so the keys "
+                        f"are {keys}")]
     if missing:
         hint = ""
         if f"W{L}" in missing and f"W{L - 1}" not in missing and L > 1:
@@ -115,14 +121,16 @@ def structure_problems(parameters, layers_dims):
                     f"so the loop must run up to and including layer {L}")
         elif "W1" in missing and any(str(k).startswith("W") for k in parameters):
             hint = ": keys are 'W1', 'b1', 'W2', ..., with the layer number straight after W or b"
-        problems.append(f"keys {', '.join(missing)} are missing{hint}")
+        code = "missing_last_layer" if hint.startswith(": layers_dims") else "missing_keys"
+        problems.append(Problem(code, f"keys {', '.join(missing)} are missing{hint}"))
     if extra:
         hint = ""
         if all(re.fullmatch(r"[Wb][0-9]+", str(k)) and int(str(k)[1:]) > L for k in extra):
             hint = (f": layers_dims {list(layers_dims)} has {L} layer{'s' * (L > 1)} after "
                     f"the input. Left over from an earlier call? Build a new dict inside "
                     f"the function on every call, not in a global or a default argument")
-        problems.append(f"unexpected keys {', '.join(map(str, extra))}{hint}")
+        problems.append(Problem("unexpected_keys",
+                                f"unexpected keys {', '.join(map(str, extra))}{hint}"))
     for key in wanted:
         if key in missing:
             continue
@@ -134,17 +142,20 @@ def structure_problems(parameters, layers_dims):
         elif type(value) is np.ndarray:
             value_shape, dtype = value.shape, value.dtype.name
         else:
-            problems.append(_subclass_message(key, value) if isinstance(value, Other)
-                            and value.base == "ndarray" else
-                            f"{key} is a {type_name(value)}, not a NumPy array")
+            problems.append(Problem("subclass", _subclass_message(key, value))
+                            if isinstance(value, Other) and value.base == "ndarray" else
+                            Problem("not_an_array",
+                                    f"{key} is a {type_name(value)}, not a NumPy array"))
             continue
         if value_shape != shape:
             problems.append(_shape_message(key, value_shape, shape, layers_dims))
         elif not dtype.startswith("float"):
-            problems.append(f"{key} has dtype {dtype}; parameters must hold floating "
-                            f"point numbers, or gradient descent cannot change them smoothly")
+            problems.append(Problem("not_floats", f"{key} has dtype {dtype}; parameters must "
+                                    f"hold floating point numbers, or gradient descent cannot "
+                                    f"change them smoothly"))
         elif type(value) is not np.ndarray:
-            problems.append(f"{key} has dtype {dtype}: use float64, NumPy's default")
+            problems.append(Problem("dtype", f"{key} has dtype {dtype}: use float64, "
+                                             f"NumPy's default"))
     return problems
 
 
@@ -174,11 +185,12 @@ def _typed_in(parameters, other):
 def _shape_message(key, got, want, layers_dims):
     message = f"{key} has shape {got} but should be {want}"
     if key[0] == "W" and got == want[::-1]:
-        message += (": rows are this layer's units, columns the previous layer's "
-                    "(layers_dims[l], layers_dims[l - 1])")
-    elif key[0] == "b" and got == (want[0],):
-        message += ": a bias is a column vector with one row per unit"
-    return message
+        return Problem("transposed_shape", message + ": rows are this layer's units, columns "
+                       "the previous layer's (layers_dims[l], layers_dims[l - 1])")
+    if key[0] == "b" and got == (want[0],):
+        return Problem("bias_not_a_column", message + ": a bias is a column vector with one "
+                       "row per unit")
+    return Problem("wrong_shape", message)
 
 
 def structure_verdict(observation, layers_dims):
@@ -187,8 +199,10 @@ def structure_verdict(observation, layers_dims):
     if "raised" in outcome:
         return [raised_problem(outcome)]
     parameters = outcome["returned"]
-    return _with_typed_in(structure_problems(parameters, layers_dims), parameters,
-                          observation["other"])
+    problems = _with_typed_in(structure_problems(parameters, layers_dims), parameters,
+                              observation.get("other"))
+    return problems or again_problems(
+        observation, lambda again: structure_verdict({"call": again}, layers_dims))
 
 
 def values_verdict(observation, layers_dims, expected, scheme, *, rtol=None):
@@ -211,9 +225,12 @@ def values_verdict(observation, layers_dims, expected, scheme, *, rtol=None):
     problems = structure_verdict(observation, layers_dims)
     if problems:
         return problems
+    rtol = RTOL if rtol is None else rtol
     with _plain.quiet():
         return diagnose(observation["call"]["returned"], expected, layers_dims, scheme,
-                        rtol=RTOL if rtol is None else rtol)
+                        rtol=rtol) or again_problems(
+            observation, lambda again: values_verdict({"call": again}, layers_dims, expected,
+                                                      scheme, rtol=rtol))
 
 
 def failure(name, layers_dims, problems):
@@ -277,9 +294,9 @@ def check_values(initialize, layers_dims, expected, *, scheme, rtol=RTOL):
 def _with_typed_in(problems, parameters, other):
     """Put first, when it applies, the hint that the shapes ignore ``layers_dims``."""
     if problems and _typed_in(parameters, other):
-        return ["the keys and shapes it returns do not change with layers_dims: were they "
-                "typed in from the example? Build every array from layers_dims, inside "
-                "the loop over l", *problems]
+        return [Problem("typed_in", "the keys and shapes it returns do not change with "
+                        "layers_dims: were they typed in from the example? Build every array "
+                        "from layers_dims, inside the loop over l"), *problems]
     return problems
 
 
@@ -296,15 +313,15 @@ def diagnose(parameters, expected, layers_dims, scheme, *, rtol=RTOL):
     for l in range(1, len(layers_dims)):
         b = parameters[f"b{l}"]
         if np.any(b != 0):
-            problems.append(f"b{l} is not all zeros: biases start at zero, the random "
-                            f"weights alone break the symmetry")
+            problems.append(Problem("bias_not_zero", f"b{l} is not all zeros: biases start at "
+                                    f"zero, the random weights alone break the symmetry"))
     for l in range(1, len(layers_dims)):
         key = f"W{l}"
         got, want = parameters[key], np.asarray(expected[key], dtype=float)
         if np.allclose(got, want, rtol=rtol, atol=0):
             continue
         if explained:
-            problems.append(f"{key} {explained}")
+            problems.append(Problem(explained.code, f"{key} {explained}"))
         else:
             problems.append(_weight_message(key, got, want, layers_dims[l - 1],
                                             layers_dims[l], scheme, parameters))
@@ -325,58 +342,63 @@ def _mistaken_scale(parameters, expected, layers_dims, scheme, rtol):
             return None
         used.append((factor * SCHEMES[scheme](layers_dims[l - 1], layers_dims[l]),
                      layers_dims[l - 1], layers_dims[l]))
-    for scale, explanation, schemes in _MISTAKEN_SCALES:
+    for code, scale, explanation, schemes in _MISTAKEN_SCALES:
         if scheme in schemes and all(math.isclose(u, scale(p, n), rel_tol=rtol)
                                      for u, p, n in used):
-            return explanation.format(rule=_RULES[scheme])
+            return Problem(code, explanation.format(rule=_RULES[scheme]))
     return None
 
 
 def _weight_message(key, got, want, n_prev, n, scheme, parameters):
+    code, text = _weight_mistake(key, got, want, n_prev, n, scheme, parameters)
+    return Problem(code, text)
+
+
+def _weight_mistake(key, got, want, n_prev, n, scheme, parameters):
     rule = _RULES[scheme]
     if not np.all(np.isfinite(got)):
-        return f"{key} contains inf or nan"
+        return "not_finite", f"{key} contains inf or nan"
     if scheme == "zeros":
-        return (f"{key} has non-zero values; this exercise sets every weight to zero "
+        return "nonzero_weights", (f"{key} has non-zero values; this exercise sets every weight to zero "
                 f"(the next cells show why that fails)")
     if not np.any(got):
-        return (f"{key} is all zeros: the weights need random values scaled by {rule}. "
+        return "all_zero_weights", (f"{key} is all zeros: the weights need random values scaled by {rule}. "
                 f"If the scale is computed, check for integer division (2 // n is 0 for n > 2)")
     factor = _proportional(got, want)
     if factor is not None:
         used = factor * SCHEMES[scheme](n_prev, n)
-        for scale, explanation, schemes in _MISTAKEN_SCALES:
+        for code, scale, explanation, schemes in _MISTAKEN_SCALES:
             if scheme in schemes and math.isclose(used, scale(n_prev, n), rel_tol=1e-6) and not \
                     math.isclose(scale(n_prev, n), SCHEMES[scheme](n_prev, n), rel_tol=1e-6):
-                return f"{key} {explanation.format(rule=rule)}"
-        return (f"{key} is {factor:.4g} times the expected values: the draws are right "
+                return code, f"{key} {explanation.format(rule=rule)}"
+        return "wrong_scale", (f"{key} is {factor:.4g} times the expected values: the draws are right "
                 f"but the scale is not; this initialization multiplies np.random.randn by {rule}")
     if _reseeded(key, got, parameters, want):
-        return (f"{key} starts with the same draws as W1: is the generator reseeded "
+        return "reseeded_in_loop", (f"{key} starts with the same draws as W1: is the generator reseeded "
                 f"inside the loop? Seed once, before the loop")
     if got.size >= 6 and np.all(got >= 0):
-        return (f"all of {key}'s values are >= 0: np.random.rand draws uniformly from "
+        return "uniform_draws", (f"all of {key}'s values are >= 0: np.random.rand draws uniformly from "
                 f"[0, 1); use np.random.randn, a standard normal draw")
     if _from_default_rng(key, got, parameters):
-        return (f"{key} was drawn with NumPy's np.random.default_rng: this exercise uses "
+        return "default_rng", (f"{key} was drawn with NumPy's np.random.default_rng: this exercise uses "
                 f"the global generator that np.random.seed({SEED}) seeds, with np.random.randn")
     where = _place_in_stream(got)
     if where == "transposed":
-        return (f"{key} holds the right draws, put in the wrong places: drawn with the shape "
+        return "transposed_draws", (f"{key} holds the right draws, put in the wrong places: drawn with the shape "
                 f"transposed and turned around with .T? Draw the weight's own shape, "
                 f"(rows, columns) = (this layer's units, the previous layer's), directly")
     if where == "later":
-        return (f"{key} holds draws from further along the random sequence than expected: "
+        return "later_draws", (f"{key} holds draws from further along the random sequence than expected: "
                 f"was np.random.seed({SEED}) removed, so that the draws carry on from an earlier "
                 f"call, or did something else draw from the generator first (an extra "
                 f"np.random call, e.g. for a bias)? Seed once, then draw exactly one weight "
                 f"matrix per layer")
     spread = np.std(got) / np.std(want)
     if 0.3 < spread < 3:
-        return (f"the values of {key} differ from the expected ones though their scale is "
+        return "wrong_draws", (f"the values of {key} differ from the expected ones though their scale is "
                 f"right: was np.random.seed({SEED}) removed, or were numbers drawn in a "
                 f"different order (an extra draw, a transposed shape, np.random.default_rng)?")
-    return (f"{key} has the wrong values and a spread {spread:.3g} times the expected one: "
+    return "wrong_values", (f"{key} has the wrong values and a spread {spread:.3g} times the expected one: "
             f"draw one np.random.randn(rows, columns) per layer and scale it by {rule}")
 
 

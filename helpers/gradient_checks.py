@@ -16,7 +16,8 @@ give (a weight not transposed, another activation's derivative, a forgotten
 import numpy as np
 
 from . import _plain
-from ._checking import failure, function_name as _name, raise_problems as _raise, raised_problem
+from ._checking import Problem, again_problems, failure, function_name as _name
+from ._checking import raise_problems as _raise, raised_problem
 from ._plain import Other, type_name
 from .gradients import ACTIVATIONS, DERIVATIVES
 
@@ -41,32 +42,38 @@ def where(name, shape, activation):
 def observe_backward(step, dA, cache, activation):
     """What ``step(dA, cache, activation)`` does, as plain data.
 
-    The function gets copies of the inputs, so that the caller's are safe.
+    The function gets copies of the inputs, so that the caller's are safe, and is
+    called twice with those same arrays, what it returned the first time spoiled
+    in between (:func:`helpers._plain.call_again`), as the grader calls it.
 
     Returns
     -------
     dict
-        ``"call"``: the outcome (see :func:`helpers._plain.call`), a tuple result
-        as a list; ``"changed"``: the names of the inputs it changed in place.
+        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers._plain.call`), a
+        tuple result as a list; ``"changed"``: the names of the inputs it changed in place.
     """
     A_prev, W, Z = cache
     given = [np.array(a, dtype=float) for a in (dA, A_prev, W, Z)]
     kept = [a.copy() for a in given]
-    outcome = _plain.call(step, given[0], (given[1], given[2], given[3]), activation)
-    if "returned" in outcome and type(outcome["returned"]) is tuple:
-        outcome["returned"] = list(outcome["returned"])
+    args = (given[0], (given[1], given[2], given[3]), activation)
+    first, again = _plain.call_again(step, args, args, inputs=given)
+    for outcome in (first, again):
+        if outcome is not None and "returned" in outcome and type(outcome["returned"]) is tuple:
+            outcome["returned"] = list(outcome["returned"])
     changed = [name for name, a, b in zip(_INPUTS, given, kept) if not np.array_equal(a, b)]
-    return {"call": outcome, "changed": changed}
+    return {"call": first, "again": again, "changed": changed}
 
 
 def _raised(outcome):
     problem = raised_problem(outcome)
     message = outcome["raised"]
     if "not aligned" in message or "mismatch in its core dimension" in message:
-        problem += (": in a product the inner sizes must match; dA_prev = W.T @ dZ has the "
-                    "shape of A_prev, dW = dZ @ A_prev.T the shape of W")
-    elif "could not be broadcast" in message:
-        problem += ": dZ = dA * g'(Z) multiplies two arrays of the same shape, elementwise"
+        return Problem("product_shapes", problem + ": in a product the inner sizes must "
+                       "match; dA_prev = W.T @ dZ has the shape of A_prev, dW = dZ @ A_prev.T "
+                       "the shape of W")
+    if "could not be broadcast" in message:
+        return Problem("broadcast", problem + ": dZ = dA * g'(Z) multiplies two arrays of "
+                       "the same shape, elementwise")
     return problem
 
 
@@ -80,46 +87,51 @@ def _shape(value):
 
 def _structure_problems(result, n, n_prev, m):
     if result is None:
-        return ["it returned None: end the function with `return dA_prev, dW`"]
+        return [Problem("returned_none", "it returned None: end the function with "
+                        "`return dA_prev, dW`")]
     if type(result) is not list:
         if isinstance(result, Other) and result.base in ("list", "tuple"):
-            return [f"the result is a {result.type}, a subclass of {result.base}: return "
-                    f"the plain pair `dA_prev, dW`"]
-        return [f"it returned {type_name(result)}, not the pair (dA_prev, dW): end the "
-                f"function with `return dA_prev, dW`"]
+            return [Problem("subclass", f"the result is a {result.type}, a subclass of "
+                            f"{result.base}: return the plain pair `dA_prev, dW`")]
+        return [Problem("not_a_pair", f"it returned {type_name(result)}, not the pair "
+                        f"(dA_prev, dW): end the function with `return dA_prev, dW`")]
     if len(result) != 2:
-        return [f"it returned {len(result)} values; the step returns two, dA_prev then dW"]
+        return [Problem("not_a_pair", f"it returned {len(result)} values; the step returns "
+                        f"two, dA_prev then dW")]
     want = {"dA_prev": (n_prev, m), "dW": (n, n_prev)}
     shapes = [_shape(v) for v in result]
     if shapes == [want["dW"], want["dA_prev"]] and want["dW"] != want["dA_prev"]:
-        return ["it returned (dW, dA_prev): return dA_prev first, then dW"]
+        return [Problem("swapped_results", "it returned (dW, dA_prev): return dA_prev "
+                        "first, then dW")]
     problems = []
     for (label, shape), value, got in zip(want.items(), result, shapes):
         if got is None:
             kind = (f"a {value.type}, a subclass of ndarray: return plain NumPy arrays"
                     if isinstance(value, Other) and value.base == "ndarray"
                     else f"a {type_name(value)}, not a NumPy array")
-            problems.append(f"{label} is {kind}")
+            problems.append(Problem("not_an_array", f"{label} is {kind}"))
         elif got != shape:
             problems.append(_shape_message(label, got, shape, n, m))
         elif type(value) is not np.ndarray or value.dtype.kind != "f":
-            problems.append(f"{label} has dtype {value.dtype}, not floats")
+            problems.append(Problem("not_floats", f"{label} has dtype {value.dtype}, not floats"))
     return problems
 
 
 def _shape_message(label, got, want, n, m):
     message = f"{label} has shape {got} but should be {want}"
     if label == "dW" and got == want[::-1]:
-        return message + (": dW has the shape of W (this layer's units, the previous "
-                          "layer's), so dW = dZ @ A_prev.T, not A_prev @ dZ.T")
+        return Problem("dW_transposed", message + ": dW has the shape of W (this layer's "
+                       "units, the previous layer's), so dW = dZ @ A_prev.T, not "
+                       "A_prev @ dZ.T")
     if label == "dW":
-        return message + ", the shape of W: dW = dZ @ A_prev.T"
+        return Problem("wrong_shape", message + ", the shape of W: dW = dZ @ A_prev.T")
     if got == (n, m):
-        return message + (", the shape of A_prev: the gradient goes back through the "
-                          "weights, dA_prev = W.T @ dZ")
+        return Problem("dA_prev_not_through_W", message + ", the shape of A_prev: the "
+                       "gradient goes back through the weights, dA_prev = W.T @ dZ")
     if got == want[::-1]:
-        return message + ": one row per unit of the previous layer, one column per example"
-    return message + ", the shape of A_prev"
+        return Problem("dA_prev_transposed", message + ": one row per unit of the previous "
+                       "layer, one column per example")
+    return Problem("wrong_shape", message + ", the shape of A_prev")
 
 
 def backward_structure_verdict(observation, n, n_prev, m):
@@ -134,7 +146,8 @@ def backward_structure_verdict(observation, n, n_prev, m):
     outcome = observation["call"]
     if "raised" in outcome:
         return [_raised(outcome)]
-    return _structure_problems(outcome["returned"], n, n_prev, m)
+    return _structure_problems(outcome["returned"], n, n_prev, m) or again_problems(
+        observation, lambda again: backward_structure_verdict({"call": again}, n, n_prev, m))
 
 
 def _close(got, want, rtol):
@@ -143,54 +156,73 @@ def _close(got, want, rtol):
 
 
 def _slopes(Z, activation):
-    """The factors students multiply ``dA`` by, right or not: (factor, explanation)."""
+    """The factors students multiply ``dA`` by, right or not: (factor, code, explanation)."""
     rule = FORMULAS[activation]
-    yield DERIVATIVES[activation](Z), None
+    yield DERIVATIVES[activation](Z), None, None
+    if activation == "relu" and np.any(Z == 0):
+        yield np.where(Z >= 0, 1.0, 0.0), "relu_slope_at_zero", (
+            "takes ReLU's slope at Z == 0 as 1; this course takes it as 0 (1 where Z > 0, "
+            "else 0), as the forward pass's np.maximum(0, Z) is flat there")
     for other in ACTIVATIONS:
         if other != activation:
-            yield DERIVATIVES[other](Z), (f"uses the derivative of {other}; this layer's "
-                                          f"activation is {activation}, whose derivative is "
-                                          f"{rule}")
-    yield np.ones_like(Z), (f"leaves out the activation's derivative: dZ = dA * g'(Z), "
-                            f"with g'(Z) = {rule} for {activation}")
-    yield ACTIVATIONS[activation](Z), (f"multiplies dA by the activation {activation}(Z) "
-                                       f"itself; dZ = dA * g'(Z) takes its derivative, {rule}")
-    yield Z, f"multiplies dA by Z; dZ = dA * g'(Z), with g'(Z) = {rule}"
+            yield DERIVATIVES[other](Z), f"derivative_of_{other}", (
+                f"uses the derivative of {other}; this layer's activation is {activation}, "
+                f"whose derivative is {rule}")
+    yield np.ones_like(Z), "no_derivative", (f"leaves out the activation's derivative: dZ = "
+                                             f"dA * g'(Z), with g'(Z) = {rule} for {activation}")
+    yield ACTIVATIONS[activation](Z), "activation_not_derivative", (
+        f"multiplies dA by the activation {activation}(Z) itself; dZ = dA * g'(Z) takes its "
+        f"derivative, {rule}")
+    yield Z, "times_Z", f"multiplies dA by Z; dZ = dA * g'(Z), with g'(Z) = {rule}"
     if activation == "tanh":
-        yield 1 - Z ** 2, ("uses 1 - Z ** 2: tanh's derivative squares the activation, "
-                           "1 - np.tanh(Z) ** 2, not Z")
-        yield 1 - np.tanh(Z), "uses 1 - np.tanh(Z): the square is missing, 1 - np.tanh(Z) ** 2"
+        yield 1 - Z ** 2, "tanh_of_Z_missing", ("uses 1 - Z ** 2: tanh's derivative squares "
+                                                "the activation, 1 - np.tanh(Z) ** 2, not Z")
+        yield 1 - np.tanh(Z), "tanh_square_missing", ("uses 1 - np.tanh(Z): the square is "
+                                                      "missing, 1 - np.tanh(Z) ** 2")
     if activation == "sigmoid":
         s = ACTIVATIONS["sigmoid"](Z)
-        yield 1 - s, "uses 1 - sigmoid(Z): sigmoid's derivative is s * (1 - s)"
+        yield 1 - s, "sigmoid_one_minus_s", ("uses 1 - sigmoid(Z): sigmoid's derivative is "
+                                             "s * (1 - s)")
+
+
+def _explained(what, why):
+    """One problem from the part that is wrong in the product and in the slope."""
+    code = next(c for c, _ in (what, why, ("wrong_values", None)) if c)
+    return Problem(code, "; ".join(filter(None, (what[1], why[1]))))
 
 
 def _explain_dW(got, dA, A_prev, Z, activation, rtol):
     m = A_prev.shape[1]
-    for slope, why in _slopes(Z, activation):
+    for slope, code, why in _slopes(Z, activation):
         full = np.dot(dA * slope, A_prev.T)
-        for scale, what in ((1 / m, None),
-                            (1.0, f"is m = {m} times too large: the 1/m of the mean over "
-                                  f"the examples is missing, dW = (1/m) dZ @ A_prev.T"),
-                            (1 / m ** 2, "is divided by m twice: dW = (1/m) dZ @ A_prev.T, "
-                                         "with dZ = dA * g'(Z) not divided by m")):
+        for scale, what in ((1 / m, (None, None)),
+                            (1.0, ("missing_one_over_m",
+                                   f"is m = {m} times too large: the 1/m of the mean over "
+                                   f"the examples is missing, dW = (1/m) dZ @ A_prev.T")),
+                            (1 / m ** 2, ("divided_by_m_twice",
+                                          "is divided by m twice: dW = (1/m) dZ @ A_prev.T, "
+                                          "with dZ = dA * g'(Z) not divided by m"))):
+            if m == 1 and what[0] is not None:
+                continue   # with one example, 1/m changes nothing
             if _close(got, full * scale, rtol):
-                return "; ".join(filter(None, (what, why)))
+                return _explained(what, (code, why))
     return None
 
 
 def _explain_dA_prev(got, dA, W, Z, activation, m, rtol):
-    for slope, why in _slopes(Z, activation):
+    for slope, code, why in _slopes(Z, activation):
         dZ = dA * slope
-        forms = [(np.dot(W.T, dZ), None),
-                 (np.dot(W.T, dZ) / m, "is divided by m: only dW is a mean over the "
-                                       "examples; dA_prev keeps one column per example")]
+        forms = [(np.dot(W.T, dZ), (None, None))]
+        if m > 1:
+            forms.append((np.dot(W.T, dZ) / m, ("dA_prev_divided_by_m", "is divided by m: "
+                          "only dW is a mean over the examples; dA_prev keeps one column per "
+                          "example")))
         if W.shape[0] == W.shape[1]:
-            forms.append((np.dot(W, dZ), "uses W where the gradient needs the transposed "
-                                         "weights: dA_prev = W.T @ dZ"))
+            forms.append((np.dot(W, dZ), ("W_not_transposed", "uses W where the gradient "
+                                          "needs the transposed weights: dA_prev = W.T @ dZ")))
         for value, what in forms:
             if _close(got, value, rtol):
-                return "; ".join(filter(None, (what, why)))
+                return _explained(what, (code, why))
     return None
 
 
@@ -222,7 +254,9 @@ def backward_values_verdict(observation, dA, cache, activation, expected, *, rto
     if problems:
         return problems
     with _plain.quiet():
-        return _value_problems(observation, dA, A_prev, W, Z, activation, expected, rtol)
+        return _value_problems(observation, dA, A_prev, W, Z, activation, expected, rtol) or \
+            again_problems(observation, lambda again: backward_values_verdict(
+                {"call": again, "changed": []}, dA, cache, activation, expected, rtol=rtol))
 
 
 def _value_problems(observation, dA, A_prev, W, Z, activation, expected, rtol):
@@ -238,23 +272,26 @@ def _value_problems(observation, dA, A_prev, W, Z, activation, expected, rtol):
         if _close(got, want, rtol):
             continue
         if not np.all(np.isfinite(got)):
-            problems.append(f"{label} contains inf or nan")
+            problems.append(Problem("not_finite", f"{label} contains inf or nan"))
             continue
         why = explain()
         if why:
-            problems.append(f"{label} {why}")
+            problems.append(Problem(why.code, f"{label} {why}"))
             continue
         c = _proportional(got, want)
         if c is not None:
-            problems.append(f"{label} is {c:.4g} times the expected values")
+            problems.append(Problem("wrong_scale", f"{label} is {c:.4g} times the expected "
+                                    f"values"))
         else:
-            problems.append(f"{label} differs from the expected values: dZ = dA * g'(Z), "
-                            f"then dA_prev = W.T @ dZ and dW = (1/m) dZ @ A_prev.T")
+            problems.append(Problem("wrong_values", f"{label} differs from the expected "
+                                    f"values: dZ = dA * g'(Z), then dA_prev = W.T @ dZ and "
+                                    f"dW = (1/m) dZ @ A_prev.T"))
     changed = observation["changed"]
     if changed:
-        problems.append(f"{', '.join(changed)} {'was' if len(changed) == 1 else 'were'} "
-                        f"changed in place (an `*=` or `+=`?): compute dZ as a new array, "
-                        f"the caller keeps its arrays")
+        problems.append(Problem("changed_input", f"{', '.join(changed)} "
+                                f"{'was' if len(changed) == 1 else 'were'} changed in place "
+                                f"(an `*=` or `+=`?): compute dZ as a new array, the caller "
+                                f"keeps its arrays"))
     return problems
 
 

@@ -346,10 +346,46 @@ def test_observe_calls_again_for_other_sizes_only_when_the_structure_is_wrong():
         return make_init("zeros")([3, 2, 1])
 
     assert checks.observe(initialize, [3, 2, 1])["other"] is None
-    assert calls == [[3, 2, 1]]
+    assert calls == [[3, 2, 1], [3, 2, 1]]   # the call, then again with the same list
     observation = checks.observe(initialize, [5, 4, 3, 2])
-    assert calls[1:] == [[5, 4, 3, 2], [6, 5, 4, 3]]
+    assert calls[2:] == [[5, 4, 3, 2], [5, 4, 3, 2], [6, 5, 4, 3]]
     assert set(observation["other"]["returned"]) == {"W1", "b1", "W2", "b2"}
+
+
+def _zeros_kept_in_a_default():
+    """A new zeros initializer that keeps its dict in a default argument."""
+    def initialize_parameters_zeros(layers_dims, parameters={}):
+        parameters.update(make_init("zeros")(layers_dims))
+        return parameters
+    return initialize_parameters_zeros
+
+
+def _he_that_pops_the_input_size(layers_dims):
+    n_0 = layers_dims.pop(0)
+    return make_init("he")([n_0, *layers_dims])
+
+
+def test_check_values_fails_a_dict_returned_twice():
+    with pytest.raises(AssertionError, match="called twice, it returned the first call's "
+                                             "result again"):
+        checks.check_values(_zeros_kept_in_a_default(), [3, 2, 1],
+                            expected_for("zeros", [3, 2, 1]), scheme="zeros")
+
+
+def test_check_structure_fails_a_function_that_changes_its_list_in_place():
+    with pytest.raises(AssertionError, match="called a second time with the same arguments, "
+                                             "it gave another result"):
+        checks.check_structure(_he_that_pops_the_input_size, [3, 2, 1])
+
+
+def test_problems_carry_their_mistake_code():
+    observation = checks.observe(WRONG_RANDOM, [3, 2, 1])
+    problems = checks.values_verdict(observation, [3, 2, 1], expected_for("random", [3, 2, 1]),
+                                     "random")
+    assert {p.code for p in problems} == {"scaled_by_0_01"}
+    again = checks.observe(_zeros_kept_in_a_default(), [3, 2, 1])
+    assert [p.code for p in checks.values_verdict(
+        again, [3, 2, 1], expected_for("zeros", [3, 2, 1]), "zeros")] == ["reused_result"]
 
 
 def test_runs_of_agrees_with_allclose_at_every_start():

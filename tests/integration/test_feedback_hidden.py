@@ -26,23 +26,24 @@ def test_release_and_helpers_hold_no_hidden_expected_value():
         assert not leaked, f"{path} holds values only hidden tests expect: {leaked[:5]}"
 
 
-def test_hidden_cases_cover_other_sizes_states_and_fresh_dicts():
-    from course import testcells
+def test_hidden_cases_cover_other_sizes_states_and_repeated_calls():
+    from course.judge import spec
 
-    for (notebook, grade_id), cell in testcells.TEST_CELLS.items():
-        if notebook != "Initialization":
+    for exercise in spec.exercises("initialization"):
+        if exercise.notebook != "Initialization":
             continue
-        cases = cell.cases()
-        dims = [c["dims"] for c in cases if c["kind"] == "initializer"]
-        for wanted in ([1, 1], [4, 1], [5, 4, 3, 2], [3, 16, 16, 16, 16, 1]):
-            assert wanted in dims, f"{grade_id}'s hidden cases skip layers_dims {wanted}"
-        if grade_id.endswith("_values"):
-            assert cases[-1]["kind"] == "fresh"
-        if grade_id in ("check_random_values", "check_he_values"):
-            # the global generator is moved elsewhere before each hidden call, which is repeated
-            hidden = [c for c in cases[1:] if c["kind"] == "initializer"]
-            assert all(c["state"] and c["repeat"] == 2 for c in hidden)
-            assert len({c["state"][0] for c in hidden}) == len(hidden)
+        for test in exercise.tests:
+            main = test.calls[::2]    # each case, then the same case for other sizes
+            dims = [call.args[0] for call in main]
+            for wanted in ([1, 1], [4, 1], [5, 4, 3, 2], [3, 16, 16, 16, 16, 1], [3, 3, 3]):
+                assert wanted in dims, f"{test.grade_id}'s hidden cases skip layers_dims {wanted}"
+            # every case is called twice with the same list, the first result spoiled between
+            assert all(call.repeat == 2 for call in main)
+            if test.grade_id in ("check_random_values", "check_he_values"):
+                # the global generator is moved elsewhere before each hidden call
+                hidden = main[1:]
+                assert all(call.reseed for call in hidden)
+                assert len({call.reseed[0] for call in hidden}) == len(hidden)
 
 
 def test_hidden_regions_hold_no_code_only_a_pointer_to_the_grader():
@@ -50,7 +51,7 @@ def test_hidden_regions_hold_no_code_only_a_pointer_to_the_grader():
         for grade_id, source in hidden.test_cells(path).items():
             region = hidden.hidden_region(source)
             assert region and all(line.startswith("#") for line in region.splitlines()), grade_id
-            assert "course/testcells.py" in region
+            assert "course/specs/initialization.py" in region
 
 
 def _graded_cell(source, outputs):

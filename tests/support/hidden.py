@@ -31,7 +31,7 @@ def hidden_region(source):
 
 
 def grader_lines(min_length=20):
-    """The grader's hidden cases: the lines of ``course/testcells.py`` that hold numbers.
+    """The grader's hidden cases: the lines of ``course/specs/initialization.py`` that hold numbers.
 
     Imports, comments and docstrings left out, and lines that a visible part of a
     source notebook has (the visible examples).
@@ -41,14 +41,14 @@ def grader_lines(min_length=20):
         nb = nbformat.read(path, as_version=4)
         visible += "\n".join(hide_regions(c.source, BEGIN, END, "") for c in nb.cells)
     lines = set()
-    for name in ("testcells.py",):
+    for name in ("specs/initialization.py",):
         text = (ROOT / "course" / name).read_text()
         text = re.sub(r'"""(.|\n)*?"""', "", text)   # docstrings
         for line in text.splitlines():
             line = line.strip()
             if len(line) < min_length or line.startswith(("#", "import ", "from ")):
                 continue
-            if name == "testcells.py" and not re.search(r"\d", line):
+            if not re.search(r"\d", line):
                 continue
             lines.add(line)
     return {line for line in lines if line not in visible}
@@ -82,24 +82,24 @@ def _arrays(value):
 
 def expected_values(part):
     """Every non-zero value the grader expects in the ``part`` ("visible" or "hidden") of
-    the test cells (``course/testcells.py``), rounded to 10 decimals."""
-    from course import reference, testcells
+    the value tests (``course/specs/initialization.py``), rounded to 10 decimals."""
+    from course.specs import initialization as spec
 
+    visible = part == "visible"
     found = []
-    for cell in testcells.TEST_CELLS.values():
-        if isinstance(cell, testcells.InitializerValues):
-            expected = reference.initializer(cell.scheme)
-            cases = [c["dims"] for c in cell.cases() if c["kind"] == "initializer"]
-            found += [expected(d) for d in (cases[:1] if part == "visible" else cases[1:])]
-        elif isinstance(cell, testcells.Scale):
-            sizes = cell.visible if part == "visible" else testcells.SCALE_SIZES
-            found += [reference.scale(cell.scheme)(n) for n in sizes]
-        elif isinstance(cell, testcells.PropagateValues):
-            calls = cell.calls[:1] if part == "visible" else cell.calls[1:]
-            found += [call.expected() for call in calls]
-        elif isinstance(cell, testcells.BackwardValues):
-            calls = cell.calls[:cell.visible] if part == "visible" else cell.calls[cell.visible:]
-            found += [call.expected() for call in calls]
+    for exercise in spec.EXERCISES:
+        for test in exercise.tests:
+            calls = test.calls[:test.visible] if visible else test.calls[test.visible:]
+            if test.grade_id in ("check_zeros_values", "check_random_values", "check_he_values"):
+                scheme = test.grade_id.split("_")[1]
+                found += [spec.INITIALIZERS[scheme](call.args[0]) for call in calls[::2]]
+            elif test.grade_id.endswith("_scale_values"):
+                scheme = test.grade_id.split("_")[1]
+                found += [spec.scale(scheme)(call.args[0]) for call in calls]
+    found += [c.expected() for c in ((spec.VISIBLE_PROPAGATION,) if visible
+                                     else spec.VALUE_PROPAGATIONS)]
+    found += [c.expected() for c in (spec.VISIBLE_BACKWARD if visible
+                                     else spec.BACKWARD_VALUES)]
     return {round(float(v), 10) for value in found for array in _arrays(value)
             for v in array.ravel() if v != 0}
 

@@ -1,11 +1,11 @@
-"""The grader's trusted path, run in this process: no kernel, for fast tests.
+"""The grader's trusted path, run in this process: no sandbox, for fast tests.
 
-At autograde the grader sends a test cell's request to the student's kernel,
-where ``course.probe`` observes the student's function and publishes one
-``display_data`` output; the grader reads it back (``course.wire.read``) and
-judges (``course.testcells``). Here the same steps run in-process, with a JSON
-round trip and an nbformat output in between, so that what is judged has
-crossed the same boundary as in grading.
+At autograde the grader asks a judge process (``course/judge/runner.py``, in the
+sandbox) to run a student's answer cell alone and call the function on a test's
+inputs, then judges what came back (``course/specs/``). :func:`grade` takes the
+same steps here: the runner's own ``outcomes`` on the answer cell, every outcome
+through the codec and ``process.read_answer`` as the grader reads a judge's
+answer, arrays changed in place found by comparing copies, then the test's judge.
 
 Also: the source notebooks' test cells and answer cells, the visible part of a
 test cell run with the checks replaced by recorders, and the functions of the
@@ -15,14 +15,14 @@ mistake catalogue (``tests/catalogue``) built from the source answer cells.
 import functools
 import json
 import re
-import secrets
 from pathlib import Path
 
 import nbformat
 import numpy as np
 
-from course import mutants, probe, wire
+from course import mutants
 from course.feedback import hide_regions
+from course.judge import codec, process, runner, spec
 
 ROOT = Path(__file__).resolve().parents[2]
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -98,43 +98,37 @@ def visible_calls(nb):
 
 # -- the trusted path ------------------------------------------------------------------------
 
-def answer_output(payload):
-    """The probe's one ``display_data`` output carrying ``payload``, as nbclient stores it."""
-    return nbformat.from_dict({"output_type": "display_data", "metadata": {},
-                               "data": {probe.MIME: json.loads(json.dumps(payload))}})
+EXERCISES = spec.exercises("initialization")
+TESTS = [(exercise, test) for exercise in EXERCISES for test in exercise.tests]
 
 
-def observe(function_name, namespace, cases):
-    """The kernel's side: the probe's answer to ``cases`` for ``namespace[function_name]``.
-
-    Returns the ``(nonce, outputs)`` the grader would collect.
-    """
-    nonce = secrets.token_hex(8)
-    request = json.loads(json.dumps({"function": function_name, "nonce": nonce,
-                                     "cases": cases}))
-    function = namespace.get(request["function"])
-    if not callable(function):
-        function = probe._missing(request["function"])
-    results = [probe.observe(case["kind"], function, case) for case in request["cases"]]
-    return nonce, [answer_output({"nonce": nonce, "results": probe.encode(results)})]
-
-
-def observations(function_name, namespace, cases):
-    """What the grader receives for ``cases``: decoded and schema-checked observations."""
-    nonce, outputs = observe(function_name, namespace, cases)
-    return wire.read(outputs, nonce, [case["kind"] for case in cases])
+def observe(answer_source, function, calls):
+    """What the judge process observes of ``calls`` (``spec.Observed``), made in this process."""
+    namespace = {"__name__": "__main__"}
+    exec(PRELUDE, namespace)
+    request, owners = process.make_request(answer_source, function, calls)
+    arrays = [codec.decode_array(a) for a in request["arrays"]]
+    before = [a.copy() for a in arrays]
+    saved = np.random.get_state()
+    reseed()   # as the visible checks it is compared with
+    try:
+        raw = runner.outcomes(request, namespace, arrays, codec)
+    finally:
+        np.random.set_state(saved)
+    outcomes = process.read_answer(json.dumps({"outcomes": raw}).encode(), calls)
+    changed = {k for k, (a, b) in enumerate(zip(arrays, before)) if not np.array_equal(a, b)}
+    return [spec.Observed(o, [i for i, k in enumerate(mine) if k in changed])
+            for o, mine in zip(outcomes, owners)]
 
 
-def lie(cell, results):
-    """What the grader makes of a kernel that answers ``cell`` with ``results`` (plain data)."""
-    nonce = secrets.token_hex(8)
-    outputs = [answer_output({"nonce": nonce, "results": probe.encode(results)})]
-    return wire.read(outputs, nonce, cell.kinds())
+def grade(exercise, test, answer_source):
+    """The :class:`course.judge.spec.Verdict` on ``test`` for the answer cell ``answer_source``."""
+    return test.judge(observe(answer_source, exercise.function, test.calls))
 
 
-def grade(cell, namespace):
-    """The :class:`course.testcells.Verdict` on ``cell`` for the functions of ``namespace``."""
-    return cell.judge(observations(cell.function, namespace, cell.cases()))
+def solution_source(exercise):
+    """The instructor's answer cell of ``exercise``."""
+    return answer_cells(notebooks()[exercise.notebook])[exercise.answer].source
 
 
 # -- the mistake catalogue, as functions -----------------------------------------------------
@@ -165,6 +159,11 @@ def entry_namespace(entry):
     exec(PRELUDE, namespace)
     exec(entry_source(entry), namespace)
     return namespace
+
+
+def tests_of(function):
+    """The ``(exercise, test)`` pairs of the test cells that call ``function``."""
+    return [(e, t) for e, t in TESTS if e.function == function]
 
 
 def reseed():

@@ -1,0 +1,289 @@
+"""The judge process: where the student's function is called, one test cell at a time.
+
+This module runs inside the grading sandbox, in a process of its own that the
+notebook's kernel never shares (``course/judge/process.py`` starts it). It
+imports only the standard library, NumPy and ``helpers`` (what the sandbox
+shows), and gets its own source and the codec's from the grader on its stdin.
+
+It is a fork server. It first runs the notebook's locked cells (the imports
+cell, restored from the instructor's copy by nbgrader), then, for each request,
+forks a child that holds those imports and nothing else of the notebook: the
+child runs the student's answer cell alone, calls the function on the grader's
+inputs and writes what it returned, as plain JSON, to a pipe of its own. Code
+in the student's other cells never runs in a judge process, so it cannot touch
+what is observed here.
+
+The inputs that are arrays live in memory shared with this fork server, which
+the child cannot reach otherwise (the server is not dumpable, so the child
+cannot trace it or read its memory through /proc). After the child has ended,
+the server compares that memory with what it wrote there and reports which
+inputs the function changed in place: an observation the child cannot forge.
+
+Frames on stdin and stdout are an 8-byte big-endian length and that many bytes
+of JSON; the child never holds either pipe.
+"""
+
+import json
+import mmap
+import os
+import sys
+import warnings
+
+import numpy as np
+
+_ALIGN = 64
+MAX_CHILD_OUTPUT = 64 * 2**20
+
+
+# -- frames ----------------------------------------------------------------------------------
+
+def read_exact(fd, size):
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the grader closed the pipe")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd=0):
+    return json.loads(read_exact(fd, int.from_bytes(read_exact(fd, 8), "big")))
+
+
+def write_frame(payload, fd=1):
+    data = payload if type(payload) is bytes else json.dumps(payload).encode()
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+# -- the function's arguments ----------------------------------------------------------------
+
+def _inverse_sqrt(n_prev):
+    return 1 / np.sqrt(n_prev)
+
+
+def _xavier(n_prev):
+    return np.sqrt(1 / n_prev)
+
+
+def _he(n_prev):
+    return np.sqrt(2 / n_prev)
+
+
+def _constant(value):
+    def constant(n_prev):
+        return value
+    return constant
+
+
+def named(name):
+    """The plain function the grader names: an activation, or a weight scale of n_prev."""
+    from helpers.network import relu, sigmoid
+    table = {"relu": relu, "sigmoid": sigmoid, "tanh": np.tanh,
+             "inverse_sqrt": _inverse_sqrt, "xavier": _xavier, "he": _he}
+    return table[name]
+
+
+def layout(arrays):
+    """Offsets of ``arrays`` (their byte sizes aligned) in one shared block, and its size."""
+    offsets, at = [], 0
+    for array in arrays:
+        offsets.append(at)
+        at += -(-max(array.nbytes, 1) // _ALIGN) * _ALIGN
+    return offsets, max(at, _ALIGN)
+
+
+def build(spec, arrays):
+    """The live argument that ``spec`` describes; arrays are views on the shared block."""
+    kind, value = next(iter(spec.items()))
+    if kind == "value":
+        return sys.intern(value) if type(value) is str else value
+    if kind == "array":
+        return arrays[value]
+    if kind == "list":
+        return [build(item, arrays) for item in value]
+    if kind == "tuple":
+        return tuple(build(item, arrays) for item in value)
+    if kind == "rng":
+        return np.random.default_rng(value)
+    if kind == "named":
+        return named(value)
+    if kind == "constant":
+        return _constant(float(value))
+    raise ValueError(f"unknown kind of argument {kind!r}")
+
+
+# -- one request: the child's side -----------------------------------------------------------
+
+def _call(function, args, plain, error_text):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            result = function(*args)
+        except Exception as error:  # the student's code: the grader words it
+            return None, {"raised": error_text(error)}
+        return result, {"returned": plain(result)}
+
+
+def outcomes(request, namespace, arrays, codec):
+    """Run the answer cell in ``namespace``, then every call; the outcomes, encoded."""
+    from helpers._plain import error_text, plain, spoil
+
+    name = request["function"]
+    try:
+        exec(compile(request["answer"], request["filename"], "exec"), namespace)
+    except BaseException as error:  # noqa: B902 (a SystemExit in the cell is the cell's)
+        text = f"the answer cell raised {error_text(error)} when run on its own"
+        return [[codec.encode({"raised": text})] * call["repeat"] for call in request["calls"]]
+    function = namespace.get(name)
+    if not callable(function):
+        text = (f"NameError: name {name!r} is not defined by the answer cell (the grader "
+                f"runs the answer cell on its own, after the imports cell)")
+        return [[codec.encode({"raised": text})] * call["repeat"] for call in request["calls"]]
+    results = []
+    for call in request["calls"]:
+        args = [build(spec, arrays) for spec in call["args"]]
+        if call["reseed"] is not None:
+            seed, draws = call["reseed"]
+            np.random.seed(seed)
+            np.random.randn(draws)
+        repeats = []
+        for time in range(call["repeat"]):
+            if time:   # the same objects again, but a new generator of the same seed
+                args = [build(spec, arrays) if "rng" in spec else arg
+                        for spec, arg in zip(call["args"], args)]
+            result, outcome = _call(function, args, plain, error_text)
+            repeats.append(codec.encode(outcome))
+            if time + 1 < call["repeat"] and "returned" in outcome:
+                spoil(result, arrays)
+        results.append(repeats)
+    return results
+
+
+def child(request, namespace, block, offsets, codec, out):
+    """The forked child: answer the request on ``out`` and end (never returns)."""
+    status = 0
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):   # the fork server's pipes are never the student's
+            os.dup2(devnull, fd)
+        arrays = [np.ndarray(tuple(a["shape"]), dtype=np.dtype(a["dtype"]), buffer=block,
+                             offset=at) for a, at in zip(request["arrays"], offsets)]
+        answer = json.dumps({"outcomes": outcomes(request, namespace, arrays, codec)})
+        view = memoryview(answer.encode())
+        while view:
+            view = view[os.write(out, view):]
+    except BaseException:  # noqa: B902 (whatever happened, the grader sees no answer)
+        status = 1
+    os._exit(status)
+
+
+class _Shell:
+    """What ``get_ipython()`` gives the cells here: IPython's magics turned into nothing.
+
+    The grader turns a cell's ``%magic`` lines into ``get_ipython().run_line_magic``
+    calls (IPython's own transformer); the judge runs no magic: ``%matplotlib inline``
+    has nothing to draw on here, and any other raises.
+    """
+
+    def run_line_magic(self, name, line, *args, **kwargs):
+        if name != "matplotlib":
+            raise RuntimeError(f"the grader runs no %{name} magic in an answer cell")
+
+    def run_cell_magic(self, name, line, cell):
+        raise RuntimeError(f"the grader runs no %%{name} magic in an answer cell")
+
+
+# -- the fork server -------------------------------------------------------------------------
+
+def _not_dumpable():
+    """Keep a child from tracing this process or reading its memory (PR_SET_DUMPABLE 0)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(4, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
+def _drain(fd):
+    chunks, size = [], 0
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size <= MAX_CHILD_OUTPUT:
+            chunks.append(chunk)
+        else:
+            chunks = [b"too long"]
+
+
+def serve(request, namespace, codec):
+    """Answer one request: fork, relay the child's answer, report the changed inputs."""
+    arrays = [codec.decode_array(a) for a in request["arrays"]]
+    offsets, size = layout(arrays)
+    block = mmap.mmap(-1, size)   # anonymous and shared: the child's writes show here
+    for array, at in zip(arrays, offsets):
+        block[at:at + array.nbytes] = array.tobytes()
+    before = bytes(block)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        child(request, namespace, block, offsets, codec, write_end)
+    os.close(write_end)
+    answer = _drain(read_end)
+    os.close(read_end)
+    _, status = os.waitpid(pid, 0)
+    after = bytes(block)
+    changed = [k for k, (array, at) in enumerate(zip(arrays, offsets))
+               if before[at:at + array.nbytes] != after[at:at + array.nbytes]]
+    block.close()
+    write_frame(answer)
+    write_frame({"changed": changed, "status": os.waitstatus_to_exitcode(status)})
+
+
+def main(boot):
+    """Run the locked cells, then answer requests until the grader closes stdin."""
+    import types
+
+    codec = types.ModuleType("course_codec")
+    exec(compile(boot["codec"], "course_codec", "exec"), codec.__dict__)
+    _not_dumpable()
+    shell = _Shell()
+    namespace = {"__name__": "__main__", "__builtins__": __builtins__,
+                 "get_ipython": lambda: shell}
+    try:
+        for source in boot["prelude"]:
+            exec(compile(source, "<imports cell>", "exec"), namespace)
+    except BaseException as error:  # noqa: B902 (the grader stops: its own cells failed)
+        write_frame({"ready": False, "error": f"{type(error).__name__}: {error}"[:500]})
+        return
+    write_frame({"ready": True})
+    while True:
+        try:
+            request = read_frame()
+        except EOFError:
+            return
+        serve(request, namespace, codec)
+
+
+#: What the grader runs with ``python -P -c``: read the sources, then :func:`main`.
+BOOT = """\
+import json, os, types
+def _read(n):
+    data = b""
+    while len(data) < n:
+        chunk = os.read(0, n - len(data))
+        if not chunk:
+            raise SystemExit(3)
+        data += chunk
+    return data
+_boot = json.loads(_read(int.from_bytes(_read(8), "big")))
+_judge = types.ModuleType("course_judge")
+exec(compile(_boot["runner"], "course_judge", "exec"), _judge.__dict__)
+del _read
+_judge.main(_boot)
+"""
