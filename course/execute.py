@@ -49,8 +49,9 @@ from traitlets import Bool, Integer, List, Unicode
 
 from . import interrupt
 from .cgroup import describe
+from .judge import guard
 from .judge import spec as specs
-from .judge.process import JudgeError, JudgeFault, JudgeProcess, JudgeTimeout
+from .judge.process import JudgeError, JudgeFault, JudgeProcess, JudgeTimeout, python_source
 from .preflight import links
 from .sandbox import SandboxKernelManager, problem
 
@@ -80,6 +81,15 @@ def _is_test(cell):
     nbgrader = cell.metadata.get("nbgrader", {})
     return (cell.cell_type == "code" and nbgrader.get("grade", False)
             and not nbgrader.get("solution", False))
+
+
+def _locked_cells(gradebook, assignment, notebook):
+    """``{grade id: source}`` of the locked code cells of ``notebook`` that are neither tests
+    nor answers, as the gradebook holds them."""
+    nb = gradebook.find_notebook(notebook, assignment)
+    graded = {cell.name for cell in nb.grade_cells} | {cell.name for cell in nb.solution_cells}
+    return {cell.name: cell.source for cell in nb.source_cells
+            if cell.locked and cell.cell_type == "code" and cell.name not in graded}
 
 
 def printable(text):
@@ -143,6 +153,7 @@ class SandboxedExecute(Execute):
         self._who = f"{info.get('student', '?')} ({self._notebook})"
         self._assignment = info.get("assignment") or ""
         self._judge_process = None
+        self._locked = {}
         self._require_test_cells(info)
         if self._left_out_links(info):
             return self._refused(nb)
@@ -270,6 +281,7 @@ class SandboxedExecute(Execute):
             with Gradebook(info["db_url"]) as gradebook:
                 specs.require_gradebook(gradebook, info["assignment"], self._notebook,
                                         self.spec_path)
+                self._locked = _locked_cells(gradebook, info["assignment"], self._notebook)
         except MissingEntry:
             return   # nbgrader itself refuses an assignment it does not know
         except specs.MissingTestCell as error:
@@ -293,9 +305,24 @@ class SandboxedExecute(Execute):
         exercise, test = found
         cell.execution_count = None
         label = _label(cell, index)
+        answer = self._answer(exercise)
+        reached = guard.reaches(python_source(answer),
+                                [python_source(cell) for cell in self._prelude()])
+        if reached:
+            verdict = specs.Verdict.failed(
+                f"{exercise.key}.reaches_interpreter",
+                f"{exercise.function}: the answer cell reaches beyond what the exercise needs "
+                f"({'; '.join(reached[:3])}), so the grader cannot observe the function "
+                f"there; this test scores zero and your instructor will read the cell")
+            cell.outputs = _verdict_outputs(verdict)
+            cell.metadata.setdefault("course", {})["verdict"] = verdict.as_data()
+            self._report(f"{label}: the answer cell {exercise.answer} reaches beyond NumPy, "
+                         f"math and helpers ({'; '.join(reached[:3])}); that test scores "
+                         f"zero, read the cell in the formgrader")
+            return
         try:
-            observed = self._judge_of().observe(self._answer(exercise), exercise.function,
-                                                test.calls, self.timeout)
+            observed = self._judge_of().observe(answer, exercise.function, test.calls,
+                                                self.timeout)
         except JudgeTimeout:
             self._stop_judge()
             cell.outputs = [_error_output("CellTimeoutError", f"the function under test ran "
@@ -332,10 +359,16 @@ class SandboxedExecute(Execute):
         return ""
 
     def _prelude(self):
-        """The notebook's locked code cells that are neither tests nor answers (its imports)."""
-        return [cell.source for cell in self.nb.cells if cell.cell_type == "code"
-                and cell.metadata.get("nbgrader", {}).get("locked")
-                and not _is_test(cell) and not cell.metadata["nbgrader"].get("solution")]
+        """The notebook's locked code cells that are neither tests nor answers (its imports).
+
+        Their source comes from the gradebook, the instructor's, never from the
+        submission: a cell the student marked locked is not one of them. They run in
+        the order of the notebook; one the student deleted runs first.
+        """
+        order = {cell.metadata.get("nbgrader", {}).get("grade_id"): index
+                 for index, cell in enumerate(self.nb.cells)}
+        names = sorted(self._locked, key=lambda name: order.get(name, -1))
+        return [self._locked[name] for name in names]
 
     def _judge_of(self):
         """The notebook's judge process, started on first use (and after one was stopped)."""

@@ -11,11 +11,13 @@ decodes into exactly these types), so both say the same about the same answer.
 """
 
 import contextlib
+import mmap
 import warnings
 
 import numpy as np
 
-__all__ = ["Other", "plain", "call", "call_again", "quiet", "type_name", "spoil", "SPOILED"]
+__all__ = ["Other", "plain", "call", "call_again", "quiet", "type_name", "spoil", "SPOILED",
+           "shared_arrays"]
 
 #: Limits of what is kept: larger values are described by an :class:`Other`.
 MAX_ELEMENTS = 1_000_000     # elements of one array
@@ -198,3 +200,34 @@ def call_again(function, first_args, again_args, inputs=()):
         first = {"returned": plain(result)}
         spoil(result, inputs)
     return first, call(function, *again_args)
+
+
+_ALIGN = 64
+
+
+def shared_arrays(arrays):
+    """Float copies of ``arrays`` in one block of anonymous shared memory, as views on it.
+
+    The grader's judge process hands a function its array inputs this way, so that
+    a process the function cannot reach sees whether it changed them in place; the
+    checks under an exercise hand them the same way, so that a function gets the
+    same kind of array in the notebook as at autograde.
+
+    Returns
+    -------
+    block : mmap.mmap
+    views : list of ndarray
+        Writable views on ``block``, one per array, with its values, shape and dtype.
+    """
+    arrays = [np.asarray(a) for a in arrays]
+    offsets, at = [], 0
+    for array in arrays:
+        offsets.append(at)
+        at += -(-max(array.nbytes, 1) // _ALIGN) * _ALIGN
+    block = mmap.mmap(-1, max(at, _ALIGN))
+    views = []
+    for array, offset in zip(arrays, offsets):
+        view = np.ndarray(array.shape, dtype=array.dtype, buffer=block, offset=offset)
+        view[...] = array
+        views.append(view)
+    return block, views

@@ -152,7 +152,8 @@ def scale_problem(outcome, want, n, scheme, rule, rtol=RTOL):
 def observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed):
     """What ``propagate`` does, as plain data: called twice, as the grader calls it.
 
-    Each call gets a copy of ``X``, the same list ``hidden_sizes`` (so that a
+    Each call gets a copy of ``X`` (in shared memory, as the grader hands it:
+    :func:`helpers._plain.shared_arrays`), the same list ``hidden_sizes`` (so that a
     function that changes it in place shows it the second time), the caller's
     ``weight_std`` and ``activation``, and a new ``np.random.default_rng(seed)``;
     what the first call returned is spoiled before the second
@@ -165,7 +166,7 @@ def observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed):
         tuple result as a list; ``"changed"``: ``["X"]`` if the input was changed in
         place, else ``[]``.
     """
-    X_given = np.array(X, dtype=float)
+    _block, (X_given,) = _plain.shared_arrays([np.array(X, dtype=float)])
     kept = X_given.copy()
     sizes = list(hidden_sizes)
 

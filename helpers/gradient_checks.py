@@ -42,7 +42,8 @@ def where(name, shape, activation):
 def observe_backward(step, dA, cache, activation):
     """What ``step(dA, cache, activation)`` does, as plain data.
 
-    The function gets copies of the inputs, so that the caller's are safe, and is
+    The function gets copies of the inputs (in shared memory, as the grader hands
+    them: :func:`helpers._plain.shared_arrays`), so that the caller's are safe, and is
     called twice with those same arrays, what it returned the first time spoiled
     in between (:func:`helpers._plain.call_again`), as the grader calls it.
 
@@ -53,7 +54,7 @@ def observe_backward(step, dA, cache, activation):
         tuple result as a list; ``"changed"``: the names of the inputs it changed in place.
     """
     A_prev, W, Z = cache
-    given = [np.array(a, dtype=float) for a in (dA, A_prev, W, Z)]
+    _block, given = _plain.shared_arrays([np.array(a, dtype=float) for a in (dA, A_prev, W, Z)])
     kept = [a.copy() for a in given]
     args = (given[0], (given[1], given[2], given[3]), activation)
     first, again = _plain.call_again(step, args, args, inputs=given)

@@ -24,14 +24,12 @@ of JSON; the child never holds either pipe.
 """
 
 import json
-import mmap
 import os
 import sys
 import warnings
 
 import numpy as np
 
-_ALIGN = 64
 MAX_CHILD_OUTPUT = 64 * 2**20
 
 
@@ -87,15 +85,6 @@ def named(name):
     return table[name]
 
 
-def layout(arrays):
-    """Offsets of ``arrays`` (their byte sizes aligned) in one shared block, and its size."""
-    offsets, at = [], 0
-    for array in arrays:
-        offsets.append(at)
-        at += -(-max(array.nbytes, 1) // _ALIGN) * _ALIGN
-    return offsets, max(at, _ALIGN)
-
-
 def build(spec, arrays):
     """The live argument that ``spec`` describes; arrays are views on the shared block."""
     kind, value = next(iter(spec.items()))
@@ -118,60 +107,75 @@ def build(spec, arrays):
 
 # -- one request: the child's side -----------------------------------------------------------
 
-def _call(function, args, plain, error_text):
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        try:
-            result = function(*args)
-        except Exception as error:  # the student's code: the grader words it
-            return None, {"raised": error_text(error)}
-        return result, {"returned": plain(result)}
+def prepared(request, arrays):
+    """Every call's arguments, built before any student code runs: per call, per repeat.
+
+    The repeats of a call share its objects (a list changed in place shows the
+    second time) but for generators, made anew of the same seed. Tuples all the
+    way, so that nothing the answer cell runs can swap what a call is handed.
+    """
+    calls = []
+    for call in request["calls"]:
+        first = tuple(build(spec, arrays) for spec in call["args"])
+        repeats = [first] + [tuple(build(spec, arrays) if "rng" in spec else arg
+                                   for spec, arg in zip(call["args"], first))
+                             for _ in range(call["repeat"] - 1)]
+        reseed = None if call["reseed"] is None else tuple(call["reseed"])
+        calls.append((reseed, tuple(repeats)))
+    return tuple(calls)
 
 
 def outcomes(request, namespace, arrays, codec):
-    """Run the answer cell in ``namespace``, then every call; the outcomes, encoded."""
+    """Run the answer cell in ``namespace``, then every call; the outcomes, encoded.
+
+    Everything used after the answer cell has run is bound here first, so that the
+    cell cannot swap it by rewriting a module's names (the grader also refuses an
+    answer cell that reaches into the interpreter: ``course/judge/guard.py``).
+    """
     from helpers._plain import error_text, plain, spoil
 
+    calls, encode, seed, randn = prepared(request, arrays), codec.encode, np.random.seed, \
+        np.random.randn
+    catch, errstate, ignore = warnings.catch_warnings, np.errstate, warnings.simplefilter
     name = request["function"]
     try:
         exec(compile(request["answer"], request["filename"], "exec"), namespace)
     except BaseException as error:  # noqa: B902 (a SystemExit in the cell is the cell's)
         text = f"the answer cell raised {error_text(error)} when run on its own"
-        return [[codec.encode({"raised": text})] * call["repeat"] for call in request["calls"]]
+        return [[encode({"raised": text})] * len(repeats) for _, repeats in calls]
     function = namespace.get(name)
     if not callable(function):
         text = (f"NameError: name {name!r} is not defined by the answer cell (the grader "
                 f"runs the answer cell on its own, after the imports cell)")
-        return [[codec.encode({"raised": text})] * call["repeat"] for call in request["calls"]]
+        return [[encode({"raised": text})] * len(repeats) for _, repeats in calls]
     results = []
-    for call in request["calls"]:
-        args = [build(spec, arrays) for spec in call["args"]]
-        if call["reseed"] is not None:
-            seed, draws = call["reseed"]
-            np.random.seed(seed)
-            np.random.randn(draws)
-        repeats = []
-        for time in range(call["repeat"]):
-            if time:   # the same objects again, but a new generator of the same seed
-                args = [build(spec, arrays) if "rng" in spec else arg
-                        for spec, arg in zip(call["args"], args)]
-            result, outcome = _call(function, args, plain, error_text)
-            repeats.append(codec.encode(outcome))
-            if time + 1 < call["repeat"] and "returned" in outcome:
-                spoil(result, arrays)
-        results.append(repeats)
+    for reseed, repeats in calls:
+        if reseed is not None:
+            seed(reseed[0])
+            randn(reseed[1])
+        encoded = []
+        for time, args in enumerate(repeats):
+            with catch(), errstate(all="ignore"):
+                ignore("ignore")
+                try:
+                    result = function(*args)
+                except Exception as error:  # the student's code: the grader words it
+                    encoded.append(encode({"raised": error_text(error)}))
+                    continue
+                encoded.append(encode({"returned": plain(result)}))
+                if time + 1 < len(repeats):
+                    spoil(result, arrays)
+        results.append(encoded)
     return results
 
 
-def child(request, namespace, block, offsets, codec, out):
+def child(request, namespace, arrays, codec, out):
     """The forked child: answer the request on ``out`` and end (never returns)."""
     status = 0
     try:
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):   # the fork server's pipes are never the student's
             os.dup2(devnull, fd)
-        arrays = [np.ndarray(tuple(a["shape"]), dtype=np.dtype(a["dtype"]), buffer=block,
-                             offset=at) for a, at in zip(request["arrays"], offsets)]
         answer = json.dumps({"outcomes": outcomes(request, namespace, arrays, codec)})
         view = memoryview(answer.encode())
         while view:
@@ -222,24 +226,22 @@ def _drain(fd):
 
 def serve(request, namespace, codec):
     """Answer one request: fork, relay the child's answer, report the changed inputs."""
-    arrays = [codec.decode_array(a) for a in request["arrays"]]
-    offsets, size = layout(arrays)
-    block = mmap.mmap(-1, size)   # anonymous and shared: the child's writes show here
-    for array, at in zip(arrays, offsets):
-        block[at:at + array.nbytes] = array.tobytes()
-    before = bytes(block)
+    from helpers._plain import shared_arrays
+
+    block, arrays = shared_arrays([codec.decode_array(a) for a in request["arrays"]])
+    before = [a.tobytes() for a in arrays]
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        child(request, namespace, block, offsets, codec, write_end)
+        child(request, namespace, arrays, codec, write_end)
     os.close(write_end)
     answer = _drain(read_end)
     os.close(read_end)
     _, status = os.waitpid(pid, 0)
-    after = bytes(block)
-    changed = [k for k, (array, at) in enumerate(zip(arrays, offsets))
-               if before[at:at + array.nbytes] != after[at:at + array.nbytes]]
+    changed = [k for k, (array, bytes_before) in enumerate(zip(arrays, before))
+               if array.tobytes() != bytes_before]
+    del arrays
     block.close()
     write_frame(answer)
     write_frame({"changed": changed, "status": os.waitstatus_to_exitcode(status)})

@@ -116,12 +116,16 @@ class TestCell:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise: the notebook, the answer cell's grade id, the function, its test cells."""
+    """One exercise: the notebook, the answer cell's grade id, the function, its test cells.
+
+    ``key`` begins the mistake codes of its verdicts (``"he"`` in ``"he.scaled_like_xavier"``).
+    """
 
     notebook: str
     answer: str
     function: str
     tests: tuple
+    key: str = ""
 
     def test(self, grade_id):
         return next((t for t in self.tests if t.grade_id == grade_id), None)

@@ -190,7 +190,7 @@ def _initializer(key, scheme, visible):
     values = _initializer_values(key, function, scheme, visible)
     return Exercise("Initialization", function, function, (
         TestCell(f"check_{scheme}_structure", *structure, visible=2),
-        TestCell(f"check_{scheme}_values", *values, visible=2)))
+        TestCell(f"check_{scheme}_values", *values, visible=2)), key)
 
 
 # -- part 2: the two scales and the propagation -----------------------------------------------
@@ -217,7 +217,7 @@ def _scale(scheme, visible):
 
     calls = tuple(Call((n,)) for group in groups for n in group)
     return Exercise("Layers", function, function, (
-        TestCell(f"check_{scheme}_scale_values", calls, judge, visible=len(visible)),))
+        TestCell(f"check_{scheme}_scale_values", calls, judge, visible=len(visible)),), function)
 
 
 X_SMALL = np.array([[1.0, -0.5, 2.0, 0.0],
@@ -394,7 +394,7 @@ EXERCISES = (
     _scale("xavier", (100, 4)),
     _scale("he", (100, 8)),
     Exercise("Layers", "propagate_activations", "propagate_activations",
-             _propagation_cells("propagate", "propagate_activations")),
+             _propagation_cells("propagate", "propagate_activations"), "propagate"),
     Exercise("Gradients", "backward_step", "backward_step",
-             _backward_cells("backward", "backward_step")),
+             _backward_cells("backward", "backward_step"), "backward"),
 )

@@ -1,0 +1,155 @@
+"""What an answer cell may use, so that the judge process can observe its function.
+
+The judge process (``runner.py``) runs the answer cell in a process of its
+own, so no other cell of the notebook can touch what it observes there. The
+answer cell itself shares that process with the observation: code in it that
+reaches into the interpreter (its frames, its garbage collector, function
+code objects, ``ctypes``) could rewrite how the judge calls the function or
+what it sends back, and hide a side effect (a result handed out twice, an
+input changed in place) that the values alone do not show.
+
+It could also tell the judge process from the notebook, and behave only when
+graded: by a name another cell defines (``LAYERS_DIMS``, IPython's ``In`` or
+``display``), which the judge, running the cell alone, does not have.
+
+A function of these exercises needs none of that. :func:`reaches` reads the
+answer cell's syntax (it runs nothing) and lists every construct outside what
+such a function uses: imports other than NumPy, ``math`` and the course's
+``helpers``; names that start with two underscores, or that neither the cell
+nor the imports cell defines; attributes that start with an underscore or are
+not in NumPy's, ``math``'s and the built-in types' public API (and pyplot's
+and IPython.display's, for a function that draws or shows what it computes);
+the built-ins that read or set attributes by name, run code,
+or open files.
+The grader does not judge an answer cell that reaches (its test cells score
+zero, and the log names the line), so that the attack gains nothing; the
+instructor reads the cell in the formgrader and grades it by hand if it is
+innocent.
+"""
+
+import ast
+import builtins
+import math
+import types
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["reaches", "ALLOWED_MODULES"]
+
+#: What an answer cell may import.
+ALLOWED_MODULES = ("numpy", "numpy.random", "numpy.linalg", "math", "helpers",
+                   "helpers.network", "helpers.activations", "helpers.gradients",
+                   "helpers.initializers", "matplotlib.pyplot", "IPython.display")
+
+#: Built-ins that reach objects by name, run code or touch files.
+_FORBIDDEN_BUILTINS = {"getattr", "setattr", "delattr", "hasattr", "vars", "globals", "locals",
+                       "eval", "exec", "compile", "__import__", "open", "breakpoint", "input",
+                       "help", "memoryview", "dir", "id"}
+
+#: NumPy's submodules an answer may go through (the others reach the interpreter:
+#: ``numpy.ctypeslib``, ``numpy.lib``, ``numpy.testing``, ...).
+_SUBMODULES = {"random", "linalg", "emath"}
+
+
+@lru_cache(maxsize=1)
+def public_attributes():
+    """The attribute names an answer may use: public API of NumPy, math and the plain types."""
+    names = set()
+    import matplotlib.pyplot as plt
+    from IPython import display
+
+    sources = [np, np.random, np.linalg, math, np.ndarray, np.random.Generator,
+               np.random.RandomState, np.dtype, np.generic, np.float64, dict, list, tuple,
+               str, int, float, bool, complex, set, frozenset, range, slice, plt, display]
+    for source in sources:
+        for name in dir(source):
+            if name.startswith("_"):
+                continue
+            value = getattr(source, name, None)
+            if isinstance(value, types.ModuleType) and name not in _SUBMODULES:
+                continue   # ctypeslib, lib, testing, ... lead to the interpreter
+            names.add(name)
+    # ndarray.ctypes is the array's raw memory; pyplot's backends are modules found by name
+    return frozenset(names - {"ctypes", "switch_backend", "install_repl_displayhook",
+                              "uninstall_repl_displayhook", "new_figure_manager"})
+
+
+def _imports(node):
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom):
+        return [f"{'.' * node.level}{node.module or ''}"]
+    return []
+
+
+def bound_names(tree):
+    """Every name a module binds anywhere: assigned, defined, imported, a parameter, a target."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+    return names
+
+
+def _parsed(source):
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def reaches(source, prelude=()):
+    """What in the answer cell ``source`` (Python) reaches beyond what its function needs.
+
+    ``prelude``: the sources of the notebook's locked cells that run before it (the
+    imports cell), whose names the cell may use.
+
+    Returns
+    -------
+    list of str
+        One line per construct, ``"line 3: import of os"``; empty when the cell keeps
+        to NumPy, math and the course's helpers, and to names it or the imports define.
+    """
+    tree = _parsed(source)
+    if tree is None:
+        return []   # it fails when run: the judge reports that
+    allowed = public_attributes()
+    known = bound_names(tree) | set(dir(builtins))
+    for cell in prelude:
+        parsed = _parsed(cell)
+        known |= bound_names(parsed) if parsed is not None else set()
+    found = []
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", "?")
+        for module in _imports(node):
+            if module not in ALLOWED_MODULES:
+                found.append(f"line {line}: import of {module or 'a relative module'}")
+        if isinstance(node, ast.ImportFrom) and node.module in ALLOWED_MODULES:
+            for alias in node.names:
+                bad = alias.name.startswith("_") or (
+                    not node.module.startswith("helpers") and alias.name not in allowed)
+                if bad:
+                    found.append(f"line {line}: import of {node.module}.{alias.name}")
+        if isinstance(node, ast.Attribute) and (node.attr.startswith("_")
+                                                or node.attr not in allowed):
+            found.append(f"line {line}: attribute {node.attr}")
+        elif isinstance(node, ast.Name) and (node.id.startswith("__")
+                                             or node.id in _FORBIDDEN_BUILTINS):
+            found.append(f"line {line}: {node.id}")
+        elif isinstance(node, ast.Name) and node.id not in known:
+            found.append(f"line {line}: {node.id}, which neither the answer cell nor the "
+                         f"imports cell defines")
+    return list(dict.fromkeys(found))

@@ -1,0 +1,81 @@
+"""course/judge/guard.py: what an answer cell may use, read from its syntax alone."""
+
+import pytest
+
+from support import probes as support
+from course.judge import guard
+from course.judge.process import python_source
+
+IMPORTS = {name: [python_source(c.source) for c in nb.cells if c.cell_type == "code"
+                  and c.metadata.get("nbgrader", {}).get("locked")
+                  and not c.metadata["nbgrader"].get("grade")]
+           for name, nb in support.notebooks().items()}
+NOTEBOOK_OF = {e.function: e.notebook for e in support.EXERCISES}
+
+
+@pytest.mark.parametrize("entry", support.CATALOGUE, ids=lambda e: e.name)
+def test_guard_lets_every_catalogue_answer_through(entry):
+    source = python_source(support.entry_source(entry))
+    assert guard.reaches(source, IMPORTS[NOTEBOOK_OF[entry.function]]) == []
+
+
+@pytest.mark.parametrize("exercise", support.EXERCISES, ids=lambda e: e.function)
+def test_guard_lets_the_solution_through(exercise):
+    source = python_source(support.solution_source(exercise))
+    assert guard.reaches(source, IMPORTS[exercise.notebook]) == []
+
+
+def test_guard_lets_a_function_that_shows_what_it_computes_through():
+    source = ("def f(d):\n    from IPython.display import display\n"
+              "    import matplotlib.pyplot as plt\n    display(d)\n    plt.plot([1, 2])\n"
+              "    return d\n")
+    assert guard.reaches(source) == []
+
+
+@pytest.mark.parametrize("source, found", [
+    ("import ctypes", "line 1: import of ctypes"),
+    ("import gc\ngc.get_objects()", "line 1: import of gc"),
+    ("import sys\nsys._getframe(1)", "line 2: attribute _getframe"),
+    ("from os import write", "line 1: import of os"),
+    ("from numpy import lib", "line 1: import of numpy.lib"),
+    ("from helpers.network import _private", "line 1: import of helpers.network._private"),
+    ("f.__code__ = g.__code__", "line 1: attribute __code__"),
+    ("x = getattr(np, 'ctypes' + 'lib')", "line 1: getattr"),
+    ("x = np.ctypeslib", "line 1: attribute ctypeslib"),
+    ("x = a.ctypes.data", "line 1: attribute ctypes"),
+    ("x = np.lib.stride_tricks.as_strided(a)", "line 1: attribute lib"),
+    ("g = (i for i in ())\nframe = g.gi_frame", "line 2: attribute gi_frame"),
+    ("b = __builtins__", "line 1: __builtins__"),
+    ("exec('1')", "line 1: exec"),
+    ("def f(d):\n    try:\n        LAYERS_DIMS\n    except NameError:\n        return 0",
+     "line 3: LAYERS_DIMS, which neither the answer cell nor the imports cell defines"),
+    ("def f(d):\n    return In", "line 2: In, which neither"),
+    ("def f(d):\n    display(d)", "line 2: display, which neither"),
+    ("plt.switch_backend('module://x')", "line 1: attribute switch_backend"),
+])
+def test_guard_names_what_reaches_the_interpreter_or_the_notebook(source, found):
+    reached = guard.reaches(source, ["import numpy as np\nimport matplotlib.pyplot as plt\n"
+                                     "import sys\nimport gc"])
+    assert any(line.startswith(found) for line in reached), reached
+
+
+def test_guard_names_every_construct_once_with_its_line():
+    source = "import os\nimport os\nx = os.environ\n"
+    assert guard.reaches(source) == ["line 1: import of os", "line 2: import of os",
+                                     "line 3: attribute environ"]
+
+
+def test_guard_leaves_a_cell_that_does_not_parse_to_the_judge():
+    assert guard.reaches("def f(:\n") == []
+
+
+def test_guard_knows_the_names_a_cell_binds():
+    source = ("import numpy as np\nfrom math import sqrt as root\n"
+              "def f(a, *rest, k=1, **more):\n    global CACHE\n    for i, (j, _) in enumerate(a):\n"
+              "        pass\n    with open_like() as h:\n        pass\n"
+              "    try:\n        pass\n    except ValueError as error:\n        pass\n"
+              "    return [y for y in a if (z := y)], lambda w: w, CACHE\n"
+              "class C:\n    pass\n")
+    assert guard.bound_names(__import__("ast").parse(source)) >= {
+        "np", "root", "f", "a", "rest", "k", "more", "CACHE", "i", "j", "_", "h", "error",
+        "y", "z", "w", "C"}
