@@ -54,9 +54,12 @@ c.GenerateFeedback.exporter_class = "course.feedback_page.FeedbackExporter"
 # sandbox (no course files but its own folder's copy, no network, its own
 # unprivileged user, bounded memory, processes and CPU, nothing left running),
 # and a crash or an endless loop costs only the cells involved. A test cell's
-# verdict is the grader's: its cases (course/testcells.py) are sent to the
-# kernel, which sends back what the student's function returned, as JSON; the
-# grader computes the expected values itself and judges. Grading stops with
+# verdict is the grader's: its spec (course/specs/<assignment>.py) is observed in a
+# judge process apart from the kernel, which runs the student's answer cell alone
+# and calls the function (course/judge/); the grader computes the expected values
+# itself and judges. Specs of an assignment kept elsewhere:
+#     c.SandboxedExecute.spec_path = ["/path/to/specs"]
+# Grading stops with
 # one line naming the fix when the sandbox cannot run; to grade without it
 # (unsafe: student code then runs with your rights and can read the solutions
 # and the gradebook), set

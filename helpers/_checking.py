@@ -106,7 +106,7 @@ def again_problems(observation, problems_of):
                         "argument): build new ones on every call")]
     problems = problems_of(again)
     if problems:
-        return [Problem(code_of(problems, "not_repeatable"),
+        return [Problem("not_repeatable",
                         "called a second time with the same arguments, it gave another "
                         "result; does it change an argument in place (a list it was given?) "
                         "or keep something between calls? The second time: " + problems[0]),

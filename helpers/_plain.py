@@ -6,7 +6,7 @@ into plain data: ``None``, ``bool``, ``int`` (as int64 or uint64 holds them),
 ``str`` or such ``int``); NumPy arrays of numbers (copies); and :class:`Other`
 for anything else, which keeps only the name of its type and what is known of it. The same judging code then runs on
 the result of a call made under the exercise, in the student's notebook, and on
-a result that the grader received from the kernel as data (``course/wire.py``
+a result that the grader received from its judge process as data (``course/judge/codec.py``
 decodes into exactly these types), so both say the same about the same answer.
 """
 

@@ -19,8 +19,8 @@ such a function uses: imports other than NumPy, ``math`` and the course's
 nor the imports cell defines; attributes that start with an underscore or are
 not in NumPy's, ``math``'s and the built-in types' public API (and pyplot's
 and IPython.display's, for a function that draws or shows what it computes);
-the built-ins that read or set attributes by name, run code,
-or open files.
+attributes set (``np.allclose = ...``); the built-ins that read or set
+attributes by name, run code, or open files.
 The grader does not judge an answer cell that reaches (its test cells score
 zero, and the log names the line), so that the attack gains nothing; the
 instructor reads the cell in the formgrader and grades it by hand if it is
@@ -47,6 +47,14 @@ _FORBIDDEN_BUILTINS = {"getattr", "setattr", "delattr", "hasattr", "vars", "glob
                        "eval", "exec", "compile", "__import__", "open", "breakpoint", "input",
                        "help", "memoryview", "dir", "id"}
 
+#: Public names withheld all the same: an array's raw memory (``ndarray.ctypes``), files
+#: (``np.load`` unpickles with ``allow_pickle``; a file is how a pickle would get there),
+#: and pyplot's backends, which are modules found by name.
+_WITHHELD = {"ctypes", "load", "loads", "save", "savez", "savez_compressed", "savetxt",
+             "loadtxt", "genfromtxt", "fromfile", "tofile", "dump", "dumps", "memmap",
+             "DataSource", "fromregex", "imread", "imsave", "savefig", "switch_backend",
+             "install_repl_displayhook", "uninstall_repl_displayhook", "new_figure_manager"}
+
 #: NumPy's submodules an answer may go through (the others reach the interpreter:
 #: ``numpy.ctypeslib``, ``numpy.lib``, ``numpy.testing``, ...).
 _SUBMODULES = {"random", "linalg", "emath"}
@@ -70,9 +78,7 @@ def public_attributes():
             if isinstance(value, types.ModuleType) and name not in _SUBMODULES:
                 continue   # ctypeslib, lib, testing, ... lead to the interpreter
             names.add(name)
-    # ndarray.ctypes is the array's raw memory; pyplot's backends are modules found by name
-    return frozenset(names - {"ctypes", "switch_backend", "install_repl_displayhook",
-                              "uninstall_repl_displayhook", "new_figure_manager"})
+    return frozenset(names - _WITHHELD)
 
 
 def _imports(node):
@@ -146,6 +152,8 @@ def reaches(source, prelude=()):
         if isinstance(node, ast.Attribute) and (node.attr.startswith("_")
                                                 or node.attr not in allowed):
             found.append(f"line {line}: attribute {node.attr}")
+        elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
+            found.append(f"line {line}: sets attribute {node.attr}")
         elif isinstance(node, ast.Name) and (node.id.startswith("__")
                                              or node.id in _FORBIDDEN_BUILTINS):
             found.append(f"line {line}: {node.id}")

@@ -52,6 +52,10 @@ def test_guard_lets_a_function_that_shows_what_it_computes_through():
     ("def f(d):\n    return In", "line 2: In, which neither"),
     ("def f(d):\n    display(d)", "line 2: display, which neither"),
     ("plt.switch_backend('module://x')", "line 1: attribute switch_backend"),
+    ("np.allclose = lambda *args: True", "line 1: sets attribute allclose"),
+    ("x = np.load('x.npy', allow_pickle=True)", "line 1: attribute load"),
+    ("np.array([1], dtype=np.uint8).tofile('x.npy')", "line 1: attribute tofile"),
+    ("del np.random.seed", "line 1: sets attribute seed"),
 ])
 def test_guard_names_what_reaches_the_interpreter_or_the_notebook(source, found):
     reached = guard.reaches(source, ["import numpy as np\nimport matplotlib.pyplot as plt\n"

@@ -22,12 +22,14 @@ from support.hostile import CATALOGUE, ENTRIES, NOTEBOOK, hand_in
 
 pytestmark = pytest.mark.slow
 
-CONTROLS = {"control-right": "right", "control-wrong": "wrong", "control-all-wrong": "all_wrong"}
+CONTROLS = {"control-right": "right", "control-wrong": "wrong", "control-all-wrong": "all_wrong",
+            "control-grows-list": "he_grows_list"}
 # What each answer set loses on its own, without any attack.
 BASE_LOSSES = {"right": set(), "wrong": {"check_random_values"},
                "all_wrong": {"check_zeros_values", "check_random_values", "check_he_values"},
                "he_loops": {"check_he_structure", "check_he_values"},
-               "he_exits": {"check_he_structure", "check_he_values"}}
+               "he_exits": {"check_he_structure", "check_he_values"},
+               "he_grows_list": {"check_he_structure", "check_he_values"}}
 # Short limits so that the endless loops and crashes cost seconds (a lean notebook's
 # slowest cell, its imports, takes about 1 s of CPU: 8 s leaves room for a busy machine,
 # as in test_cluster.py).
