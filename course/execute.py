@@ -47,9 +47,10 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
+from helpers import answer_rules
+
 from . import interrupt
 from .cgroup import describe
-from .judge import guard
 from .judge import spec as specs
 from .judge.process import JudgeError, JudgeFault, JudgeProcess, JudgeTimeout, python_source
 from .preflight import links
@@ -306,14 +307,11 @@ class SandboxedExecute(Execute):
         cell.execution_count = None
         label = _label(cell, index)
         answer = self._answer(exercise)
-        reached = guard.reaches(python_source(answer),
+        reached = answer_rules.reaches(python_source(answer),
                                 [python_source(cell) for cell in self._prelude()])
         if reached:
-            verdict = specs.Verdict.failed(
-                f"{exercise.key}.reaches_interpreter",
-                f"{exercise.function}: the answer cell reaches beyond what the exercise needs "
-                f"({'; '.join(reached[:3])}), so the grader cannot observe the function "
-                f"there; this test scores zero and your instructor will read the cell")
+            verdict = specs.Verdict.failed(f"{exercise.key}.reaches_interpreter",
+                                           answer_rules.message(exercise.function, reached))
             cell.outputs = _verdict_outputs(verdict)
             cell.metadata.setdefault("course", {})["verdict"] = verdict.as_data()
             self._report(f"{label}: the answer cell {exercise.answer} reaches beyond NumPy, "

@@ -10,7 +10,7 @@ import numpy as np
 from ._plain import SPOILED
 
 __all__ = ["CheckFailed", "Problem", "function_name", "failure", "raise_problems", "raised_problem",
-           "again_problems", "code_of"]
+           "again_problems", "code_of", "refuse_reaching"]
 
 
 class CheckFailed(AssertionError):
@@ -58,6 +58,20 @@ def failure(header, problems):
     """``header:`` then one ``  - problem`` line per problem."""
     lines = "\n".join(f"  - {p}" for p in problems)
     return f"{header}:\n{lines}"
+
+
+def refuse_reaching(function):
+    """Raise :class:`CheckFailed` if the cell defining ``function`` reaches too far.
+
+    The grader refuses to judge such an answer cell (``helpers.answer_rules``); the
+    check says so first, in the same words.
+    """
+    __tracebackhide__ = True
+    from .answer_rules import cell_reaches, message
+
+    reached = cell_reaches(function)
+    if reached:
+        raise CheckFailed(message(function_name(function), reached))
 
 
 def raise_problems(header, problems):

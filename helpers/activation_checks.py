@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _plain
 from ._checking import Problem, again_problems, failure, function_name as _name
-from ._checking import raise_problems as _raise, raised_problem
+from ._checking import raise_problems as _raise, raised_problem, refuse_reaching
 from ._plain import Other, type_name
 from .initializers import SCALES
 
@@ -77,6 +77,7 @@ def check_scale(scale, n_prevs, expected, *, scheme, rtol=RTOL):
         A pass line for the notebook to print.
     """
     __tracebackhide__ = True
+    refuse_reaching(scale)
     if scheme not in SCALES:
         raise ValueError(f"unknown scheme {scheme!r}; expected one of {', '.join(SCALES)}")
     if len(n_prevs) != len(expected):
@@ -307,6 +308,7 @@ def check_propagate_structure(propagate, X, hidden_sizes, weight_std, activation
         A pass line for the notebook to print.
     """
     __tracebackhide__ = True
+    refuse_reaching(propagate)
     observation = observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed)
     name = _name(propagate)
     _raise(where(name, np.shape(X), hidden_sizes),
@@ -332,6 +334,7 @@ def check_propagate_values(propagate, X, hidden_sizes, weight_std, activation, s
         A pass line for the notebook to print.
     """
     __tracebackhide__ = True
+    refuse_reaching(propagate)
     expected = [np.array(A, dtype=float) for A in expected]
     X = np.array(X, dtype=float)
     observation = observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed)

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _plain
 from ._checking import CheckFailed, Problem, again_problems, function_name as _name
-from ._checking import raise_problems, raised_problem
+from ._checking import raise_problems, raised_problem, refuse_reaching
 from ._checking import failure as _failure
 from ._plain import Other, type_name
 from .initializers import SCALES
@@ -263,6 +263,7 @@ def check_structure(initialize, layers_dims):
         Listing every problem found.
     """
     __tracebackhide__ = True  # IPython and pytest show the message, not this frame
+    refuse_reaching(initialize)
     observation = observe(initialize, layers_dims)
     _raise(initialize, layers_dims, structure_verdict(observation, layers_dims))
     return structure_pass_line(_name(initialize), layers_dims, observation["call"]["returned"])
@@ -284,6 +285,7 @@ def check_values(initialize, layers_dims, expected, *, scheme, rtol=RTOL):
         Relative tolerance of the comparison.
     """
     __tracebackhide__ = True
+    refuse_reaching(initialize)
     expected = {key: np.array(value, dtype=float) for key, value in expected.items()}
     observation = observe(initialize, layers_dims)
     _raise(initialize, layers_dims,

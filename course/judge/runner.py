@@ -130,7 +130,7 @@ def outcomes(request, namespace, arrays, codec):
 
     Everything used after the answer cell has run is bound here first, so that the
     cell cannot swap it by rewriting a module's names (the grader also refuses an
-    answer cell that reaches into the interpreter: ``course/judge/guard.py``).
+    answer cell that reaches into the interpreter: ``helpers/answer_rules.py``).
     """
     from helpers._plain import error_text, plain, spoil
 

@@ -2,7 +2,7 @@
 
 One fork server per module, started as autograde starts it: bubblewrap, its own user
 id (as root), the notebook's imports cell. The answer cells here are sent to it
-directly, past the guard that autograde applies first (course/judge/guard.py), so
+directly, past the guard that autograde applies first (helpers/answer_rules.py), so
 that what the process itself allows is what is tested.
 """
 

@@ -1,9 +1,9 @@
-"""course/judge/guard.py: what an answer cell may use, read from its syntax alone."""
+"""helpers/answer_rules.py: what an answer cell may use, read from its syntax alone."""
 
 import pytest
 
 from support import probes as support
-from course.judge import guard
+from helpers import answer_rules as guard
 from course.judge.process import python_source
 
 IMPORTS = {name: [python_source(c.source) for c in nb.cells if c.cell_type == "code"
@@ -83,3 +83,38 @@ def test_guard_knows_the_names_a_cell_binds():
     assert guard.bound_names(__import__("ast").parse(source)) >= {
         "np", "root", "f", "a", "rest", "k", "more", "CACHE", "i", "j", "_", "h", "error",
         "y", "z", "w", "C"}
+
+
+def _defined_in_a_cell(source, name, filename="/tmp/ipykernel_1/1234.py"):
+    """``name`` as IPython defines it: compiled under a file name whose lines linecache holds."""
+    import linecache
+
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"np": __import__("numpy")}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[name]
+
+
+def test_the_checks_refuse_a_cell_that_reaches_in_the_grader_s_words():
+    from helpers import checks
+
+    source = ("import gc\n\ndef initialize_parameters_zeros(layers_dims):\n"
+              "    return {}\n")
+    function = _defined_in_a_cell(source, "initialize_parameters_zeros")
+    guard.remember_imports("import numpy as np")
+    with pytest.raises(AssertionError) as error:
+        checks.check_structure(function, [3, 2, 1])
+    assert str(error.value) == guard.message("initialize_parameters_zeros",
+                                             ["line 1: import of gc"])
+
+
+def test_the_checks_let_a_cell_that_keeps_to_the_rules_through():
+    from helpers import checks
+
+    source = ("def initialize_parameters_zeros(layers_dims):\n"
+              "    return {f'{k}{l}': np.zeros((layers_dims[l], layers_dims[l - 1] if k == 'W' "
+              "else 1)) for l in range(1, len(layers_dims)) for k in 'Wb'}\n")
+    function = _defined_in_a_cell(source, "initialize_parameters_zeros",
+                                  "/tmp/ipykernel_1/5678.py")
+    guard.remember_imports("import numpy as np")
+    assert checks.check_structure(function, [3, 2, 1]).startswith("✓")

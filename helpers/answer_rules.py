@@ -1,7 +1,8 @@
-"""What an answer cell may use, so that the judge process can observe its function.
+"""What an answer cell may use, so that the grader can observe its function.
 
-The judge process (``runner.py``) runs the answer cell in a process of its
-own, so no other cell of the notebook can touch what it observes there. The
+The grader's judge process (``course/judge/runner.py``) runs the answer cell in
+a process of its own, so no other cell of the notebook can touch what it
+observes there. The
 answer cell itself shares that process with the observation: code in it that
 reaches into the interpreter (its frames, its garbage collector, function
 code objects, ``ctypes``) could rewrite how the judge calls the function or
@@ -24,18 +25,22 @@ attributes by name, run code, or open files.
 The grader does not judge an answer cell that reaches (its test cells score
 zero, and the log names the line), so that the attack gains nothing; the
 instructor reads the cell in the formgrader and grades it by hand if it is
-innocent.
+innocent. The checks under each exercise say the same at once
+(:func:`cell_reaches`, :func:`message`), so that a student learns it before
+handing in.
 """
 
 import ast
 import builtins
+import linecache
 import math
+import re
 import types
 from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["reaches", "ALLOWED_MODULES"]
+__all__ = ["reaches", "message", "cell_reaches", "remember_imports", "ALLOWED_MODULES"]
 
 #: What an answer cell may import.
 ALLOWED_MODULES = ("numpy", "numpy.random", "numpy.linalg", "math", "helpers",
@@ -161,3 +166,42 @@ def reaches(source, prelude=()):
             found.append(f"line {line}: {node.id}, which neither the answer cell nor the "
                          f"imports cell defines")
     return list(dict.fromkeys(found))
+
+
+def message(function, reached):
+    """What a student reads when the answer cell of ``function`` reaches too far."""
+    return (f"{function}: the answer cell reaches beyond what the exercise needs "
+            f"({'; '.join(reached[:3])}), so the grader cannot observe the function there; "
+            f"this test scores zero and your instructor will read the cell")
+
+
+#: The file names IPython gives the code of a cell (ipykernel's, then IPython's own).
+_IPYTHON_CELL = re.compile(r"[/\\]ipykernel_\d+[/\\][^/\\]+\.py$|^<ipython-input-")
+
+#: The source of the notebook's imports cell, as :func:`remember_imports` was given it.
+_IMPORTS = []
+
+
+def remember_imports(source):
+    """Keep the imports cell's ``source``, whose names an answer cell may use
+    (``helpers.kernel.setup_notebook`` calls this from the imports cell)."""
+    _IMPORTS[:] = [source]
+
+
+def cell_reaches(function):
+    """:func:`reaches` on the notebook cell that defined ``function`` (empty if unknown).
+
+    IPython keeps each cell's source under the file name its code carries; a
+    function defined elsewhere (a script, a test) has no cell, and nothing is said.
+    """
+    code = getattr(function, "__code__", None)
+    filename = getattr(code, "co_filename", None)
+    if type(filename) is not str or not _IPYTHON_CELL.search(filename):
+        return []
+    lines = linecache.getlines(filename)
+    if not lines:
+        return []
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    transform = TransformerManager().transform_cell
+    return reaches("".join(lines), [transform(cell) for cell in _IMPORTS])
