@@ -4,8 +4,8 @@ Builds a class of ``--students`` submissions (default 12, from the demo class as
 bench_grading.py does) in three identical temporary course folders, starts a real
 `dask scheduler` and single-threaded workers on 127.0.0.1 (`course worker`: `dask
 worker` with the settings of a grading worker, as the README starts them;
-subprocesses of this environment), and grades, one after the other on the same
-machine:
+subprocesses of this environment; every socket of them, HTTP servers included, on
+127.0.0.1 only), and grades, one after the other on the same machine:
 
 1. `course grade --scheduler-file` with one worker;
 2. the same with two workers (a second joins);
@@ -85,8 +85,8 @@ def main(argv=None):
         scheduler_file = scratch / "scheduler.json"
         try:
             started.append(_start(scratch, "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
-                                 "--no-dashboard", "--scheduler-file", str(scheduler_file),
-                                 log="scheduler.log"))
+                                  "--dashboard-address", "127.0.0.1:0", "--no-dashboard",
+                                  "--scheduler-file", str(scheduler_file), log="scheduler.log"))
             _until(lambda: scheduler_file.is_file() and scheduler_file.stat().st_size,
                    "the scheduler wrote no scheduler file")
             runs = {}

@@ -524,7 +524,9 @@ def build_parser():
                  "Run `dask worker` with the arguments given (the scheduler's address, "
                  "--tls-* ...), one thread unless --nthreads is given, and Dask's watching "
                  "of the worker slowed down for tasks that wait on a grading process "
-                 "(course/dask_worker.py); start one per core of a grading host.",
+                 "(course/dask_worker.py); start one per core of a grading host. It listens "
+                 "on 127.0.0.1 only (task port, nanny, HTTP server) unless --host, "
+                 "--listen-address or --interface is given (another machine: with TLS).",
                  add_help=False)
     p.add_argument("dask_args", nargs=argparse.REMAINDER,
                    help="dask worker's arguments (course worker --help shows them)")
@@ -575,7 +577,8 @@ def _user_errors():
     errors = []
     for module, name in (("pipeline", "PipelineError"), ("scores", "ScoreError"),
                          ("submissions", "SubmissionError"),
-                         ("mutants", "CatalogueError"), ("grade", "GradeError")):
+                         ("mutants", "CatalogueError"), ("grade", "GradeError"),
+                         ("dask_worker", "WorkerError")):
         loaded = sys.modules.get(f"{__package__}.{module}")
         if loaded is not None:
             errors.append(getattr(loaded, name))

@@ -1,7 +1,10 @@
 """Drive JupyterLab in Debian's headless Chromium, as a student would.
 
 A :class:`Lab` is one JupyterLab server on loopback (a free port, a random
-token) serving one folder, with a Chromium page on it. Every wait names what
+token) serving one folder, with a Chromium page on it. The server and the
+kernels it starts listen on loopback only, and the Lab checks it
+(``support.sockets``): once the server answers, and again at the end of a
+``with`` block that raised nothing, when the page's kernels run. Every wait names what
 it waited for, and a failed wait raises :class:`LabError` with the state of
 the page (and a screenshot), never a bare timeout stack.
 
@@ -21,6 +24,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from support.sockets import assert_loopback_only
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -82,15 +87,23 @@ class Lab:
     # -- server ---------------------------------------------------------------
     def __enter__(self):
         try:
-            self._start_server()
+            self.start_server()
             self._start_browser()
         except BaseException:
             self.close()
             raise
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, kind, value, traceback):
+        try:
+            if kind is None:
+                self.check_loopback()   # the kernels the page started, too
+        finally:
+            self.close()
+
+    def check_loopback(self):
+        """Raise unless the server and its kernels listen on loopback only (``ss -ltnup``)."""
+        return assert_loopback_only("JupyterLab (with its kernels)", self.server.pid)
 
     def _environment(self):
         home = self.folder.parent / ".lab-home"
@@ -112,7 +125,8 @@ class Lab:
         env.pop("MPLBACKEND", None)  # a notebook's %matplotlib inline must draw
         return env
 
-    def _start_server(self):
+    def start_server(self):
+        """Start JupyterLab (no browser) and wait until it answers; check it listens on loopback."""
         self.port = free_port()
         self.log = open(self.folder.parent / "jupyterlab.log", "w")
         self.server = subprocess.Popen(
@@ -133,6 +147,7 @@ class Lab:
                                                  headers={"Authorization": f"token {self.token}"})
                 with urllib.request.urlopen(request, timeout=5) as response:
                     if response.status == 200:
+                        self.check_loopback()
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass

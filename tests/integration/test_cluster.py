@@ -30,9 +30,9 @@ import pytest
 
 from course import cli, cluster, pipeline
 from support import ASSIGNMENT, make_course
-from support.dask_cluster import Cluster
+from support.dask_cluster import Cluster, interpreter_for_workers
 from support.hostile import ENTRIES, hand_in
-from support.nonroot import NOBODY, venv_for_others
+from support.nonroot import NOBODY
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="the workers run as user nobody: "
@@ -124,14 +124,7 @@ def worker_python():
     """An interpreter, the course packages and a folder that user nobody can read."""
     base = Path(tempfile.mkdtemp(prefix="cluster-test-", dir="/tmp"))
     try:
-        python, _, _ = venv_for_others(base)
-        # nbgrader runs `alembic` by name, found beside the interpreter (as pip installs it)
-        (python.parent / "alembic").write_text(f"#!/bin/sh\nexec {python} -m alembic \"$@\"\n")
-        (python.parent / "alembic").chmod(0o755)
-        for path in [base, *base.rglob("*")]:
-            if not path.is_symlink():
-                os.chmod(path, 0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
-        yield base, python
+        yield base, interpreter_for_workers(base)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -2,7 +2,9 @@
 
 Uses Debian's ``postgresql`` package (system-packages.txt). PostgreSQL refuses
 to run as root, so when the tests run as root the server runs as the
-unprivileged ``postgres`` user, from a data folder that user owns.
+unprivileged ``postgres`` user, from a data folder that user owns. Once it
+runs, :func:`postgres_server` checks that the server and its processes listen
+on loopback only (``support.sockets``); its Unix socket is in the data folder.
 """
 
 import contextlib
@@ -16,6 +18,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from .sockets import assert_loopback_only
 
 
 class NoPostgres(RuntimeError):
@@ -64,6 +68,7 @@ def postgres_server():
                                         "-l", str(data / "server.log"), "-o", options,
                                         "-w", "-t", "60", "start"]),
                        check=True, capture_output=True, text=True)
+        assert_loopback_only("PostgreSQL", server_pid(data))
         yield "127.0.0.1", port, "postgres"
     except subprocess.CalledProcessError as error:
         log = data / "server.log"
@@ -72,6 +77,11 @@ def postgres_server():
     finally:
         _stop(bindir, data)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def server_pid(data):
+    """The pid of the server (the postmaster) whose data folder is ``data/db``: pg_ctl daemonizes it."""
+    return int((data / "db" / "postmaster.pid").read_text().splitlines()[0])
 
 
 def _stop(bindir, data):
@@ -83,7 +93,7 @@ def _stop(bindir, data):
                                              "-m", "fast", "-w", "-t", "30", "stop"]),
                             capture_output=True, text=True)
     if result.returncode != 0 and pidfile.exists():
-        pid = int(pidfile.read_text().splitlines()[0])
+        pid = server_pid(data)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGQUIT)
         time.sleep(1)
