@@ -1,10 +1,15 @@
 """The instructor's reference implementations: what the grader expects.
 
 The grader computes every expected value from these functions, in its own
-process; nothing here is ever sent to a student's kernel, and the sandbox does
-not show the ``course`` package to it. They follow the exercises' statements
-(seed 3, one standard normal draw per layer in order, the scale of each scheme)
-with generators of their own, so that NumPy's global generator is left alone.
+process; nothing here is ever sent to a student's kernel. The sandbox shows the
+kernel ``helpers`` and third-party packages only, however the course is
+installed (the Makefile's editable ``.venv``, a wheel in ``site-packages``,
+conda, a Dask worker host): every other file the course installed, this one and
+its bytecode among them, is emptied in the kernel's view (:mod:`course.readonly`;
+``tests/integration/test_install_modes.py`` checks each install). They follow the
+exercises' statements (seed 3, one standard normal draw per layer in order, the
+scale of each scheme) with generators of their own, so that NumPy's global
+generator is left alone.
 """
 
 import math
