@@ -24,14 +24,11 @@ kernel's path would still import, as a namespace package. The names stay
 without a byte of their contents. Both are computed once per grading process.
 """
 
-import atexit
 import glob
 import importlib.metadata
 import json
 import os
-import shutil
 import sys
-import tempfile
 from functools import lru_cache
 from urllib.parse import unquote, urlparse
 
@@ -173,38 +170,36 @@ STUB = ('"""Hidden from the grading kernel (course.readonly): not importable her
         'raise ModuleNotFoundError(f"No module named {__name__!r}", name=__name__)\n')
 
 
-@lru_cache(maxsize=1)
-def placeholders():
-    """Files this process binds over hidden ones: ``(empty file, stub __init__.py)``.
+def placeholders(folder):
+    """The files bound over hidden ones, made in ``folder`` if missing: ``(empty file, stub)``.
 
-    Made once per grading process in a folder of its own (removed at exit), read-only.
+    ``folder`` is the sandbox's runtime folder (removed with it; a killed grader's
+    is removed by the next grading run), so that nothing is left behind.
     """
-    folder = tempfile.mkdtemp(prefix="course-hidden-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    empty, stub = os.path.join(folder, "empty"), os.path.join(folder, "stub.py")
-    for path, text in ((empty, ""), (stub, STUB)):
-        with open(path, "w") as f:
-            f.write(text)
-        os.chmod(path, 0o444)
-    os.chmod(folder, 0o755)
-    return empty, stub
+    paths = os.path.join(folder, "hidden-empty"), os.path.join(folder, "hidden-stub.py")
+    for path, text in zip(paths, ("", STUB)):
+        if not os.path.exists(path):
+            with open(path, "w") as f:
+                f.write(text)
+            os.chmod(path, 0o444)
+    return paths
 
 
 @lru_cache(maxsize=None)
 def plan(shown, keep):
     """The read-only view of ``shown`` with :func:`instructor_paths` hidden: ``(steps, masked)``.
 
-    ``steps``, in the order bwrap must apply them, are ``("bind", path)`` (a shown
-    path to bind read-only, after creating its missing parents) and
-    ``("options", [...])`` (a hidden path made empty where it lies: a file by an
-    empty file bound over it, a folder by an empty memory file system, holding a
-    stub ``__init__.py`` where its name could be imported). ``masked``: those
-    folders, to remount read-only once every mount is made (a mount point may
-    still be created in one: a shown path inside a hidden folder, ``helpers`` in
-    an editable install's source folder or a virtual environment inside it, is
-    shown again). Hidden files stay where they are, empty: removing a name from a
-    folder would take a mount for each of its other entries (hundreds in a
-    ``site-packages``, most of a second per kernel).
+    ``steps``, in the order bwrap must apply them, are ``(kind, path)``: ``"bind"``
+    a shown path read-only (after creating its missing parents); ``"file"``: cover
+    a hidden file with an empty one; ``"folder"``: cover a hidden folder with an
+    empty memory file system, and ``"package"`` the same holding a stub
+    ``__init__.py`` (:data:`STUB`), for a folder whose name could be imported.
+    ``masked``: those folders, to remount read-only once every mount is made (a
+    mount point may still be created in one: a shown path inside a hidden folder,
+    ``helpers`` in an editable install's source folder or a virtual environment
+    inside it, is shown again). Hidden files stay where they are, empty: removing a
+    name from a folder would take a mount for each of its other entries (hundreds
+    in a ``site-packages``, most of a second per kernel).
     """
     labels = {p: "shown" for p in STANDARD if os.path.isdir(p) and not os.path.islink(p)}
     labels.update({p: "shown" for p in shown})
@@ -219,14 +214,11 @@ def plan(shown, keep):
     for path in hidden:
         if _nearest_label(path, labels) != "shown" or os.path.islink(path):
             continue   # not visible; or a link, whose target is hidden if it is ours
-        empty, stub = placeholders()
         if os.path.isdir(path):
-            options = ["--perms", "0755", "--tmpfs", path]
-            if os.path.basename(path).isidentifier():
-                options += ["--ro-bind", stub, os.path.join(path, "__init__.py")]
+            kind = "package" if os.path.basename(path).isidentifier() else "folder"
             masked.append(path)
         else:
-            options = ["--ro-bind", empty, path]
-        ordered.append((path.count("/"), 1, ("options", options)))
+            kind = "file"
+        ordered.append((path.count("/"), 1, (kind, path)))
     steps = [step for _, _, step in sorted(ordered, key=lambda o: (o[0], o[1]))]
-    return steps, sorted(masked)
+    return tuple(steps), tuple(sorted(masked))

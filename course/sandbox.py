@@ -60,7 +60,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, TraitError, Unicode, default, validate
 
 from .cgroup import PREFIX, Bound, describe, owner_tag
-from .readonly import plan
+from .readonly import placeholders, plan
 
 #: Environment variables passed into the sandbox; everything else is dropped.
 PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "PYTHONHASHSEED",
@@ -446,12 +446,17 @@ class SandboxKernelManager(AsyncKernelManager):
         packages only.
         """
         steps, masked = plan(tuple(self._readonly_paths()), tuple(package_dirs(self.packages)))
+        empty, stub = placeholders(self._runtime)
         options = []
-        for kind, value in steps:
+        for kind, path in steps:
             if kind == "bind":
-                options += _parents(value, made) + ["--ro-bind", value, value]
+                options += _parents(path, made) + ["--ro-bind", path, path]
+            elif kind == "file":
+                options += ["--ro-bind", empty, path]
             else:
-                options += value
+                options += ["--perms", "0755", "--tmpfs", path]
+                if kind == "package":
+                    options += ["--ro-bind", stub, os.path.join(path, "__init__.py")]
         return options, [a for folder in masked for a in ("--remount-ro", folder)]
 
     def _remove_bound(self):

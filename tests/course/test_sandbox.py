@@ -182,11 +182,9 @@ def test_the_kernel_is_led_to_the_helpers_the_grader_found_and_no_further():
     assert sandbox.package_roots(["numpy"]) == [] or "site-packages" not in numpy.__file__
 
 
-def _masks(cmd):
+def _masks(cmd, runtime):
     """{path: index} of what the command covers: an empty file bound over it, or an empty folder."""
-    from course.readonly import placeholders
-
-    empty, _ = placeholders()
+    empty = str(runtime / "hidden-empty")
     found = {}
     for i, arg in enumerate(cmd[:-2]):
         if arg == "--tmpfs" or arg == "--ro-bind" and cmd[i + 1] == empty:
@@ -203,7 +201,7 @@ def test_sandbox_command_empties_every_file_the_course_installed_but_helpers(tmp
     km = sandbox.SandboxKernelManager()
     km._workdir, km._scratch = str(tmp_path / "work"), tmp_path / "scratch"
     cmd = km.sandbox_command(["python"])
-    masks = _masks(cmd)
+    masks = _masks(cmd, km._runtime)
     prefix = cmd.index(os.path.realpath(sys.prefix), cmd.index("--ro-bind") + 1)
     dist = distribution(readonly.DISTRIBUTION)
     installed = [os.path.realpath(dist.locate_file(f)) for f in dist.files]
@@ -252,13 +250,11 @@ def test_plan_hides_a_wheels_course_and_keeps_helpers(tmp_path):
     (site / "course" / "__pycache__" / "old.cpython-311.pyc").write_text("left by an older install")
     helpers = str(site / "helpers")
     steps, masked = readonly.plan((str(prefix),), (helpers,))
-    options = [a for kind, value in steps if kind == "options" for a in value]
     assert steps[0] == ("bind", str(prefix))
-    assert f"{site}/course" in masked and str(meta) in masked
-    assert options[options.index(f"{site}/course") + 1:][:3] == [
-        "--ro-bind", readonly.placeholders()[1], f"{site}/course/__init__.py"]
-    assert str(prefix / "bin" / "course") in options
-    assert not [a for a in options if a.startswith(helpers) or a.endswith("/numpy")]
+    assert ("package", f"{site}/course") in steps and ("folder", str(meta)) in steps
+    assert ("file", str(prefix / "bin" / "course")) in steps
+    assert masked == tuple(sorted([f"{site}/course", str(meta)]))
+    assert not [p for _, p in steps if p.startswith(helpers) or p.endswith("/numpy")]
 
 
 def test_plan_hides_an_editable_source_inside_the_prefix_and_shows_helpers_and_a_venv_in_it(tmp_path):
@@ -278,9 +274,24 @@ def test_plan_hides_an_editable_source_inside_the_prefix_and_shows_helpers_and_a
                editable_source=source)
     helpers, venv = str(source / "helpers"), str(source / ".venv")
     steps, masked = readonly.plan((str(prefix), helpers, venv), (helpers,))
-    order = {(value if kind == "bind" else value[value.index("--tmpfs") + 1] if "--tmpfs" in value
-              else value[-1]): i for i, (kind, value) in enumerate(steps)}
-    assert order[str(source)] < order[helpers] and order[str(source)] < order[venv]
+    order = {path: i for i, (_, path) in enumerate(steps)}
+    assert order[str(prefix)] < order[str(source)] < min(order[helpers], order[venv])
     assert steps[order[helpers]] == ("bind", helpers) and steps[order[venv]] == ("bind", venv)
-    assert order[str(prefix)] < order[str(source)]
-    assert str(source) in masked and f"{site}/__editable___initialization_course_1_0_0_finder.py" in order
+    assert steps[order[str(source)]] == ("folder", str(source)) and str(source) in masked
+    assert steps[order[f"{site}/__editable___initialization_course_1_0_0_finder.py"]][0] == "file"
+
+
+def test_placeholders_are_made_in_the_sandboxs_runtime_folder_and_the_stub_refuses_the_import(tmp_path):
+    from pathlib import Path
+
+    from course import readonly
+
+    empty, stub = readonly.placeholders(tmp_path)
+    assert Path(empty).read_text() == "" and Path(stub).read_text() == readonly.STUB
+    assert readonly.placeholders(tmp_path) == (empty, stub)
+    (tmp_path / "path" / "course").mkdir(parents=True)
+    (tmp_path / "path" / "course" / "__init__.py").write_text(readonly.STUB)
+    result = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tmp_path / 'path')!r})\n"
+                             "try:\n    import course.reference\nexcept ModuleNotFoundError as e:\n"
+                             "    print(type(e).__name__, e.name, e)"], capture_output=True, text=True)
+    assert result.stdout.strip() == "ModuleNotFoundError course No module named 'course'", result.stderr
