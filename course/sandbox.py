@@ -6,7 +6,10 @@ starts it inside ``bwrap`` (Debian's ``bubblewrap``) so that the student's code
 - sees an empty file system except the interpreter, the virtual environment,
   the ``helpers`` package and its own working folder, which is a fresh copy (the
   *scratch area*, deleted afterwards): not ``source/``, ``gradebook.db``, nor any
-  student's ``submitted/``, ``autograded/`` or ``feedback/`` folder;
+  student's ``submitted/``, ``autograded/`` or ``feedback/`` folder, and nothing
+  of the ``course`` package however it is installed (wheel, editable, conda,
+  a Dask worker's): every file the course installed but ``helpers`` is emptied
+  in its view (:mod:`course.readonly`);
 - writes nowhere but that scratch copy and small private ``/tmp`` and ``$HOME``
   memory file systems (in which it reads, but cannot change, the matplotlib
   font list the grader built for it: :func:`matplotlib_font_list`);
@@ -57,6 +60,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, TraitError, Unicode, default, validate
 
 from .cgroup import PREFIX, Bound, describe, owner_tag
+from .readonly import placeholders, plan
 
 #: Environment variables passed into the sandbox; everything else is dropped.
 PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "PYTHONHASHSEED",
@@ -288,7 +292,8 @@ class SandboxKernelManager(AsyncKernelManager):
                        "uid_base + P (no account is needed).").tag(config=True)
     packages = List(Unicode(), ["helpers"], help="Packages whose folders are shown, "
                     "read-only, to the kernel (an editable install lives inside the "
-                    "course repository, which stays hidden).").tag(config=True)
+                    "course repository, which stays hidden; every other file the course "
+                    "installed is hidden too).").tag(config=True)
     extra_readonly = List(Unicode(), [], help="More paths shown read-only to the "
                           "kernel.").tag(config=True)
 
@@ -398,13 +403,14 @@ class SandboxKernelManager(AsyncKernelManager):
         fonts = matplotlib_font_list()
         if fonts is not None:   # the grader's font list, which the kernel cannot change
             cmd += ["--ro-bind", fonts, f"{HOME}/.matplotlib/{os.path.basename(fonts)}"]
-        mounts = [("--ro-bind", path) for path in self._readonly_paths()]
-        mounts += [("--ro-bind", self.connection_file), ("--bind", str(self._runtime / "ipc"))]
         made = {"/", "/tmp", "/usr", "/etc", "/dev", "/proc", HOME, f"{HOME}/.matplotlib"}
+        view, seal = self._readonly_view(made)
+        cmd += view
+        mounts = [("--ro-bind", self.connection_file), ("--bind", str(self._runtime / "ipc"))]
         for option, path in mounts + [("--bind", self._workdir)]:
             source = str(self._scratch) if path == self._workdir else path
             cmd += _parents(path, made) + [option, source, path]
-        cmd += ["--chdir", self._workdir, "--clearenv"]
+        cmd += ["--chdir", self._workdir, "--clearenv"] + seal
         env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": HOME,
                "USER": "student", "LOGNAME": "student", "TMPDIR": "/tmp",
                "IPYTHONDIR": f"{HOME}/.ipython", "MPLCONFIGDIR": f"{HOME}/.matplotlib",
@@ -427,16 +433,31 @@ class SandboxKernelManager(AsyncKernelManager):
         return cmd + kernel_cmd
 
     def _readonly_paths(self):
-        paths = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
-                 *package_dirs(self.packages), *map(os.path.realpath, self.extra_readonly)}
-        # Drop paths inside another one, and the standard ones bound already.
-        kept = []
-        for path in sorted(paths):
-            if path.startswith(("/usr/", "/etc/")) or path in ("/usr", "/etc"):
-                continue
-            if not any(path.startswith(k.rstrip("/") + "/") for k in kept):
-                kept.append(path)
-        return kept
+        """The paths shown read-only: the interpreter's prefixes, the packages, ``extra_readonly``."""
+        return sorted({os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
+                       *package_dirs(self.packages), *map(os.path.realpath, self.extra_readonly)})
+
+    def _readonly_view(self, made):
+        """bwrap options showing :meth:`_readonly_paths` without the instructor's files, and the
+        options that seal it (given after every other mount).
+
+        Every file this project installed but the shown packages is hidden, in any
+        install (:mod:`course.readonly`): the kernel sees ``helpers`` and third-party
+        packages only.
+        """
+        steps, masked = plan(tuple(self._readonly_paths()), tuple(package_dirs(self.packages)))
+        empty, stub = placeholders(self._runtime)
+        options = []
+        for kind, path in steps:
+            if kind == "bind":
+                options += _parents(path, made) + ["--ro-bind", path, path]
+            elif kind == "file":
+                options += ["--ro-bind", empty, path]
+            else:
+                options += ["--perms", "0755", "--tmpfs", path]
+                if kind == "package":
+                    options += ["--ro-bind", stub, os.path.join(path, "__init__.py")]
+        return options, [a for folder in masked for a in ("--remount-ro", folder)]
 
     # -- a process of the grader's own in the sandbox (the judge), not a kernel --------
 

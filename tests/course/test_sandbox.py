@@ -180,3 +180,118 @@ def test_the_kernel_is_led_to_the_helpers_the_grader_found_and_no_further():
     assert sandbox.package_roots(["helpers"]) == [os.path.dirname(os.path.realpath(
         os.path.dirname(helpers.__file__)))]
     assert sandbox.package_roots(["numpy"]) == [] or "site-packages" not in numpy.__file__
+
+
+def _masks(cmd, runtime):
+    """{path: index} of what the command covers: an empty file bound over it, or an empty folder."""
+    empty = str(runtime / "hidden-empty")
+    found = {}
+    for i, arg in enumerate(cmd[:-2]):
+        if arg == "--tmpfs" or arg == "--ro-bind" and cmd[i + 1] == empty:
+            found[cmd[i + 1] if arg == "--tmpfs" else cmd[i + 2]] = i
+    return found
+
+
+def test_sandbox_command_empties_every_file_the_course_installed_but_helpers(tmp_path):
+    """The editable install of this venv: its RECORD's files are covered after the prefix is bound."""
+    from importlib.metadata import distribution
+
+    from course import readonly
+
+    km = sandbox.SandboxKernelManager()
+    km._workdir, km._scratch = str(tmp_path / "work"), tmp_path / "scratch"
+    cmd = km.sandbox_command(["python"])
+    masks = _masks(cmd, km._runtime)
+    prefix = cmd.index(os.path.realpath(sys.prefix), cmd.index("--ro-bind") + 1)
+    dist = distribution(readonly.DISTRIBUTION)
+    installed = [os.path.realpath(dist.locate_file(f)) for f in dist.files]
+    helpers = sandbox.package_dirs(["helpers"])[0]
+    for path in installed:
+        if not path.startswith(helpers + "/") and path.startswith(os.path.realpath(sys.prefix)):
+            cover = [m for m in masks if path == m or path.startswith(m + "/")]
+            assert cover and masks[cover[0]] > prefix, path
+    assert not [m for m in masks if helpers.startswith(m + "/") or m.startswith(helpers)]
+    # sealed after every mount, the working folder's included
+    assert min(i for i, a in enumerate(cmd) if a == "--remount-ro") > cmd.index("--chdir")
+    hits = readonly.plan.cache_info().hits
+    km.sandbox_command(["python"])
+    assert readonly.plan.cache_info().hits == hits + 1   # computed once per grading process
+
+
+def _installed(site, files, editable_source=None):
+    """A distribution of the course as pip leaves it in ``site``: its files and RECORD."""
+    from course.readonly import DISTRIBUTION
+
+    meta = site / "initialization_course-1.0.0.dist-info"
+    meta.mkdir(parents=True)
+    (meta / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DISTRIBUTION}\nVersion: 1.0.0\n")
+    record = [*files, f"{meta.name}/METADATA", f"{meta.name}/RECORD"]
+    if editable_source is not None:
+        (meta / "direct_url.json").write_text(
+            f'{{"dir_info": {{"editable": true}}, "url": "file://{editable_source}"}}')
+    for name in files:
+        path = site / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("# installed\n")
+    (meta / "RECORD").write_text("".join(f"{name},,\n" for name in record))
+    return meta
+
+
+def test_plan_hides_a_wheels_course_and_keeps_helpers(tmp_path):
+    from course import readonly
+
+    prefix = tmp_path / "venv"
+    site = prefix / "lib" / "python3.11" / "site-packages"
+    meta = _installed(site, ["course/__init__.py", "course/reference.py",
+                             "course/__pycache__/reference.cpython-311.pyc",
+                             "helpers/__init__.py", "helpers/checks.py", "../../../bin/course"])
+    (site / "numpy").mkdir()
+    (prefix / "bin" / "python").write_text("")
+    (site / "course" / "__pycache__" / "old.cpython-311.pyc").write_text("left by an older install")
+    helpers = str(site / "helpers")
+    steps, masked = readonly.plan((str(prefix),), (helpers,))
+    assert steps[0] == ("bind", str(prefix))
+    assert ("package", f"{site}/course") in steps and ("folder", str(meta)) in steps
+    assert ("file", str(prefix / "bin" / "course")) in steps
+    assert masked == tuple(sorted([f"{site}/course", str(meta)]))
+    assert not [p for _, p in steps if p.startswith(helpers) or p.endswith("/numpy")]
+
+
+def test_plan_hides_an_editable_source_inside_the_prefix_and_shows_helpers_and_a_venv_in_it(tmp_path):
+    """The course repository inside the prefix (a clone in a conda environment), and a
+    virtual environment inside the repository (the Makefile's): what is shown inside the
+    hidden repository is bound again after it is emptied."""
+    from course import readonly
+
+    prefix = tmp_path / "env"
+    source = prefix / "src" / "initialization-course"
+    for folder in ("helpers", "course", "source", ".venv/bin"):
+        (source / folder).mkdir(parents=True)
+    (source / "course" / "reference.py").write_text("REFERENCE\n")
+    site = prefix / "lib" / "python3.11" / "site-packages"
+    _installed(site, ["__editable__.initialization_course-1.0.0.pth",
+                      "__editable___initialization_course_1_0_0_finder.py", "../../../bin/course"],
+               editable_source=source)
+    helpers, venv = str(source / "helpers"), str(source / ".venv")
+    steps, masked = readonly.plan((str(prefix), helpers, venv), (helpers,))
+    order = {path: i for i, (_, path) in enumerate(steps)}
+    assert order[str(prefix)] < order[str(source)] < min(order[helpers], order[venv])
+    assert steps[order[helpers]] == ("bind", helpers) and steps[order[venv]] == ("bind", venv)
+    assert steps[order[str(source)]] == ("folder", str(source)) and str(source) in masked
+    assert steps[order[f"{site}/__editable___initialization_course_1_0_0_finder.py"]][0] == "file"
+
+
+def test_placeholders_are_made_in_the_sandboxs_runtime_folder_and_the_stub_refuses_the_import(tmp_path):
+    from pathlib import Path
+
+    from course import readonly
+
+    empty, stub = readonly.placeholders(tmp_path)
+    assert Path(empty).read_text() == "" and Path(stub).read_text() == readonly.STUB
+    assert readonly.placeholders(tmp_path) == (empty, stub)
+    (tmp_path / "path" / "course").mkdir(parents=True)
+    (tmp_path / "path" / "course" / "__init__.py").write_text(readonly.STUB)
+    result = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tmp_path / 'path')!r})\n"
+                             "try:\n    import course.reference\nexcept ModuleNotFoundError as e:\n"
+                             "    print(type(e).__name__, e.name, e)"], capture_output=True, text=True)
+    assert result.stdout.strip() == "ModuleNotFoundError course No module named 'course'", result.stderr

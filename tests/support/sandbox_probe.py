@@ -1,6 +1,6 @@
 """Start one sandboxed kernel in a process of its own, run code in it, print what happened.
 
-    python tests/support/sandbox_probe.py WORKDIR CODE [--hang] [--watchdog] [--readonly PATH]
+    python tests/support/sandbox_probe.py WORKDIR CODE [--hang] [--watchdog] [--readonly PATH] [--timeout S]
 
 Prints one JSON object: the memory bound in force (``kind``, ``why``), the
 sandbox's runtime folder and cgroup folders, and the kernel's ``stdout``,
@@ -8,8 +8,10 @@ sandbox's runtime folder and cgroup folders, and the kernel's ``stdout``,
 it prints the object once the code has run and then waits to be killed (the
 tests kill it with SIGKILL, as a grader can be). With ``--watchdog``, the
 sandbox is bounded by the watchdog as where no cgroup can be made. ``--readonly``
-shows one more folder to the kernel (``SandboxKernelManager.extra_readonly``). The tests run it as another
-user (``setpriv``) or kill it; a pytest process could do neither to itself.
+shows one more folder to the kernel (``SandboxKernelManager.extra_readonly``). ``--timeout``: the
+seconds the code may run (60). The tests run it as another user (``setpriv``), with
+another interpreter (an install of the course of its own), or kill it; a pytest
+process could do none of these to itself.
 """
 
 import argparse
@@ -21,7 +23,7 @@ from course import cgroup
 from course.sandbox import SandboxKernelManager
 
 
-async def probe(workdir, code, hang, readonly):
+async def probe(workdir, code, hang, readonly, timeout=60):
     km = SandboxKernelManager(sandbox_memory="1G", memory_limit="1G", extra_readonly=readonly)
     await km.start_kernel(cwd=workdir)
     report = {"kind": km.bound.kind, "why": km.bound.why, "runtime": str(km._runtime),
@@ -36,7 +38,7 @@ async def probe(workdir, code, hang, readonly):
     try:
         await kc.wait_for_ready(timeout=60)
         msg_id = kc.execute(code)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and report["status"] is None:
             try:
                 msg = await kc.get_iopub_msg(timeout=1)
@@ -68,7 +70,8 @@ if __name__ == "__main__":
     parser.add_argument("--hang", action="store_true")
     parser.add_argument("--watchdog", action="store_true")
     parser.add_argument("--readonly", action="append", default=[])
+    parser.add_argument("--timeout", type=float, default=60)
     args = parser.parse_args()
     if args.watchdog:
         cgroup.detect = lambda: ("watchdog", {}, "--watchdog given")
-    asyncio.run(probe(args.workdir, args.code, args.hang, args.readonly))
+    asyncio.run(probe(args.workdir, args.code, args.hang, args.readonly, args.timeout))
