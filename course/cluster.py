@@ -428,6 +428,13 @@ def _grade_on(client, root, assignment, students, force, where, on_start, on_don
     from .grade import worker_db_url
     from .recovery import recover_interrupted
 
+    from .grade import _config
+
+    if _config(root).SandboxedExecute.get("spec_path"):
+        raise GradeError("c.SandboxedExecute.spec_path names folders of this machine, which "
+                         "Dask workers do not have: put the assignment's specs in "
+                         "course/specs/ (installed on every worker), or grade with "
+                         "course grade --jobs")
     url = worker_db_url(pipeline.db_url(root))
     prepare_gradebook(url, assignment, students)
     recover_interrupted(root)

@@ -83,6 +83,8 @@ class Outcome:
         Points lost per test cell of the entry's function.
     messages : dict of str to str
         The error each failed test cell of the function showed (type: message).
+    codes : dict of str to str
+        The mistake code of the grader's verdict in each failed test cell.
     """
 
     entry: Entry
@@ -90,6 +92,7 @@ class Outcome:
     student: str
     lost: dict
     messages: dict
+    codes: dict = field(default_factory=dict)
 
     @property
     def name(self):
@@ -306,6 +309,13 @@ def messages(notebook):
     return found
 
 
+def mistake_codes(notebook):
+    """The mistake code of the grader's verdict in every test cell of an autograded notebook."""
+    return {cell.metadata["nbgrader"]["grade_id"]: cell.metadata["course"]["verdict"]["code"]
+            for cell in notebook.cells
+            if cell.metadata.get("course", {}).get("verdict") and "nbgrader" in cell.metadata}
+
+
 def first_line(message):
     """The first problem a check names: its first ``- `` item, else its first line."""
     lines = message.splitlines()
@@ -329,18 +339,20 @@ def outcomes(planned, where):
         score = scores.get(submission.student)
         if score is None or not score.graded:
             raise pipeline.PipelineError(f"submission {submission.student} was not graded")
-        found, owner = {}, {}
+        found, owner, codes = {}, {}, {}
         root = where[submission.student]
         for path in sorted((root / "autograded" / submission.student / pipeline.ASSIGNMENT)
                            .glob("*.ipynb")):
             nb = nbformat.read(path, as_version=4)
             found.update(messages(nb))
             owner.update(owners(nb))
+            codes.update(mistake_codes(nb))
         for function, entry in submission.entries.items():
             lost = {c: score.max_points[c] - score.points[c] for c in score.max_points
                     if owner.get(c) == function and score.points[c] < score.max_points[c]}
             result.append(Outcome(entry, function, submission.student, lost,
-                                  {c: found.get(c, "") for c in lost}))
+                                  {c: found.get(c, "") for c in lost},
+                                  {c: codes.get(c, "") for c in lost}))
     return result
 
 
@@ -356,6 +368,10 @@ def unexpected(results):
             missing = [c for c in o.lost if o.entry.message not in o.messages[c]]
             if missing:
                 problems.append((o, f"{', '.join(missing)} did not say {o.entry.message!r}"))
+            coded = [c for c in o.lost if o.codes.get(c) != o.entry.mistake]
+            if coded:
+                problems.append((o, f"{', '.join(coded)} carried the mistake code "
+                                    f"{o.codes[coded[0]]!r}, not {o.entry.mistake!r}"))
     return problems
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from ._plain import SPOILED
 
 __all__ = ["CheckFailed", "Problem", "function_name", "failure", "raise_problems", "raised_problem",
-           "again_problems", "code_of", "refuse_reaching"]
+           "again_problems", "spoiled_problems", "code_of", "refuse_reaching"]
 
 
 class CheckFailed(AssertionError):
@@ -103,6 +103,19 @@ def _all_nan(values):
     return bool(arrays) and any(np.isnan(a).all() for a in arrays)
 
 
+def spoiled_problems(outcome):
+    """The problem of an outcome that is an earlier call's result, spoiled (else empty).
+
+    A second call shows it at once; in a notebook, where the checks run one after
+    the other, a later check's first call can show what an earlier one spoiled.
+    """
+    if outcome is not None and "returned" in outcome and _spoiled(outcome["returned"]):
+        return [Problem("reused_result", "called twice, it returned the first call's result "
+                        "again (the same dict, list or arrays, kept in a global or a default "
+                        "argument): build new ones on every call")]
+    return []
+
+
 def again_problems(observation, problems_of):
     """The problems of the second call of ``observation`` (``"again"``), if any.
 
@@ -114,10 +127,9 @@ def again_problems(observation, problems_of):
     again = observation.get("again")
     if again is None:
         return []
-    if "returned" in again and _spoiled(again["returned"]):
-        return [Problem("reused_result", "called twice, it returned the first call's result "
-                        "again (the same dict, list or arrays, kept in a global or a default "
-                        "argument): build new ones on every call")]
+    reused = spoiled_problems(again)
+    if reused:
+        return reused
     problems = problems_of(again)
     if problems:
         return [Problem("not_repeatable",

@@ -22,6 +22,7 @@ import numpy as np
 from . import _plain
 from ._checking import Problem, again_problems, failure, function_name as _name
 from ._checking import raise_problems as _raise, raised_problem, refuse_reaching
+from ._checking import spoiled_problems
 from ._plain import Other, type_name
 from .initializers import SCALES
 
@@ -234,7 +235,8 @@ def propagate_structure_verdict(observation, X_shape, hidden_sizes):
     outcome = observation["call"]
     if "raised" in outcome:
         return [raised_problem(outcome)]
-    return _structure_problems(outcome["returned"], tuple(X_shape), hidden_sizes) or \
+    return spoiled_problems(outcome) or \
+        _structure_problems(outcome["returned"], tuple(X_shape), hidden_sizes) or \
         again_problems(observation, lambda again: propagate_structure_verdict(
             {"call": again}, X_shape, hidden_sizes))
 

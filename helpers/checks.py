@@ -20,7 +20,7 @@ import numpy as np
 
 from . import _plain
 from ._checking import CheckFailed, Problem, again_problems, function_name as _name
-from ._checking import raise_problems, raised_problem, refuse_reaching
+from ._checking import raise_problems, raised_problem, refuse_reaching, spoiled_problems
 from ._checking import failure as _failure
 from ._plain import Other, type_name
 from .initializers import SCALES
@@ -199,8 +199,8 @@ def structure_verdict(observation, layers_dims):
     if "raised" in outcome:
         return [raised_problem(outcome)]
     parameters = outcome["returned"]
-    problems = _with_typed_in(structure_problems(parameters, layers_dims), parameters,
-                              observation.get("other"))
+    problems = spoiled_problems(outcome) or _with_typed_in(
+        structure_problems(parameters, layers_dims), parameters, observation.get("other"))
     return problems or again_problems(
         observation, lambda again: structure_verdict({"call": again}, layers_dims))
 

@@ -18,6 +18,7 @@ import numpy as np
 from . import _plain
 from ._checking import Problem, again_problems, failure, function_name as _name
 from ._checking import raise_problems as _raise, raised_problem, refuse_reaching
+from ._checking import spoiled_problems
 from ._plain import Other, type_name
 from .gradients import ACTIVATIONS, DERIVATIVES
 
@@ -147,7 +148,8 @@ def backward_structure_verdict(observation, n, n_prev, m):
     outcome = observation["call"]
     if "raised" in outcome:
         return [_raised(outcome)]
-    return _structure_problems(outcome["returned"], n, n_prev, m) or again_problems(
+    return spoiled_problems(outcome) or _structure_problems(
+        outcome["returned"], n, n_prev, m) or again_problems(
         observation, lambda again: backward_structure_verdict({"call": again}, n, n_prev, m))
 
 

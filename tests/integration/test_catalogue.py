@@ -52,7 +52,8 @@ def test_catalogue_has_enough_wrong_and_right_answers():
     assert len(WRONG) >= 30 and len(RIGHT) >= 10
     functions = {e.function for e in ENTRIES}
     assert functions == {"initialize_parameters_zeros", "initialize_parameters_random",
-                         "initialize_parameters_he", "backward_step"}
+                         "initialize_parameters_he", "xavier_scale", "he_scale",
+                         "propagate_activations", "backward_step"}
     backward = [e for e in ENTRIES if e.function == "backward_step"]
     assert sum(e.wrong for e in backward) >= 10 and sum(not e.wrong for e in backward) >= 4
     for function in functions:
@@ -90,7 +91,7 @@ def test_plan_grades_every_entry(packed):
 
 def test_a_test_cell_calls_only_its_own_function():
     """What lets a submission hold answers to several functions: cells do not mix them."""
-    for path in [hidden.INITIALIZATION]:
+    for path in hidden.source_notebooks():
         nb = nbformat.read(path, as_version=4)
         functions = set(submissions.answer_cells(nb))
         for grade_id, function in mutants.owners(nb).items():
@@ -102,7 +103,9 @@ def test_a_test_cell_calls_only_its_own_function():
 @pytest.mark.parametrize("text, message", [
     ("[[entry]]\nname = 'a'\n", "entry 'a' lacks code, family, function, loses, message"),
     ("[[entry]]\nname='a'\nfunction='f'\nfamily='x'\ncode=''\nloses='none'\nmessage='hint'\n",
-     "a wrong answer needs a message fragment, a right one"),
+     "a wrong answer needs a message fragment and a mistake code, a right one"),
+    ("[[entry]]\nname='a'\nfunction='f'\nfamily='x'\ncode=''\nloses=['c']\nmessage='hint'\n",
+     "a wrong answer needs a message fragment and a mistake code"),
     ("[[entry]]\nname='a'\nfunction='f'\nfamily='x'\ncode=''\nloses=3\nmessage='m'\n",
      "loses must be a list of test cell names"),
 ])
@@ -169,6 +172,7 @@ def test_wrong_entry_loses_exactly_its_cells_with_its_message(graded, entry):
     for cell, message in outcome.messages.items():
         assert entry.message in message, f"{cell} said: {message}"
         assert "Traceback" not in message
+        assert outcome.codes[cell] == entry.mistake, f"{cell}: {outcome.codes[cell]}"
     # the other functions of the same submission lose only what their own entries lose
     for other in (o for o in graded[2] if o.student == outcome.student and o is not outcome):
         assert set(other.lost) == set(other.entry.loses if other.entry else ())
