@@ -98,7 +98,8 @@ c.Autograde.sanitize_preprocessors = [
     "course.overwrite.OverwriteReleasedCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.SandboxedExecute.notebook_timeout = 1200          # seconds per notebook (per cell: Execute.timeout)
+c.SandboxedExecute.notebook_timeout = 1200          # seconds per notebook, replays after a crash included
+                                                    # (per cell: Execute.timeout)
 c.SandboxKernelManager.memory_limit = "3G"          # address space of each kernel process
 c.SandboxKernelManager.sandbox_memory = "4G"        # memory of the kernel and all it starts, together
 c.SandboxKernelManager.process_limit = 256          # processes and threads at once (each sandbox)

@@ -19,8 +19,9 @@ one in a :class:`~course.sandbox.SandboxKernelManager` kernel and:
   time limit, that cell gets an error output (a test cell then scores zero),
   a fresh kernel replays the cells that had run, and grading goes on;
 - **time is bounded**: ``timeout`` per cell (nbgrader's) and
-  ``notebook_timeout`` per notebook; cells left when the notebook's time is up
-  get an error output and are not run;
+  ``notebook_timeout`` per notebook, the replay after a crash included (each
+  replayed cell's limit is what is left of the notebook's); cells left when the
+  notebook's time is up get an error output and are not run;
 - **output is bounded**: a cell's text output is cut at ``max_output_chars``
   (and every message from the kernel at the client's ``max_message_bytes``);
 - **the instructor is told**: one log line per problem, naming the student and
@@ -149,7 +150,7 @@ class SandboxedExecute(Execute):
                 if cell.cell_type != "code" or not cell.source.strip() and not _is_test(cell):
                     continue
                 remaining = deadline - monotonic()
-                if remaining < 1:
+                if out_of_time or remaining < 1:
                     cell.outputs = [_error_output(
                         "NotebookTimeout", f"not run: the notebook used up its "
                         f"{self.notebook_timeout} s")]
@@ -187,7 +188,12 @@ class SandboxedExecute(Execute):
                 cell.outputs = [died] if test is not None else [*cell.get("outputs", []), died]
                 self._report(f"{what} in {_label(cell, index)}: that cell scores zero, the "
                              f"other cells were graded in a fresh kernel")
-                self._restart(nb, done)
+                stopped = self._restart(nb, done, deadline, cell_timeout)
+                if stopped is not None:
+                    self._report(f"the notebook used up its {self.notebook_timeout} s while "
+                                 f"replaying {stopped} after the kernel died in "
+                                 f"{_label(cell, index)}; the cells left score zero")
+                    out_of_time = True
             left = self._leftovers()
             if left:
                 self._report(f"{left} process(es) the notebook started were still running "
@@ -351,20 +357,39 @@ class SandboxedExecute(Execute):
                 self.log.debug("kernel cleanup: %s", error)
         self.km = self.kc = None
 
-    def _restart(self, nb, done):
-        """A fresh kernel, with the cells that had run replayed (outputs dropped)."""
+    def _restart(self, nb, done, deadline, cell_timeout):
+        """A fresh kernel, with the cells that had run replayed (outputs dropped).
+
+        The replay counts against the notebook's ``deadline`` (a ``monotonic()``
+        time): each replayed cell may run for ``cell_timeout`` or what is left of
+        the notebook's time, whichever is less. Returns the label of the cell being
+        replayed when that time ran out (no further cell is then run), else None.
+        """
         self._stop_kernel()
+        if deadline - monotonic() < 1:
+            return None   # no time left to restart: the cell loop says so at the next cell
         self._start_kernel()
-        for index in list(done):
-            cell = nb.cells[index]
-            try:
-                self._execute(copy.deepcopy(cell), index, store_history=False)
-            except (DeadKernelError, CellTimeoutError, UnreadableKernel):
-                done.remove(index)
-                self._report(f"replaying {_label(cell, index)} crashed the kernel again; "
-                             f"it is left out")
-                self._stop_kernel()
-                self._start_kernel()
+        try:
+            for index in list(done):
+                interrupt.check()
+                cell = nb.cells[index]
+                remaining = deadline - monotonic()
+                if remaining < 1:
+                    return _label(cell, index)
+                self.timeout = int(max(1, min(cell_timeout or remaining, remaining)))
+                try:
+                    self._execute(copy.deepcopy(cell), index, store_history=False)
+                except (DeadKernelError, CellTimeoutError, UnreadableKernel):
+                    done.remove(index)
+                    self._report(f"replaying {_label(cell, index)} crashed the kernel again; "
+                                 f"it is left out")
+                    self._stop_kernel()
+                    self._start_kernel()
+                if deadline - monotonic() < 1:
+                    return _label(cell, index)
+        finally:
+            self.timeout = cell_timeout
+        return None
 
     def _explain_errors(self, cell, index):
         """One line for an error in a cell that is not a test (a test's verdict is in the feedback)."""
