@@ -104,6 +104,10 @@ c.SandboxKernelManager.memory_limit = "3G"          # address space of each kern
 c.SandboxKernelManager.sandbox_memory = "4G"        # memory of the kernel and all it starts, together
 c.SandboxKernelManager.process_limit = 256          # processes and threads at once (each sandbox)
 c.SandboxKernelManager.cpu_limit = 900              # CPU seconds of each kernel process
+c.SandboxKernelManager.workdir_size = "256M"        # its working folder, a memory file system
+                                                    # (the files handed in included)
+c.SandboxKernelManager.tmp_size = "256M"            # its /tmp, /dev/shm and home, each
+c.SandboxKernelManager.file_size_limit = "256M"     # any one file it writes
 c.SandboxKernelManager.threads = 1                  # BLAS/OpenMP threads: kernels graded side by side
 
 # Pages made from submissions (feedback, the formgrader) show what the student's

@@ -145,6 +145,7 @@ class SandboxedExecute(Execute):
         done = []
         try:
             self._start_kernel()
+            self._say_if_handed_in_too_big()
             for index, cell in enumerate(nb.cells):
                 interrupt.check()
                 if cell.cell_type != "code" or not cell.source.strip() and not _is_test(cell):
@@ -402,6 +403,8 @@ class SandboxedExecute(Execute):
                 hint = " (the memory limit)"
             elif "Resource temporarily unavailable" in evalue:
                 hint = " (the process limit)"
+            elif "No space left on device" in evalue:
+                hint = self._disk_hint()
             self._report(f"{_label(cell, index)} raised {output.ename}: {evalue}{hint}")
             return
 
@@ -418,6 +421,20 @@ class SandboxedExecute(Execute):
             except OSError:
                 continue
         return max(0, count - 1)  # the kernel itself
+
+    def _disk_hint(self):
+        workdir, tmp = (getattr(self.km, name, None) for name in ("workdir_size", "tmp_size"))
+        if workdir is None:
+            return " (the disk is full)"
+        return (f" (the sandbox's disk limits: its working folder holds {workdir}, "
+                f"c.SandboxKernelManager.workdir_size; /tmp and home {tmp} each, tmp_size)")
+
+    def _say_if_handed_in_too_big(self):
+        short = getattr(self.km, "workdir_short", 0)
+        if short:
+            self._report(f"the files handed in beside the notebook do not fit the sandbox's "
+                         f"working folder ({self.km.workdir_size}, c.SandboxKernelManager."
+                         f"workdir_size) by {short} bytes: the kernel got those that fit")
 
     def _limit_output(self, cell):
         budget = self.max_output_chars

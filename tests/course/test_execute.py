@@ -1,5 +1,5 @@
 """The grader's cell loop: what it logs of the kernel, how a run that stopped is told, and
-how long a notebook may take."""
+how long a notebook may take, and what it is told of a full disk."""
 
 import logging
 import traceback
@@ -136,3 +136,29 @@ def test_a_replay_within_the_deadline_goes_on_as_before(grader, fake_kernel, cap
     assert [index for index, history, _ in runs if not history] == list(range(11))
     assert [index for index, history, _ in runs if history][-2:] == [12, 13]
     assert not [line for line in _lines(caplog) if "used up" in line]
+
+
+# a full working folder
+
+def test_a_full_disk_is_named_with_the_setting(grader, caplog):
+    grader.km = type("KM", (), {"workdir_size": "64M", "tmp_size": "256M"})()
+    cell = nbformat.v4.new_code_cell("fill()", outputs=[
+        NotebookNode(output_type="error", ename="OSError",
+                     evalue="[Errno 28] No space left on device", traceback=[])])
+    grader._explain_errors(cell, 4)
+    assert _lines(caplog) == [
+        "student zoe (Initialization): cell 4 raised OSError: [Errno 28] No space left on "
+        "device (the sandbox's disk limits: its working folder holds 64M, "
+        "c.SandboxKernelManager.workdir_size; /tmp and home 256M each, tmp_size)"]
+
+
+def test_files_handed_in_past_the_working_folder_are_said(grader, caplog):
+    grader.km = type("KM", (), {"workdir_size": "2M", "workdir_short": 1_052_672})()
+    grader._say_if_handed_in_too_big()
+    assert _lines(caplog) == [
+        "student zoe (Initialization): the files handed in beside the notebook do not fit "
+        "the sandbox's working folder (2M, c.SandboxKernelManager.workdir_size) by 1052672 "
+        "bytes: the kernel got those that fit"]
+    grader.km = None   # no sandbox: nothing to say
+    grader._say_if_handed_in_too_big()
+    assert len(_lines(caplog)) == 1

@@ -41,6 +41,7 @@ c.SandboxedExecute.max_output_chars = 20000
 c.SandboxKernelManager.memory_limit = "1G"
 c.SandboxKernelManager.sandbox_memory = "1500M"
 c.SandboxKernelManager.process_limit = 64
+c.SandboxKernelManager.workdir_size = "64M"
 c.BoundedKernelClient.max_message_bytes = 8 << 20
 """
 
