@@ -34,10 +34,13 @@ BASE_LOSSES = {"right": set(), "wrong": {"check_random_values"},
 # as in test_cluster.py). A lean notebook is graded in 2-20 s, its attack included
 # (18 s for the slowest, an endless loop in two tests): 60 s for a notebook leaves room,
 # and is what a replay that sleeps costs.
-TEST_LIMITS = """
+NOTEBOOK_OUTPUT = 4 << 20
+TEST_LIMITS = f"""
 c.Execute.timeout = 8
 c.SandboxedExecute.notebook_timeout = 60
 c.SandboxedExecute.max_output_chars = 20000
+c.SandboxedExecute.max_cell_output_bytes = 1 << 20
+c.SandboxedExecute.max_notebook_output_bytes = {NOTEBOOK_OUTPUT}
 c.SandboxKernelManager.memory_limit = "1G"
 c.SandboxKernelManager.sandbox_memory = "1500M"
 c.SandboxKernelManager.process_limit = 64
@@ -244,3 +247,19 @@ def test_grading_a_submission_takes_no_longer_than_its_bound(run, student):
     took = ends[student] - max(before, default=run["started"])
     assert took <= ENTRIES[student]["seconds"], f"{student} held the grader {took:.0f} s"
 
+
+def test_what_a_submission_displays_keeps_its_autograded_notebook_and_feedback_small(run):
+    """Outputs are capped per cell and per notebook (4 MiB in the test): an autograded
+    notebook is the notebook handed in plus at most that, and its feedback page too."""
+    root, cap = run["root"], NOTEBOOK_OUTPUT
+    control = (root / "feedback" / "control-right" / ASSIGNMENT / "Initialization.html").stat().st_size
+    for folder in (root / "autograded").iterdir():
+        handed_in = root / "submitted" / folder.name / ASSIGNMENT / NOTEBOOK
+        graded = folder / ASSIGNMENT / NOTEBOOK
+        if not graded.is_file() or not handed_in.is_file() or handed_in.is_symlink():
+            continue
+        size = graded.stat().st_size
+        assert size <= handed_in.stat().st_size + cap + (256 << 10), f"{folder.name}: {size} bytes"
+        page = root / "feedback" / folder.name / ASSIGNMENT / "Initialization.html"
+        if page.is_file():
+            assert page.stat().st_size <= control + 2 * (handed_in.stat().st_size + cap), folder.name
