@@ -101,11 +101,20 @@ c.Autograde.sanitize_preprocessors = [
     "course.overwrite.OverwriteReleasedCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-c.SandboxedExecute.notebook_timeout = 1200          # seconds per notebook (per cell: Execute.timeout)
+c.SandboxedExecute.notebook_timeout = 1200          # seconds per notebook, replays after a crash included
+                                                    # (per cell: Execute.timeout)
+c.SandboxedExecute.max_output_chars = 100_000       # characters of text a cell keeps
+c.SandboxedExecute.max_cell_output_bytes = 2 << 20  # bytes of output a cell keeps, every kind together
+c.SandboxedExecute.max_notebook_output_bytes = 10 << 20   # ... and a notebook (widget state included);
+                                                    # what is cut is replaced by a line saying so
 c.SandboxKernelManager.memory_limit = "3G"          # address space of each kernel process
 c.SandboxKernelManager.sandbox_memory = "4G"        # memory of the kernel and all it starts, together
 c.SandboxKernelManager.process_limit = 256          # processes and threads at once (each sandbox)
 c.SandboxKernelManager.cpu_limit = 900              # CPU seconds of each kernel process
+c.SandboxKernelManager.workdir_size = "256M"        # its working folder, a memory file system
+                                                    # (the files handed in included)
+c.SandboxKernelManager.tmp_size = "256M"            # its /tmp, /dev/shm and home, each
+c.SandboxKernelManager.file_size_limit = "256M"     # any one file it writes
 c.SandboxKernelManager.threads = 1                  # BLAS/OpenMP threads: kernels graded side by side
 
 # Pages made from submissions (feedback, the formgrader) show what the student's

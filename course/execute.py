@@ -21,10 +21,14 @@ one in a :class:`~course.sandbox.SandboxKernelManager` kernel and:
   time limit, that cell gets an error output (a test cell then scores zero),
   a fresh kernel replays the cells that had run, and grading goes on;
 - **time is bounded**: ``timeout`` per cell (nbgrader's) and
-  ``notebook_timeout`` per notebook; cells left when the notebook's time is up
-  get an error output and are not run;
-- **output is bounded**: a cell's text output is cut at ``max_output_chars``
-  (and every message from the kernel at the client's ``max_message_bytes``);
+  ``notebook_timeout`` per notebook, the replay after a crash included (each
+  replayed cell's limit is what is left of the notebook's); cells left when the
+  notebook's time is up get an error output and are not run;
+- **output is bounded**: a cell's text output is cut at ``max_output_chars``,
+  and every output kind (text, images, HTML, results, errors) at
+  ``max_cell_output_bytes`` per cell and ``max_notebook_output_bytes`` per
+  notebook (widget state included), with a line in place of what was cut; every
+  message from the kernel is capped at the client's ``max_message_bytes``;
 - **the instructor is told**: one log line per problem, naming the student and
   the cell; when the sandbox (``course.cgroup``) stopped the kernel for the
   memory of all its processes together, the line says so.
@@ -36,6 +40,7 @@ in the grader's own judging code) stops the whole run with
 """
 
 import copy
+import json
 import os
 from pathlib import Path
 from time import monotonic
@@ -67,6 +72,19 @@ class SandboxUnavailableExit(SystemExit):
 
 class UnreadableKernel(Exception):
     """The kernel sent a message the grader could not read (bad JSON, signature, nesting)."""
+
+
+class _Guard:
+    """What output a running cell may still hold in the grader's memory, and what it lost.
+
+    nbclient keeps every output as it arrives: past ``room`` bytes (since the
+    cell's outputs were last cleared), further outputs are dropped before they are
+    kept, and :meth:`SandboxedExecute._limit_output` says so when the cell is done.
+    A room of 0 drops everything (a replay, whose outputs are not kept).
+    """
+
+    def __init__(self, room):
+        self.room, self.held, self.count, self.dropped = room, 0, 0, 0
 
 
 class GradingFault(SystemExit):
@@ -113,6 +131,82 @@ def _error_output(ename, evalue):
                         traceback=[f"{ename}: {evalue}"])
 
 
+def output_size(output):
+    """Bytes that ``output`` (an output, or any JSON value) takes in a notebook: its JSON, UTF-8."""
+    return len(json.dumps(output, ensure_ascii=False, separators=(",", ":"))
+               .encode("utf-8", "surrogatepass"))
+
+
+def cut_marker(cut, limit):
+    """The line shown in place of ``cut`` bytes of output that went over ``limit``."""
+    return NotebookNode(output_type="stream", name="stdout",
+                        text=f"[output cut by the grader: {cut} bytes over {limit}]\n")
+
+
+def _shortened(text, room):
+    """``text`` cut so that it takes at most ``room`` bytes as a JSON string."""
+    while text and output_size(text) > room:
+        text = text[:max(0, min(len(text) - 1, len(text) * room // output_size(text) - 8))]
+    return text
+
+
+def _compact_error(output):
+    """An error output of at most a kilobyte or so: its name, message and last line, shortened."""
+    ename, evalue = str(output.get("ename", ""))[:100], str(output.get("evalue", ""))[:400]
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"{ename}: {evalue}"])
+
+
+def cut_outputs(outputs, room, chars):
+    """The outputs of a cell that are kept within ``room`` bytes and ``chars`` characters of text.
+
+    Outputs are kept in order while they fit. A text stream is cut at the
+    ``chars`` characters of text the cell may print and at the room left; an
+    image, HTML, a result or any other display that does not fit in the room left
+    is left out whole; an error that does not fit is shortened to its name and
+    message (the cell's last error is kept so even when no room is left, so that
+    the student sees why the cell stopped; other errors are then left out).
+
+    Returns ``(kept, used, cut, why, at)``: the outputs kept, the bytes they take,
+    the bytes left out, ``"chars"`` or ``"bytes"`` for the first limit that cut
+    (None if nothing was cut), and the index in ``kept`` where the first cut is,
+    where a line saying so belongs.
+    """
+    kept, used, cut, why, at = [], 0, 0, None, None
+    errors = [i for i, o in enumerate(outputs) if o.get("output_type") == "error"]
+    for i, output in enumerate(outputs):
+        size = output_size(output)
+        kind = output.get("output_type")
+        reason, keep = None, output
+        if kind == "stream":
+            text = str(output.get("text", ""))
+            if len(text) > chars:
+                text, reason = text[:chars], "chars"
+            bare = output_size(dict(output, text=""))
+            if bare + output_size(text) - 2 > room - used:
+                text, reason = _shortened(text, room - used - bare + 2), reason or "bytes"
+            if reason:
+                keep = NotebookNode(output, text=text) if text else None
+            chars -= len(text)
+        elif size > room - used:
+            reason, keep = "bytes", None
+            if kind == "error":
+                compact = _compact_error(output)
+                if output_size(compact) >= size:
+                    compact = output
+                if i == errors[-1] or output_size(compact) <= room - used:
+                    keep = compact
+                reason = None if keep is output else reason
+        if keep is not None:
+            kept.append(keep)
+            used += size if keep is output else output_size(keep)
+        if reason:
+            cut += size - (0 if keep is None else size if keep is output else output_size(keep))
+            if why is None:
+                why, at = reason, len(kept)
+    return kept, used, cut, why, at
+
+
 def _verdict_outputs(verdict):
     """The outputs of a test cell with ``verdict``, as its check would print or raise it."""
     if verdict.passed:
@@ -131,6 +225,14 @@ class SandboxedExecute(Execute):
                                ).tag(config=True)
     max_output_chars = Integer(100_000, help="Text output kept per cell; the rest is "
                                "cut.").tag(config=True)
+    max_cell_output_bytes = Integer(2 << 20, help="Bytes of output kept per cell, every "
+                                    "kind together (text, images, HTML, results, errors, "
+                                    "as stored in the notebook); the rest is cut, with a "
+                                    "line saying so.").tag(config=True)
+    max_notebook_output_bytes = Integer(10 << 20, help="Bytes of output kept per notebook, "
+                                        "every cell and the widget state together; the "
+                                        "rest is cut, with a line saying so."
+                                        ).tag(config=True)
     spec_path = List(Unicode(), [], help="Folders searched first for the specs of an "
                      "assignment (<assignment>.py defining EXERCISES); then the package "
                      "course.specs.").tag(config=True)
@@ -138,6 +240,7 @@ class SandboxedExecute(Execute):
     def __init__(self, **kwargs):
         kwargs["kernel_manager_class"] = SandboxKernelManager
         super().__init__(**kwargs)
+        self._guard = None   # the output guard of the cell running, if it is bounded
         if not self.sandbox:
             self.kernel_manager_class = Execute().kernel_manager_class
 
@@ -162,14 +265,19 @@ class SandboxedExecute(Execute):
         deadline = monotonic() + self.notebook_timeout
         out_of_time = False
         done = []
+        self._output_used = 0        # bytes of output the notebook keeps so far
+        self._notebook_cut = False   # its limit was reached (said once)
+        self._widget_bytes = 0       # bytes of widget state received
+        self._widgets_cut = 0        # ... and dropped past the notebook's limit
         try:
             self._start_kernel()
+            self._say_if_handed_in_too_big()
             for index, cell in enumerate(nb.cells):
                 interrupt.check()
                 if cell.cell_type != "code" or not cell.source.strip() and not _is_test(cell):
                     continue
                 remaining = deadline - monotonic()
-                if remaining < 1:
+                if out_of_time or remaining < 1:
                     cell.outputs = [_error_output(
                         "NotebookTimeout", f"not run: the notebook used up its "
                         f"{self.notebook_timeout} s")]
@@ -180,6 +288,7 @@ class SandboxedExecute(Execute):
                     continue
                 self.timeout = int(max(1, min(cell_timeout or remaining, remaining)))
                 test = self._test_cell(cell)
+                self._guard = _Guard(self._output_room()[0]) if test is None else None
                 try:
                     if test is not None:
                         self._judge(cell, index, test)
@@ -195,7 +304,7 @@ class SandboxedExecute(Execute):
                     what = f"the kernel did not stop after the {self.timeout} s time limit"
                 else:
                     if test is None:
-                        self._limit_output(cell)
+                        self._limit_output(cell, index)
                         self._explain_errors(cell, index)
                         if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
                             self._report(f"{_label(cell, index)} ran past its {self.timeout} s "
@@ -204,19 +313,28 @@ class SandboxedExecute(Execute):
                     continue
                 died = _error_output("KernelDied", f"{what} in this cell; it scores zero "
                                      f"and grading went on in a fresh kernel")
+                if test is None:
+                    self._limit_output(cell, index)
                 cell.outputs = [died] if test is not None else [*cell.get("outputs", []), died]
                 self._report(f"{what} in {_label(cell, index)}: that cell scores zero, the "
                              f"other cells were graded in a fresh kernel")
-                self._restart(nb, done)
+                stopped = self._restart(nb, done, deadline, cell_timeout)
+                if stopped is not None:
+                    self._report(f"the notebook used up its {self.notebook_timeout} s while "
+                                 f"replaying {stopped} after the kernel died in "
+                                 f"{_label(cell, index)}; the cells left score zero")
+                    out_of_time = True
             left = self._leftovers()
             if left:
                 self._report(f"{left} process(es) the notebook started were still running "
                              f"at the end; they were stopped")
         finally:
             self.timeout = cell_timeout
+            self._guard = None
             self._stop_judge()
             self._stop_kernel()
         self.set_widgets_metadata()
+        self._limit_widgets()
         return nb, self.resources
 
     def _require_sandbox(self):
@@ -426,20 +544,41 @@ class SandboxedExecute(Execute):
                 self.log.debug("kernel cleanup: %s", error)
         self.km = self.kc = None
 
-    def _restart(self, nb, done):
-        """A fresh kernel, with the cells that had run replayed (outputs dropped)."""
+    def _restart(self, nb, done, deadline, cell_timeout):
+        """A fresh kernel, with the cells that had run replayed (outputs dropped).
+
+        The replay counts against the notebook's ``deadline`` (a ``monotonic()``
+        time): each replayed cell may run for ``cell_timeout`` or what is left of
+        the notebook's time, whichever is less. Returns the label of the cell being
+        replayed when that time ran out (no further cell is then run), else None.
+        """
         self._stop_kernel()
+        if deadline - monotonic() < 1:
+            return None   # no time left to restart: the cell loop says so at the next cell
         self._start_kernel()
-        for index in list(done):
-            cell = nb.cells[index]
-            try:
-                self._execute(copy.deepcopy(cell), index, store_history=False)
-            except (DeadKernelError, CellTimeoutError, UnreadableKernel):
-                done.remove(index)
-                self._report(f"replaying {_label(cell, index)} crashed the kernel again; "
-                             f"it is left out")
-                self._stop_kernel()
-                self._start_kernel()
+        kept, self._guard = self._guard, _Guard(0)   # a replay's outputs are not kept
+        try:
+            for index in list(done):
+                interrupt.check()
+                cell = nb.cells[index]
+                remaining = deadline - monotonic()
+                if remaining < 1:
+                    return _label(cell, index)
+                self.timeout = int(max(1, min(cell_timeout or remaining, remaining)))
+                try:
+                    self._execute(copy.deepcopy(cell), index, store_history=False)
+                except (DeadKernelError, CellTimeoutError, UnreadableKernel):
+                    done.remove(index)
+                    self._report(f"replaying {_label(cell, index)} crashed the kernel again; "
+                                 f"it is left out")
+                    self._stop_kernel()
+                    self._start_kernel()
+                if deadline - monotonic() < 1:
+                    return _label(cell, index)
+        finally:
+            self.timeout = cell_timeout
+            self._guard = kept
+        return None
 
     def _explain_errors(self, cell, index):
         """One line for an error in a cell that is not a test (a test's verdict is in the feedback)."""
@@ -452,6 +591,8 @@ class SandboxedExecute(Execute):
                 hint = " (the memory limit)"
             elif "Resource temporarily unavailable" in evalue:
                 hint = " (the process limit)"
+            elif "No space left on device" in evalue:
+                hint = self._disk_hint()
             self._report(f"{_label(cell, index)} raised {output.ename}: {evalue}{hint}")
             return
 
@@ -469,20 +610,100 @@ class SandboxedExecute(Execute):
                 continue
         return max(0, count - 1)  # the kernel itself
 
-    def _limit_output(self, cell):
-        budget = self.max_output_chars
-        kept = []
-        for output in cell.outputs:
-            if output.output_type == "stream":
-                if budget <= 0:
-                    continue
-                if len(output.text) > budget:
-                    output.text = output.text[:budget] + "\n[output cut by the grader]\n"
-                budget -= len(output.text)
-            kept.append(output)
-        if len(kept) < len(cell.outputs) or budget <= 0:
-            self._report(f"a cell printed more than {self.max_output_chars} characters; "
-                         f"the rest was cut")
+    def _disk_hint(self):
+        workdir, tmp = (getattr(self.km, name, None) for name in ("workdir_size", "tmp_size"))
+        if workdir is None:
+            return " (the disk is full)"
+        return (f" (the sandbox's disk limits: its working folder holds {workdir}, "
+                f"c.SandboxKernelManager.workdir_size; /tmp and home {tmp} each, tmp_size)")
+
+    def _say_if_handed_in_too_big(self):
+        short = getattr(self.km, "workdir_short", 0)
+        if short:
+            self._report(f"the files handed in beside the notebook do not fit the sandbox's "
+                         f"working folder ({self.km.workdir_size}, c.SandboxKernelManager."
+                         f"workdir_size) by {short} bytes: the kernel got those that fit")
+
+    # -- output: bounded per cell and per notebook -----------------------------
+
+    def _output_room(self):
+        """Bytes of output the next cell may keep, and whether the cell's limit is the binding one."""
+        left = max(0, self.max_notebook_output_bytes - self._output_used)
+        return min(self.max_cell_output_bytes, left), self.max_cell_output_bytes <= left
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handler: past what a cell may hold, an output is dropped at once."""
+        guard = self._guard
+        if guard is not None:
+            if len(outs) < guard.count or self.clear_before_next_output:
+                guard.held = 0   # the cell's outputs were cleared
+            size = output_size(msg.get("content"))
+            if guard.held + size > guard.room:
+                guard.dropped += size
+                return None
+            guard.held += size
+        out = super().output(outs, msg, display_id, cell_index)
+        if guard is not None:
+            guard.count = len(outs)
+        return out
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        """nbclient's widget messages, dropped past the notebook's limit (and in a replay)."""
+        guard = self._guard
+        if guard is not None:
+            size = output_size(msg.get("content")) + sum(
+                getattr(b, "nbytes", None) or len(b) for b in msg.get("buffers") or [])
+            if guard.room == 0 or self._widget_bytes + size > self.max_notebook_output_bytes:
+                self._widgets_cut += size if guard.room else 0
+                return None
+            self._widget_bytes += size
+        return super().handle_comm_msg(outs, msg, cell_index)
+
+    def _limit_output(self, cell, index):
+        """Keep what a cell output within its limits; a line in place of what was cut, one log line."""
+        self.clear_display_id_mapping(index)   # a later cell's display update cannot grow it
+        room, cell_binds = self._output_room()
+        kept, used, cut, why, at = cut_outputs(cell.get("outputs", []), room,
+                                               self.max_output_chars)
+        dropped = self._guard.dropped if self._guard is not None else 0
+        if dropped:
+            cut += dropped
+            why, at = (why, at) if why else ("bytes", len(kept))
+        self._output_used += used
         cell.outputs = kept
+        if why is None:
+            return
+        label = _label(cell, index)
+        line = None
+        if why == "chars":
+            limit = f"the cell's limit of {self.max_output_chars} characters of text"
+            line = (f"{label} printed more than {self.max_output_chars} characters; the rest "
+                    f"was cut")
+        elif cell_binds:
+            limit = f"the cell's limit of {self.max_cell_output_bytes} bytes"
+            line = (f"the outputs of {label} went over the cell's {self.max_cell_output_bytes} "
+                    f"bytes; {cut} bytes were cut")
+        else:
+            limit = f"the notebook's limit of {self.max_notebook_output_bytes} bytes"
+            if not self._notebook_cut:
+                line = (f"the outputs of the notebook went over its "
+                        f"{self.max_notebook_output_bytes} bytes at {label}; {cut} bytes were "
+                        f"cut there, and what later cells output is cut too")
+            self._notebook_cut = True
+        kept.insert(at, cut_marker(cut, limit))
+        if line:
+            self._report(line)
 
-
+    def _limit_widgets(self):
+        """The notebook's widget state, left out if it does not fit the notebook's output limit."""
+        widgets = self.nb.metadata.get("widgets")
+        size = output_size(widgets) if widgets is not None else 0
+        room = max(0, self.max_notebook_output_bytes - getattr(self, "_output_used", 0))
+        if size > room:
+            del self.nb.metadata["widgets"]
+        if size > room or getattr(self, "_widgets_cut", 0):
+            self._report(f"the notebook's widget state went over what is left of its "
+                         f"{self.max_notebook_output_bytes} bytes of output; it was left out"
+                         if size > room else f"widget messages went over the notebook's "
+                         f"{self.max_notebook_output_bytes} bytes of output; "
+                         f"{self._widgets_cut} bytes of them were left out")

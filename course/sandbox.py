@@ -4,21 +4,26 @@ nbgrader starts one kernel per notebook it grades. :class:`SandboxKernelManager`
 starts it inside ``bwrap`` (Debian's ``bubblewrap``) so that the student's code
 
 - sees an empty file system except the interpreter, the virtual environment,
-  the ``helpers`` package and its own working folder, which is a fresh copy (the
-  *scratch area*, deleted afterwards): not ``source/``, ``gradebook.db``, nor any
-  student's ``submitted/``, ``autograded/`` or ``feedback/`` folder, and nothing
-  of the ``course`` package however it is installed (wheel, editable, conda,
-  a Dask worker's): every file the course installed but ``helpers`` is emptied
-  in its view (:mod:`course.readonly`);
-- writes nowhere but that scratch copy and small private ``/tmp`` and ``$HOME``
-  memory file systems (in which it reads, but cannot change, the matplotlib
-  font list the grader built for it: :func:`matplotlib_font_list`);
+  the ``helpers`` package and its own working folder, which is a fresh copy of
+  the files handed in (not ``source/``, ``gradebook.db``, nor any student's
+  ``submitted/``, ``autograded/`` or ``feedback/`` folder), and nothing of the
+  ``course`` package however it is installed (wheel, editable, conda, a Dask
+  worker's): every file the course installed but ``helpers`` is emptied in its
+  view (:mod:`course.readonly`);
+- writes nowhere but small private memory file systems: that working folder
+  (``workdir_size`` in all, the files handed in included: the grader copies them
+  into a *scratch area*, deleted afterwards, which the kernel sees read-only at
+  :data:`HANDED_IN` and copies into its folder, as its own user, before it
+  starts), ``/tmp`` and ``$HOME`` (``tmp_size`` each; in ``$HOME`` it reads, but
+  cannot change, the matplotlib font list the grader built for it:
+  :func:`matplotlib_font_list`);
 - has no network (its own, empty network namespace: even loopback is its own);
 - runs as an unprivileged user id of its own (``uid_base`` + the grading
   process's id, so that parallel graders never share a process count), with
   every capability dropped and ``no_new_privs`` set;
 - is bounded by ``prlimit``: address space (``memory_limit``), processes
-  (``process_limit``), CPU seconds (``cpu_limit``), size of a file it writes;
+  (``process_limit``), CPU seconds (``cpu_limit``), size of a file it writes
+  (``file_size_limit``; the total it writes is bounded by the sizes above);
 - is bounded as a whole, the kernel and every process it starts together, by
   ``sandbox_memory`` and ``process_limit``: a cgroup of its own where the
   grader can make one (root, or a delegated cgroup v2), else a watchdog thread
@@ -70,6 +75,14 @@ PASSED_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "NBGRADER_EXECUTION", "PYTHONH
 THREAD_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 HOME = "/home/student"
+
+#: Where the kernel sees, read-only, the files handed in that it copies into its folder.
+HANDED_IN = "/run/handed-in"
+
+#: What the kernel's user runs first: the files handed in copied into its working
+#: folder (its current folder), then the kernel itself. What does not fit is left out.
+COPY_THEN_RUN = ('PATH=/usr/bin:/bin find "$0" -mindepth 1 -maxdepth 1 '
+                 '-exec cp -R -p -t . {} + ; exec "$@"')
 
 FIX = ("install bubblewrap (`make venv` does it, or `apt-get install bubblewrap`), or opt out "
        "of the sandbox (unsafe) with c.SandboxedExecute.sandbox = False in nbgrader_config.py")
@@ -219,6 +232,7 @@ def _copy_workdir(workdir, scratch, uid, gid):
 
     The autograded notebooks hold the restored hidden tests; the kernel gets
     every other file of the folder (data files copied from ``source/``).
+    Returns the bytes the copy takes in a memory file system (whole pages).
     """
     patterns = shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", ".grading-in-progress")
 
@@ -227,9 +241,12 @@ def _copy_workdir(workdir, scratch, uid, gid):
             n for n in names if os.path.islink(os.path.join(folder, n))}
 
     shutil.copytree(workdir, scratch, ignore=ignore, symlinks=True, dirs_exist_ok=True)
+    size = 0
     for folder, dirs, files in os.walk(scratch):
         for name in [folder] + [os.path.join(folder, n) for n in dirs + files]:
             os.lchown(name, uid, gid)
+        size += sum(-(-os.lstat(os.path.join(folder, n)).st_size // 4096) * 4096 for n in files)
+    return size
 
 
 def _parents(path, made):
@@ -282,6 +299,9 @@ class SandboxKernelManager(AsyncKernelManager):
                         "kernel is killed past it.").tag(config=True)
     file_size_limit = Unicode("256M", help="Largest file the kernel may write "
                               "(RLIMIT_FSIZE).").tag(config=True)
+    workdir_size = Unicode("256M", help="Size of the kernel's working folder, a memory "
+                           "file system holding a copy of the files handed in and all it "
+                           "writes there: K, M or G suffix.").tag(config=True)
     tmp_size = Unicode("256M", help="Size of the kernel's private /tmp and home "
                        "(memory file systems).").tag(config=True)
     threads = Integer(1, help="Threads of the kernel's BLAS and OpenMP pools. One: the "
@@ -297,7 +317,7 @@ class SandboxKernelManager(AsyncKernelManager):
     extra_readonly = List(Unicode(), [], help="More paths shown read-only to the "
                           "kernel.").tag(config=True)
 
-    @validate("memory_limit", "sandbox_memory", "file_size_limit", "tmp_size")
+    @validate("memory_limit", "sandbox_memory", "file_size_limit", "tmp_size", "workdir_size")
     def _a_size(self, proposal):
         parse_size(proposal["value"])
         return proposal["value"]
@@ -314,6 +334,7 @@ class SandboxKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self._runtime = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{owner_tag()}-"))
         self._scratch = None
+        self._handed_in = 0
         self.bound = None
         self.transport = "ipc"
         (self._runtime / "ipc").mkdir()
@@ -352,7 +373,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self._workdir = workdir
         self._cleanup_scratch()
         self._scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=self._runtime))
-        _copy_workdir(workdir, self._scratch, self.uid, self.uid)
+        self._handed_in = _copy_workdir(workdir, self._scratch, self.uid, self.uid)
         os.chmod(self._scratch, 0o700)
         if os.geteuid() == 0:
             os.chown(self._scratch, self.uid, self.uid)
@@ -374,6 +395,11 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)
         self.bound.watch(self.provisioner.pid)
+
+    @property
+    def workdir_short(self):
+        """Bytes of the files handed in that do not fit the working folder (0: they all fit)."""
+        return max(0, self._handed_in - parse_size(self.workdir_size))
 
     @property
     def exceeded(self):
@@ -407,9 +433,14 @@ class SandboxKernelManager(AsyncKernelManager):
         view, seal = self._readonly_view(made)
         cmd += view
         mounts = [("--ro-bind", self.connection_file), ("--bind", str(self._runtime / "ipc"))]
-        for option, path in mounts + [("--bind", self._workdir)]:
-            source = str(self._scratch) if path == self._workdir else path
-            cmd += _parents(path, made) + [option, source, path]
+        for option, path in mounts:
+            cmd += _parents(path, made) + [option, path, path]
+        # The working folder: a memory file system of workdir_size, empty; the kernel's
+        # user fills it from the scratch copy (COPY_THEN_RUN) before the kernel starts.
+        cmd += _parents(self._workdir, made) + [
+            "--perms", "1777", "--size", str(parse_size(self.workdir_size)),
+            "--tmpfs", self._workdir]
+        cmd += _parents(HANDED_IN, made) + ["--ro-bind", str(self._scratch), HANDED_IN]
         cmd += ["--chdir", self._workdir, "--clearenv"] + seal
         env = {"PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin", "HOME": HOME,
                "USER": "student", "LOGNAME": "student", "TMPDIR": "/tmp",
@@ -430,7 +461,7 @@ class SandboxKernelManager(AsyncKernelManager):
         if root:
             cmd += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
-        return cmd + kernel_cmd
+        return cmd + ["/bin/sh", "-c", COPY_THEN_RUN, HANDED_IN] + kernel_cmd
 
     def _readonly_paths(self):
         """The paths shown read-only: the interpreter's prefixes, the packages, ``extra_readonly``."""

@@ -149,10 +149,12 @@ def test_grading_as_an_ordinary_user_works_and_hides_the_course():
             return
         code = ("import os, helpers.checks\n"
                 "print(open('data.txt').read(), os.getuid(), os.path.exists('../source/secret.txt'),"
-                " os.path.exists('../source'))")
+                " os.path.exists('../source'), os.statvfs('.').f_blocks * os.statvfs('.').f_frsize)")
         report = _probe(base / "work", code, "--readonly", str(site), user=NOBODY, env=env,
                         python=str(python), probe=probe)
-        assert report["stdout"].split() == ["the", "student's", "data", "65534", "False", "False"]
+        # its working folder is a copy of the files handed in, on a file system of workdir_size
+        assert report["stdout"].split() == ["the", "student's", "data", "65534", "False", "False",
+                                            str(256 << 20)]
         assert report["kind"] == "watchdog" and "not writable" in report["why"]
         assert not Path(report["runtime"]).exists()
     finally:

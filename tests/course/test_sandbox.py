@@ -39,7 +39,17 @@ def test_sandbox_command_hides_the_course_and_drops_rights(tmp_path):
     cmd = km.sandbox_command(["python", "-m", "ipykernel_launcher"])
     for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--clearenv"):
         assert flag in cmd
-    assert cmd[cmd.index("--bind", cmd.index("--chdir") - 3) + 2] == km._workdir
+    # the working folder is a memory file system of workdir_size; the scratch copy of the
+    # files handed in is only shown read-only, and nothing of the grader's disk is writable
+    at = cmd.index(km._workdir)
+    assert cmd[at - 3:at] == ["--size", str(256 << 20), "--tmpfs"]
+    assert cmd[cmd.index(str(km._scratch)) - 1] == "--ro-bind"
+    assert cmd[cmd.index(str(km._scratch)) + 1] == sandbox.HANDED_IN
+    assert cmd[cmd.index("--chdir") + 1] == km._workdir
+    binds = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--bind"]
+    assert binds == [str(km._runtime / "ipc")]
+    assert cmd[-7:] == ["/bin/sh", "-c", sandbox.COPY_THEN_RUN, sandbox.HANDED_IN,
+                        "python", "-m", "ipykernel_launcher"]
     assert any(a.startswith("--as=") for a in cmd) and any(a.startswith("--nproc=") for a in cmd)
     if os.geteuid() == 0:
         assert f"--reuid={km.uid}" in cmd and km.uid >= km.uid_base
@@ -295,3 +305,61 @@ def test_placeholders_are_made_in_the_sandboxs_runtime_folder_and_the_stub_refus
                              "try:\n    import course.reference\nexcept ModuleNotFoundError as e:\n"
                              "    print(type(e).__name__, e.name, e)"], capture_output=True, text=True)
     assert result.stdout.strip() == "ModuleNotFoundError course No module named 'course'", result.stderr
+
+
+def _sandboxed(km, work, code):
+    """Run ``code`` with this interpreter in ``km``'s sandbox of ``work`` (no kernel); its stdout."""
+    import tempfile
+    from pathlib import Path
+
+    km._workdir = str(work)
+    km._scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=km._runtime))
+    km._handed_in = sandbox._copy_workdir(work, km._scratch, km.uid, km.uid)
+    os.chmod(km._scratch, 0o700)
+    if os.geteuid() == 0:
+        os.chown(km._scratch, km.uid, km.uid)
+    (km._runtime / "kernel.json").write_text("{}")
+    result = subprocess.run(km.sandbox_command([sys.executable, "-c", code]),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_the_working_folder_holds_the_files_handed_in_and_no_more_than_its_size(tmp_path):
+    """Many files, each under the file-size limit, stop at workdir_size in all."""
+    work = tmp_path / "work"
+    (work / "data").mkdir(parents=True)
+    (work / "data" / "digits.h5").write_bytes(b"d" * 5000)
+    (work / "Initialization.ipynb").write_text("{}")
+    km = sandbox.SandboxKernelManager(workdir_size="8M", file_size_limit="4M")
+    assert km._handed_in == 0 and km.workdir_short == 0
+    out = _sandboxed(km, work, """
+import os
+print(sorted(os.listdir(".")), len(open("data/digits.h5", "rb").read()))
+os.remove("data/digits.h5")
+written = 0
+try:
+    for i in range(100):
+        with open(f"filler-{i}", "wb") as f:
+            f.write(b"x" * (1 << 20))
+        written += 1
+except OSError as error:
+    print(written, error.errno)
+""")
+    assert out.split("\n")[:2] == ["['data'] 5000", "8 28"]   # ENOSPC after 8 MiB
+    assert sorted(p.name for p in work.rglob("*")) == ["Initialization.ipynb", "data",
+                                                       "digits.h5"]   # untouched
+    assert km._handed_in == 8192   # two pages of a memory file system
+
+
+def test_files_handed_in_that_do_not_fit_are_counted(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "big.npy").write_bytes(b"b" * (3 << 20))
+    (work / "small.txt").write_text("s")
+    km = sandbox.SandboxKernelManager(workdir_size="2M")
+    out = _sandboxed(km, work, "import os; print(sorted(os.listdir('.')))")
+    assert km.workdir_short == (3 << 20) + 4096 - (2 << 20)
+    assert "small.txt" in out   # what fits is there; the kernel starts all the same
+    with pytest.raises(Exception, match="optional K, M or G suffix"):
+        sandbox.SandboxKernelManager(workdir_size="lots")

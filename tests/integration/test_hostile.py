@@ -9,6 +9,7 @@ test depends on) to keep the run short.
 import hashlib
 import re
 import socket
+import time
 import uuid
 from pathlib import Path
 
@@ -32,14 +33,20 @@ BASE_LOSSES = {"right": set(), "wrong": {"check_random_values"},
                "he_grows_list": {"check_he_structure", "check_he_values"}}
 # Short limits so that the endless loops and crashes cost seconds (a lean notebook's
 # slowest cell, its imports, takes about 1 s of CPU: 8 s leaves room for a busy machine,
-# as in test_cluster.py).
-TEST_LIMITS = """
+# as in test_cluster.py). A lean notebook is graded in 2-20 s, its attack included
+# (18 s for the slowest, an endless loop in two tests): 60 s for a notebook leaves room,
+# and is what a replay that sleeps costs.
+NOTEBOOK_OUTPUT = 4 << 20
+TEST_LIMITS = f"""
 c.Execute.timeout = 8
-c.SandboxedExecute.notebook_timeout = 120
+c.SandboxedExecute.notebook_timeout = 60
 c.SandboxedExecute.max_output_chars = 20000
+c.SandboxedExecute.max_cell_output_bytes = 1 << 20
+c.SandboxedExecute.max_notebook_output_bytes = {NOTEBOOK_OUTPUT}
 c.SandboxKernelManager.memory_limit = "1G"
 c.SandboxKernelManager.sandbox_memory = "1500M"
 c.SandboxKernelManager.process_limit = 64
+c.SandboxKernelManager.workdir_size = "64M"
 c.BoundedKernelClient.max_message_bytes = 8 << 20
 """
 
@@ -95,7 +102,9 @@ def run(tmp_path_factory):
     outside = {"autograded", "feedback", "gradebook.db", "grades.csv"}
     before = _digest(root, outside)
     helpers_before = _digest(ROOT / "helpers", set())
+    started = time.time()
     log = pipeline.nbgrader(root, "autograde", ASSIGNMENT, "--force", check=False)
+    ended = _grading_ends(root)
     feedback_log = pipeline.nbgrader(root, "generate_feedback", ASSIGNMENT, "--force", check=False)
     pipeline.export(root)
     try:
@@ -106,7 +115,18 @@ def run(tmp_path_factory):
     listener.close()
     return {"root": root, "log": log + feedback_log, "canary": canary, "before": before,
             "after": _digest(root, outside), "helpers_before": helpers_before,
-            "connected": connected, "scores": {s.student: s for s in pipeline.scores(root)}}
+            "connected": connected, "scores": {s.student: s for s in pipeline.scores(root)},
+            "started": started, "ended": ended}
+
+
+def _grading_ends(root):
+    """When nbgrader finished each student: the last write under their autograded folder."""
+    ends = {}
+    for folder in (root / "autograded").iterdir():
+        times = [p.stat().st_mtime for p in folder.rglob("*") if p.is_file()]
+        if times:
+            ends[folder.name] = max(times)
+    return ends
 
 
 def _points(score):
@@ -218,3 +238,30 @@ def test_runnable_files_handed_in_are_not_copied(run):
     for folder in ("autograded", "feedback"):
         assert not list((run["root"] / folder).rglob("notes.html"))
         assert not list((run["root"] / folder).rglob("notes.txt"))
+
+
+@pytest.mark.parametrize("student", sorted(s for s, e in ENTRIES.items() if "seconds" in e))
+def test_grading_a_submission_takes_no_longer_than_its_bound(run, student):
+    """nbgrader grades one submission after another: a submission's time is from the
+    end of the one before it (or the run's start) to its own end."""
+    ends = run["ended"]
+    before = [t for t in ends.values() if t < ends[student]]
+    took = ends[student] - max(before, default=run["started"])
+    assert took <= ENTRIES[student]["seconds"], f"{student} held the grader {took:.0f} s"
+
+
+def test_what_a_submission_displays_keeps_its_autograded_notebook_and_feedback_small(run):
+    """Outputs are capped per cell and per notebook (4 MiB in the test): an autograded
+    notebook is the notebook handed in plus at most that, and its feedback page too."""
+    root, cap = run["root"], NOTEBOOK_OUTPUT
+    control = (root / "feedback" / "control-right" / ASSIGNMENT / "Initialization.html").stat().st_size
+    for folder in (root / "autograded").iterdir():
+        handed_in = root / "submitted" / folder.name / ASSIGNMENT / NOTEBOOK
+        graded = folder / ASSIGNMENT / NOTEBOOK
+        if not graded.is_file() or not handed_in.is_file() or handed_in.is_symlink():
+            continue
+        size = graded.stat().st_size
+        assert size <= handed_in.stat().st_size + cap + (256 << 10), f"{folder.name}: {size} bytes"
+        page = root / "feedback" / folder.name / ASSIGNMENT / "Initialization.html"
+        if page.is_file():
+            assert page.stat().st_size <= control + 2 * (handed_in.stat().st_size + cap), folder.name

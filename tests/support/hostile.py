@@ -40,6 +40,10 @@ def _other_assignment():
     return other
 
 
+def _cells(code):
+    return code if isinstance(code, list) else [code]
+
+
 def edited(nb, entry, fmt):
     """The file name and text an entry hands in: ``nb`` with the entry's edit applied.
 
@@ -47,7 +51,8 @@ def edited(nb, entry, fmt):
     ``{port}``).
     """
     edit = entry["edit"]
-    code = entry.get("code", "").format(**fmt)
+    code = entry.get("code", "")
+    code = [c.format(**fmt) for c in code] if isinstance(code, list) else code.format(**fmt)
     if edit == "invalid_json":
         return NOTEBOOK, nbformat.writes(nb)[:-40] + ', "cells": ['
     if edit == "empty_file":
@@ -69,8 +74,11 @@ def edited(nb, entry, fmt):
             cell.cell_type = "markdown"
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
-    elif edit == "insert_cell":
-        nb.cells.insert(_at_imports(nb), nbformat.v4.new_code_cell(code))
+    elif edit == "insert_cell":   # `code` may be a list: one cell each, in order
+        at = _at_imports(nb)
+        nb.cells[at:at] = [nbformat.v4.new_code_cell(c) for c in _cells(code)]
+    elif edit == "append_cells":
+        nb.cells += [nbformat.v4.new_code_cell(c) for c in _cells(code)]
     elif edit == "insert_markdown":
         nb.cells.insert(_at_imports(nb), nbformat.v4.new_markdown_cell(code))
     elif edit == "append_to_answer":
