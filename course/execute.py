@@ -57,7 +57,8 @@ from helpers import answer_rules
 from . import interrupt
 from .cgroup import describe
 from .judge import spec as specs
-from .judge.process import JudgeError, JudgeFault, JudgeProcess, JudgeTimeout, python_source
+from .judge.process import (JudgeError, JudgeFault, JudgeProcess, JudgeStartTimeout,
+                            JudgeTimeout, python_source)
 from .preflight import links
 from .sandbox import SandboxKernelManager, problem
 
@@ -270,6 +271,8 @@ class SandboxedExecute(Execute):
         self._widget_bytes = 0       # bytes of widget state received
         self._widgets_cut = 0        # ... and dropped past the notebook's limit
         try:
+            if any(self._test_cell(cell) for cell in nb.cells):
+                self._judge_of(first=True)   # before any of the student's code runs
             self._start_kernel()
             self._say_if_handed_in_too_big()
             for index, cell in enumerate(nb.cells):
@@ -486,13 +489,26 @@ class SandboxedExecute(Execute):
         names = sorted(self._locked, key=lambda name: order.get(name, -1))
         return [self._locked[name] for name in names]
 
-    def _judge_of(self):
-        """The notebook's judge process, started on first use (and after one was stopped)."""
+    def _judge_of(self, *, first=False):
+        """The notebook's judge process, started on first use (and after one was stopped).
+
+        ``first``: the start before any of the notebook's cells runs, which nothing of
+        the student's can slow down: not ready in time, the machine is at fault and
+        grading stops. A later start (after a function ended the fork server) that is
+        not ready in time fails the test cell that needed it.
+        """
         if self._judge_process is None:
             manager = SandboxKernelManager(config=self.config) if self.sandbox else None
             workdir = self.resources.get("metadata", {}).get("path") or os.getcwd()
             try:
                 self._judge_process = JudgeProcess(manager, self._prelude(), workdir)
+            except JudgeStartTimeout as error:
+                if not first:
+                    raise
+                self.log.critical(f"{STOPPED}{printable(error)} while grading "
+                                  f"{self._notebook}.ipynb, before any cell of student "
+                                  f"{self._who} ran; grade with fewer workers at once")
+                raise GradingFault(2) from None
             except JudgeFault as error:
                 self.log.critical(f"{STOPPED}{printable(error)} while grading "
                                   f"{self._notebook}.ipynb; this is a fault of the grader "

@@ -103,6 +103,12 @@ def _all_nan(values):
     return bool(arrays) and any(np.isnan(a).all() for a in arrays)
 
 
+def _reused():
+    return Problem("reused_result", "called twice, it returned the first call's result "
+                   "again (the same dict, list or arrays, kept in a global or a default "
+                   "argument): build new ones on every call")
+
+
 def spoiled_problems(outcome):
     """The problem of an outcome that is an earlier call's result, spoiled (else empty).
 
@@ -110,9 +116,7 @@ def spoiled_problems(outcome):
     the other, a later check's first call can show what an earlier one spoiled.
     """
     if outcome is not None and "returned" in outcome and _spoiled(outcome["returned"]):
-        return [Problem("reused_result", "called twice, it returned the first call's result "
-                        "again (the same dict, list or arrays, kept in a global or a default "
-                        "argument): build new ones on every call")]
+        return [_reused()]
     return []
 
 
@@ -127,9 +131,9 @@ def again_problems(observation, problems_of):
     again = observation.get("again")
     if again is None:
         return []
-    reused = spoiled_problems(again)
+    reused = spoiled_problems(again) or ([_reused()] if observation.get("reused") else [])
     if reused:
-        return reused
+        return list(reused)
     problems = problems_of(again)
     if problems:
         return [Problem("not_repeatable",

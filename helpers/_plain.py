@@ -17,13 +17,14 @@ import warnings
 import numpy as np
 
 __all__ = ["Other", "plain", "call", "call_again", "quiet", "type_name", "spoil", "SPOILED",
-           "shared_arrays"]
+           "shared_arrays", "shares_state"]
 
 #: Limits of what is kept: larger values are described by an :class:`Other`.
 MAX_ELEMENTS = 1_000_000     # elements of one array
 MAX_ITEMS = 1_000            # items of one list, tuple or dict
 MAX_DEPTH = 4                # containers inside containers
 MAX_TEXT = 500               # characters of a string (and of an error message)
+MAX_NODES = 100_000          # values of one result in all (containers' items, recursively)
 MAX_NAME = 100               # characters of a type's name
 MIN_INT, MAX_INT = -2**63, 2**64 - 1   # what int64 and uint64 hold
 
@@ -80,8 +81,14 @@ def type_name(value):
     return _type_name(type(value))
 
 
-def plain(value, depth=0):
-    """``value`` as plain data (see the module docstring); arrays are copied."""
+def plain(value, depth=0, budget=None):
+    """``value`` as plain data (see the module docstring); arrays are copied.
+
+    A result of more than :data:`MAX_NODES` values in all is described, past that
+    point, by an :class:`Other` (``"too large"``), so that what is sent stays small.
+    """
+    budget = [MAX_NODES] if budget is None else budget
+    budget[0] -= 1
     kind = type(value)
     if value is None or kind is bool or kind is float:
         return value
@@ -96,14 +103,14 @@ def plain(value, depth=0):
             return np.array(value, copy=True, order="C")
         return Other("ndarray", shape=value.shape, dtype=value.dtype.name)
     if kind is dict or kind is list or kind is tuple:
-        if depth >= MAX_DEPTH or len(value) > MAX_ITEMS:
+        if depth >= MAX_DEPTH or len(value) > MAX_ITEMS or len(value) > budget[0]:
             return Other(kind.__name__, detail="too large or too deeply nested")
         if kind is dict:
             odd = next(filter(None, map(_odd_key, value)), None)
             if odd:
                 return Other("dict", detail=f"its keys include {odd}")
-            return {key: plain(item, depth + 1) for key, item in value.items()}
-        return kind(plain(item, depth + 1) for item in value)
+            return {key: plain(item, depth + 1, budget) for key, item in value.items()}
+        return kind(plain(item, depth + 1, budget) for item in value)
     base = next((b for b in _BASES if issubclass(kind, b)), None)  # not fooled by __class__
     shape = np.ndarray.shape.__get__(value) if base is np.ndarray else None
     return Other(_name(kind), base=base and base.__name__, shape=shape)
@@ -189,17 +196,47 @@ def call_again(function, first_args, again_args, inputs=()):
 
     ``again_args`` are the very objects of ``first_args`` (a list the function
     might change in place is the same list), but for arguments that must start
-    afresh (a new generator of the same seed). Returns ``(first, again)``, each as
-    :func:`call` gives it.
+    afresh (a new generator of the same seed). Returns ``(first, again, reused)``,
+    the outcomes as :func:`call` gives them, and whether the second result is, or
+    holds, an object or array memory of the first (:func:`shares_state`).
     """
     with quiet():
         try:
             result = function(*first_args)
         except Exception as error:  # the student's code: reported in the lesson's words
-            return {"raised": error_text(error)}, None
+            return {"raised": error_text(error)}, None, False
         first = {"returned": plain(result)}
         spoil(result, inputs)
-    return first, call(function, *again_args)
+        try:
+            second = function(*again_args)
+        except Exception as error:  # the student's code: reported in the lesson's words
+            return first, {"raised": error_text(error)}, False
+        return first, {"returned": plain(second)}, shares_state(second, result)
+
+
+def _parts(value):
+    """A result's non-empty containers and arrays, one level down (dicts, lists, tuples)."""
+    kind = type(value)
+    items = (list(value.values()) if kind is dict else list(value) if kind in (list, tuple)
+             else [])
+    containers = [v for v in [value, *items] if type(v) in (dict, list, tuple) and len(v)]
+    arrays = [v for v in [value, *items] if type(v) is np.ndarray and v.size]
+    return containers, arrays
+
+
+def shares_state(result, earlier):
+    """Whether ``result`` is ``earlier``, or holds a container or array memory of it.
+
+    A function that keeps its result in a global or a default argument and
+    refills it hands the caller the same dict, list or arrays again: a result the
+    caller kept changes under it. Spoiling shows a result handed out unchanged;
+    this shows one cleared and refilled.
+    """
+    mine, arrays = _parts(result)
+    theirs, their_arrays = _parts(earlier)
+    if any(a is b for a in mine for b in theirs):
+        return True
+    return any(np.may_share_memory(a, b) for a in arrays for b in their_arrays)
 
 
 _ALIGN = 64

@@ -175,11 +175,11 @@ def observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed):
     def args():
         return (X_given, sizes, weight_std, activation, np.random.default_rng(seed))
 
-    first, again = _plain.call_again(propagate, args(), args(), inputs=(X_given,))
+    first, again, reused = _plain.call_again(propagate, args(), args(), inputs=(X_given,))
     for outcome in (first, again):
         if outcome is not None and "returned" in outcome and type(outcome["returned"]) is tuple:
             outcome["returned"] = list(outcome["returned"])
-    return {"call": first, "again": again,
+    return {"call": first, "again": again, "reused": reused,
             "changed": [] if np.array_equal(X_given, kept) else ["X"]}
 
 

@@ -52,10 +52,12 @@ _FORBIDDEN_BUILTINS = {"getattr", "setattr", "delattr", "hasattr", "vars", "glob
                        "eval", "exec", "compile", "__import__", "open", "breakpoint", "input",
                        "help", "memoryview", "dir", "id"}
 
-#: Public names withheld all the same: an array's raw memory (``ndarray.ctypes``), files
+#: Public names withheld all the same: ``str.format`` (its fields read attributes by name;
+#: allowed on a string literal whose fields do not, see :func:`_safe_format_calls`), an
+#: array's raw memory (``ndarray.ctypes``), files
 #: (``np.load`` unpickles with ``allow_pickle``; a file is how a pickle would get there),
 #: and pyplot's backends, which are modules found by name.
-_WITHHELD = {"ctypes", "load", "loads", "save", "savez", "savez_compressed", "savetxt",
+_WITHHELD = {"format", "format_map", "ctypes", "load", "loads", "save", "savez", "savez_compressed", "savetxt",
              "loadtxt", "genfromtxt", "fromfile", "tofile", "dump", "dumps", "memmap",
              "DataSource", "fromregex", "imread", "imsave", "savefig", "switch_backend",
              "install_repl_displayhook", "uninstall_repl_displayhook", "new_figure_manager"}
@@ -115,6 +117,49 @@ def bound_names(tree):
     return names
 
 
+def _format_fields(text):
+    """The field names of a format string, nested ones included (None if it does not parse)."""
+    import string
+
+    names = []
+    try:
+        for _, field, spec, _ in string.Formatter().parse(text):
+            if field is not None:
+                names.append(field)
+            if spec:
+                names += _format_fields(spec) or []
+    except ValueError:
+        return None
+    return names
+
+
+def _safe_format_calls(tree):
+    """The ``.format`` attributes of calls on a string literal whose fields read nothing.
+
+    ``"W{}".format(l)`` and ``"{0}{1}".format(k, l)`` are how students build keys;
+    ``"{0.__globals__}".format(f)`` reads an attribute by name, as ``getattr`` would.
+    """
+    safe = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "format" and isinstance(node.func.value, ast.Constant)
+                and type(node.func.value.value) is str):
+            fields = _format_fields(node.func.value.value)
+            if fields is not None and not any(set(f) & set(".[") for f in fields):
+                safe.add(id(node.func))
+    return safe
+
+
+def _helpers_name(module, name):
+    """Whether ``from module import name`` (a module of helpers) gives a value, not a module."""
+    import importlib
+
+    if module == "helpers":
+        return f"helpers.{name}" in ALLOWED_MODULES
+    value = getattr(importlib.import_module(module), name, None)
+    return value is not None and not isinstance(value, types.ModuleType)
+
+
 def _parsed(source):
     try:
         return ast.parse(source)
@@ -138,6 +183,7 @@ def reaches(source, prelude=()):
     if tree is None:
         return []   # it fails when run: the judge reports that
     allowed = public_attributes()
+    formats = _safe_format_calls(tree)
     known = bound_names(tree) | set(dir(builtins))
     for cell in prelude:
         parsed = _parsed(cell)
@@ -151,9 +197,15 @@ def reaches(source, prelude=()):
         if isinstance(node, ast.ImportFrom) and node.module in ALLOWED_MODULES:
             for alias in node.names:
                 bad = alias.name.startswith("_") or (
-                    not node.module.startswith("helpers") and alias.name not in allowed)
+                    not _helpers_name(node.module, alias.name)
+                    if node.module.startswith("helpers") else alias.name not in allowed)
                 if bad:
                     found.append(f"line {line}: import of {node.module}.{alias.name}")
+        if isinstance(node, ast.MatchClass):   # case C(attr=...) reads attr by name
+            found += [f"line {line}: attribute {name} (in a class pattern)"
+                      for name in node.kwd_attrs if name.startswith("_") or name not in allowed]
+        if isinstance(node, ast.Attribute) and id(node) in formats:
+            continue
         if isinstance(node, ast.Attribute) and (node.attr.startswith("_")
                                                 or node.attr not in allowed):
             found.append(f"line {line}: attribute {node.attr}")

@@ -87,11 +87,11 @@ def observe(initialize, layers_dims):
         one each), which tells typed-in shapes apart; else None.
     """
     dims = list(layers_dims)
-    outcome, again = _plain.call_again(initialize, (dims,), (dims,))
+    outcome, again, reused = _plain.call_again(initialize, (dims,), (dims,))
     other = None
     if "returned" in outcome and structure_problems(outcome["returned"], layers_dims):
         other = _plain.call(initialize, [n + 1 for n in layers_dims])
-    return {"call": outcome, "again": again, "other": other}
+    return {"call": outcome, "again": again, "reused": reused, "other": other}
 
 
 def structure_problems(parameters, layers_dims):

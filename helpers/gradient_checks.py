@@ -58,12 +58,12 @@ def observe_backward(step, dA, cache, activation):
     _block, given = _plain.shared_arrays([np.array(a, dtype=float) for a in (dA, A_prev, W, Z)])
     kept = [a.copy() for a in given]
     args = (given[0], (given[1], given[2], given[3]), activation)
-    first, again = _plain.call_again(step, args, args, inputs=given)
+    first, again, reused = _plain.call_again(step, args, args, inputs=given)
     for outcome in (first, again):
         if outcome is not None and "returned" in outcome and type(outcome["returned"]) is tuple:
             outcome["returned"] = list(outcome["returned"])
     changed = [name for name, a, b in zip(_INPUTS, given, kept) if not np.array_equal(a, b)]
-    return {"call": first, "again": again, "changed": changed}
+    return {"call": first, "again": again, "reused": reused, "changed": changed}
 
 
 def _raised(outcome):

@@ -68,7 +68,9 @@ def encode_array(array):
 
 # -- decoding (the grader) -------------------------------------------------------------------
 
-class _Budget:
+class Budget:
+    """What one answer may still hold: values and array elements (shared by its decodes)."""
+
     def __init__(self):
         self.nodes = 0
         self.elements = 0
@@ -115,7 +117,7 @@ def exact_keys(value, keys, what):
 
 def decode_array(spec, budget=None):
     """The array :func:`encode_array` wrote as ``spec`` (a new, writable array)."""
-    budget = budget or _Budget()
+    budget = budget or Budget()
     exact_keys(spec, {"dtype", "shape", "data"}, "an array")
     dtype = spec["dtype"]
     if dtype not in DTYPES:
@@ -175,7 +177,7 @@ def decode(value, budget=None, depth=0):
     CodecError
         If ``value`` is anything else, or too large.
     """
-    budget = budget or _Budget()
+    budget = budget or Budget()
     budget.spend()
     if depth > MAX_DEPTH:
         raise CodecError(f"the answer is nested more than {MAX_DEPTH} deep")

@@ -26,7 +26,8 @@ import numpy as np
 from . import codec, runner
 from .spec import Constant, Named, Observed, Rng
 
-__all__ = ["JudgeProcess", "JudgeError", "JudgeTimeout", "JudgeFault", "Observed",
+__all__ = ["JudgeProcess", "JudgeError", "JudgeTimeout", "JudgeFault", "JudgeStartTimeout",
+           "Observed",
            "request_arguments"]
 
 #: Largest frame read from a judge process.
@@ -46,7 +47,11 @@ class JudgeTimeout(JudgeError):
 
 
 class JudgeFault(Exception):
-    """The judge process could not start: a fault of the grader, not of a student."""
+    """The judge process could not run the notebook's locked cells: a fault of the grader."""
+
+
+class JudgeStartTimeout(JudgeError):
+    """The judge process was not ready within :data:`START_TIMEOUT` seconds (a busy machine)."""
 
 
 def request_arguments(args, arrays):
@@ -113,7 +118,8 @@ def _outcome(value):
 
 
 def read_answer(raw, calls):
-    """The outcomes in the child's answer ``raw`` (bytes), checked against ``calls``.
+    """The outcomes in the child's answer ``raw`` (bytes), checked against ``calls``, and per
+    call whether a repeat handed out the first result again.
 
     Raises
     ------
@@ -124,18 +130,25 @@ def read_answer(raw, calls):
     if not raw:
         raise JudgeError("the judge process ended without an answer (the function crashed "
                          "it, or went over a limit)")
+    if raw.count(b"[") + raw.count(b"{") > 2 * codec.MAX_NODES:
+        raise JudgeError(f"the answer holds more than {2 * codec.MAX_NODES} containers")
     try:
         answer = json.loads(raw)
-        codec.exact_keys(answer, {"outcomes"}, "the answer")
-        results = answer["outcomes"]
+        codec.exact_keys(answer, {"outcomes", "reused"}, "the answer")
+        results, reused = answer["outcomes"], answer["reused"]
         if type(results) is not list or len(results) != len(calls):
             raise codec.CodecError(f"the answer does not hold {len(calls)} calls")
+        if type(reused) is not list or len(reused) != len(calls) or not all(
+                type(r) is bool for r in reused):
+            raise codec.CodecError(f"the answer does not say for {len(calls)} calls whether "
+                                   f"a result was handed out again")
+        budget = codec.Budget()
         decoded = []
         for call, repeats in zip(calls, results):
             if type(repeats) is not list or len(repeats) != call.repeat:
                 raise codec.CodecError(f"a call asked for {call.repeat} results")
-            decoded.append([_outcome(codec.decode(o)) for o in repeats])
-        return decoded
+            decoded.append([_outcome(codec.decode(o, budget)) for o in repeats])
+        return decoded, reused
     except (ValueError, RecursionError) as error:   # json's and the codec's errors
         raise JudgeError(f"the answer is malformed ({str(error)[:200]})") from None
 
@@ -174,6 +187,10 @@ class JudgeProcess:
         try:
             self._send(boot)
             ready = json.loads(self._frame(time.monotonic() + START_TIMEOUT))
+        except JudgeTimeout:
+            self.stop()
+            raise JudgeStartTimeout(f"the judge process was not ready within {START_TIMEOUT} s "
+                                    f"(a machine too busy)") from None
         except (JudgeError, OSError, ValueError) as error:
             self.stop()
             raise JudgeFault(f"the judge process did not start ({error})") from None
@@ -205,10 +222,10 @@ class JudgeProcess:
         except OSError:
             raise JudgeError("the judge process ended (the function crashed it, or went "
                              "over a limit)") from None
-        outcomes = read_answer(raw, calls)
+        outcomes, reused = read_answer(raw, calls)
         changed = set(report["changed"])
-        return [Observed(repeats, [i for i, k in enumerate(mine) if k in changed])
-                for repeats, mine in zip(outcomes, owners)]
+        return [Observed(repeats, [i for i, k in enumerate(mine) if k in changed], again)
+                for repeats, mine, again in zip(outcomes, owners, reused)]
 
     def _send(self, payload):
         data = json.dumps(payload).encode()

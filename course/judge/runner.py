@@ -126,13 +126,14 @@ def prepared(request, arrays):
 
 
 def outcomes(request, namespace, arrays, codec):
-    """Run the answer cell in ``namespace``, then every call; the outcomes, encoded.
+    """Run the answer cell in ``namespace``, then every call: the outcomes, encoded, and per
+    call whether a repeat returned (part of) the first result again.
 
     Everything used after the answer cell has run is bound here first, so that the
     cell cannot swap it by rewriting a module's names (the grader also refuses an
     answer cell that reaches into the interpreter: ``helpers/answer_rules.py``).
     """
-    from helpers._plain import error_text, plain, spoil
+    from helpers._plain import error_text, plain, shares_state, spoil
 
     calls, encode, seed, randn = prepared(request, arrays), codec.encode, np.random.seed, \
         np.random.randn
@@ -142,18 +143,20 @@ def outcomes(request, namespace, arrays, codec):
         exec(compile(request["answer"], request["filename"], "exec"), namespace)
     except BaseException as error:  # noqa: B902 (a SystemExit in the cell is the cell's)
         text = f"the answer cell raised {error_text(error)} when run on its own"
-        return [[encode({"raised": text})] * len(repeats) for _, repeats in calls]
+        return [[encode({"raised": text})] * len(repeats) for _, repeats in calls], \
+            [False] * len(calls)
     function = namespace.get(name)
     if not callable(function):
         text = (f"NameError: name {name!r} is not defined by the answer cell (the grader "
                 f"runs the answer cell on its own, after the imports cell)")
-        return [[encode({"raised": text})] * len(repeats) for _, repeats in calls]
-    results = []
+        return [[encode({"raised": text})] * len(repeats) for _, repeats in calls], \
+            [False] * len(calls)
+    results, reused = [], []
     for reseed, repeats in calls:
         if reseed is not None:
             seed(reseed[0])
             randn(reseed[1])
-        encoded = []
+        encoded, first, shared = [], None, False
         for time, args in enumerate(repeats):
             with catch(), errstate(all="ignore"):
                 ignore("ignore")
@@ -163,10 +166,15 @@ def outcomes(request, namespace, arrays, codec):
                     encoded.append(encode({"raised": error_text(error)}))
                     continue
                 encoded.append(encode({"returned": plain(result)}))
+                if time == 0:
+                    first = result
+                else:
+                    shared = shared or shares_state(result, first)
                 if time + 1 < len(repeats):
                     spoil(result, arrays)
         results.append(encoded)
-    return results
+        reused.append(shared)
+    return results, reused
 
 
 def child(request, namespace, arrays, codec, out):
@@ -176,7 +184,8 @@ def child(request, namespace, arrays, codec, out):
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):   # the fork server's pipes are never the student's
             os.dup2(devnull, fd)
-        answer = json.dumps({"outcomes": outcomes(request, namespace, arrays, codec)})
+        results, reused = outcomes(request, namespace, arrays, codec)
+        answer = json.dumps({"outcomes": results, "reused": reused})
         view = memoryview(answer.encode())
         while view:
             view = view[os.write(out, view):]

@@ -73,10 +73,12 @@ class Call:
 
 @dataclass(frozen=True)
 class Observed:
-    """What the judge saw of one :class:`Call`: outcomes per repeat, and changed arrays."""
+    """What the judge saw of one :class:`Call`: outcomes per repeat, the changed arrays, and
+    whether a repeat returned the first result (or part of it) again."""
 
     outcomes: list
     changed: list
+    reused: bool = False
 
 
 @dataclass(frozen=True)

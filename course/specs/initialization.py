@@ -145,7 +145,8 @@ def _initializer_calls(dims, seed=None):
 
 
 def _initializer_observation(main, other):
-    return {"call": main.outcomes[0], "again": main.outcomes[1], "other": other.outcomes[0]}
+    return {"call": main.outcomes[0], "again": main.outcomes[1], "reused": main.reused,
+            "other": other.outcomes[0]}
 
 
 def _pairs(observed):
@@ -241,7 +242,7 @@ class Propagation:
 
     def observation(self, observed):
         return {"call": _listed(observed.outcomes[0]), "again": _listed(observed.outcomes[1]),
-                "changed": ["X"] if 0 in observed.changed else []}
+                "reused": observed.reused, "changed": ["X"] if 0 in observed.changed else []}
 
     def expected(self):
         return propagate(self.X, self.sizes, live(self.std), NAMED[self.activation], self.seed)
@@ -315,7 +316,7 @@ class BackwardCall:
     def observation(self, observed):
         names = ("dA", "A_prev", "W", "Z")
         return {"call": _listed(observed.outcomes[0]), "again": _listed(observed.outcomes[1]),
-                "changed": [names[i] for i in observed.changed]}
+                "reused": observed.reused, "changed": [names[i] for i in observed.changed]}
 
     def expected(self):
         return backward_step(self.dA, self.cache(), self.activation)

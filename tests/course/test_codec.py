@@ -271,7 +271,9 @@ _RUNNER_IN_TEXT = re.compile(r"(?<![\w.])(exec|eval|compile|__import__)\s*\(|\bi
 _ALLOWED = {("course/judge/runner.py", "exec("), ("course/judge/runner.py", "compile(")}
 _ALLOWED_NAMES = {("course/judge/runner.py", "exec"), ("course/judge/runner.py", "compile"),
                   # the specs of an assignment, instructor code found by its name
-                  ("course/judge/spec.py", "import_module")}
+                  ("course/judge/spec.py", "import_module"),
+                  # a helpers module an answer cell imports, one of answer_rules.ALLOWED_MODULES
+                  ("helpers/answer_rules.py", "import_module")}
 
 
 def _code_runners(text, name=""):
@@ -316,15 +318,17 @@ def test_code_runners_are_found_in_code_and_in_strings_of_code():
 CALLS = [Call((3,)), Call((4,), repeat=2)]
 
 
-def _child_answer(outcomes):
-    return json.dumps({"outcomes": outcomes}).encode()
+def _child_answer(outcomes, reused=None):
+    reused = [False] * len(outcomes) if reused is None else reused
+    return json.dumps({"outcomes": outcomes, "reused": reused}).encode()
 
 
 def test_read_answer_returns_the_outcomes_of_each_call():
     raw = _child_answer([[codec.encode({"returned": 0.5})],
                          [codec.encode({"raised": "ValueError: no"}),
-                          codec.encode({"returned": [np.eye(2)]})]])
-    first, second = process.read_answer(raw, CALLS)
+                          codec.encode({"returned": [np.eye(2)]})]], [False, True])
+    (first, second), reused = process.read_answer(raw, CALLS)
+    assert reused == [False, True]
     assert first == [{"returned": 0.5}]
     assert second[0] == {"raised": "ValueError: no"}
     np.testing.assert_array_equal(second[1]["returned"][0], np.eye(2))
@@ -335,7 +339,10 @@ def test_read_answer_returns_the_outcomes_of_each_call():
     (b"not json", "the answer is malformed"),
     (b"[" * 100_000 + b"]" * 100_000, "the answer is malformed"),
     (_child_answer([[{"dict": [["returned", 1]]}]]), "does not hold 2 calls"),
-    (json.dumps({"outcomes": [], "extra": 1}).encode(), "exactly the keys outcomes"),
+    (json.dumps({"outcomes": [], "extra": 1}).encode(), "exactly the keys outcomes, reused"),
+    (_child_answer([[{"dict": [["returned", 1]]}], [{"dict": [["returned", 1]]}] * 2], [0, 1]),
+     "whether a result was handed out again"),
+    (b"[" * 400_001 + b"]" * 400_001, "more than 400000 containers"),
     (_child_answer([[{"dict": [["returned", 1]]}], [{"dict": [["returned", 1]]}]]),
      "a call asked for 2 results"),
     (_child_answer([[{"dict": [["printed", 1]]}], [{"dict": [["returned", 1]]}] * 2]),

@@ -53,6 +53,13 @@ def test_guard_lets_a_function_that_shows_what_it_computes_through():
     ("def f(d):\n    display(d)", "line 2: display, which neither"),
     ("plt.switch_backend('module://x')", "line 1: attribute switch_backend"),
     ("np.allclose = lambda *args: True", "line 1: sets attribute allclose"),
+    ("match f:\n    case object(__globals__=g):\n        pass", "line 2: attribute __globals__ "
+                                                          "(in a class pattern)"),
+    ("'{0.__globals__[In]}'.format(f)", "line 1: attribute format"),
+    ("('{0' + '.x}').format(f)", "line 1: attribute format"),
+    ("s = 'W{}'\ns.format(1)", "line 2: attribute format"),
+    ("from helpers import kernel", "line 1: import of helpers.kernel"),
+    ("from helpers.kernel import sys", "line 1: import of helpers.kernel"),
     ("x = np.load('x.npy', allow_pickle=True)", "line 1: attribute load"),
     ("np.array([1], dtype=np.uint8).tofile('x.npy')", "line 1: attribute tofile"),
     ("del np.random.seed", "line 1: sets attribute seed"),
@@ -61,6 +68,14 @@ def test_guard_names_what_reaches_the_interpreter_or_the_notebook(source, found)
     reached = guard.reaches(source, ["import numpy as np\nimport matplotlib.pyplot as plt\n"
                                      "import sys\nimport gc"])
     assert any(line.startswith(found) for line in reached), reached
+
+
+def test_guard_lets_format_on_a_plain_literal_through():
+    assert guard.reaches("k = 'W{}'.format(1) + '{0}{1}'.format('b', 2) + '{:>4}'.format(3)") == []
+
+
+def test_guard_lets_the_helpers_functions_through():
+    assert guard.reaches("from helpers.network import relu, sigmoid\nimport helpers.network") == []
 
 
 def test_guard_names_every_construct_once_with_its_line():
@@ -118,3 +133,25 @@ def test_the_checks_let_a_cell_that_keeps_to_the_rules_through():
                                   "/tmp/ipykernel_1/5678.py")
     guard.remember_imports("import numpy as np")
     assert checks.check_structure(function, [3, 2, 1]).startswith("✓")
+
+
+def test_plain_describes_a_result_too_large_in_all():
+    """Many small containers: past MAX_NODES values the rest is an Other, not held."""
+    from helpers import _plain
+
+    def count(v):
+        if type(v) in (list, tuple):
+            return 1 + sum(count(x) for x in v)
+        if type(v) is dict:
+            return 1 + sum(count(x) for x in v.values())
+        return 1
+
+    def others(v):
+        if isinstance(v, _plain.Other):
+            return 1
+        return sum(others(x) for x in v) if type(v) is list else 0
+
+    value = _plain.plain([[[{}] * 1000] * 1000] * 3)
+    assert type(value) is list and len(value) == 3
+    assert others(value) > 0
+    assert count(value) <= _plain.MAX_NODES + 1000

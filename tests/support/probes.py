@@ -112,13 +112,14 @@ def observe(answer_source, function, calls):
     saved = np.random.get_state()
     reseed()   # as the visible checks it is compared with
     try:
-        raw = runner.outcomes(request, namespace, arrays, codec)
+        raw, reused = runner.outcomes(request, namespace, arrays, codec)
     finally:
         np.random.set_state(saved)
-    outcomes = process.read_answer(json.dumps({"outcomes": raw}).encode(), calls)
+    outcomes, reused = process.read_answer(
+        json.dumps({"outcomes": raw, "reused": reused}).encode(), calls)
     changed = {k for k, (a, b) in enumerate(zip(arrays, before)) if not np.array_equal(a, b)}
-    return [spec.Observed(o, [i for i, k in enumerate(mine) if k in changed])
-            for o, mine in zip(outcomes, owners)]
+    return [spec.Observed(o, [i for i, k in enumerate(mine) if k in changed], r)
+            for o, mine, r in zip(outcomes, owners, reused)]
 
 
 def grade(exercise, test, answer_source):
