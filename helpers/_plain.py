@@ -191,7 +191,7 @@ def spoil(result, inputs=()):
         result.append(SPOILED)
 
 
-def call_again(function, first_args, again_args, inputs=()):
+def call_again(function, first_args, again_args, inputs=(), checkpoint=None):
     """Two calls, the second after spoiling what the first returned: both outcomes.
 
     ``again_args`` are the very objects of ``first_args`` (a list the function
@@ -199,18 +199,25 @@ def call_again(function, first_args, again_args, inputs=()):
     afresh (a new generator of the same seed). Returns ``(first, again, reused)``,
     the outcomes as :func:`call` gives them, and whether the second result is, or
     holds, an object or array memory of the first (:func:`shares_state`).
+    ``checkpoint()``, if given, is called as each call returns (the grader's fork server
+    compares the inputs then).
     """
+    checkpoint = checkpoint or (lambda: None)
     with quiet():
         try:
             result = function(*first_args)
         except Exception as error:  # the student's code: reported in the lesson's words
+            checkpoint()
             return {"raised": error_text(error)}, None, False
+        checkpoint()
         first = {"returned": plain(result)}
         spoil(result, inputs)
         try:
             second = function(*again_args)
         except Exception as error:  # the student's code: reported in the lesson's words
+            checkpoint()
             return first, {"raised": error_text(error)}, False
+        checkpoint()
         return first, {"returned": plain(second)}, shares_state(second, result)
 
 

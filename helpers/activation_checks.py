@@ -175,12 +175,18 @@ def observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed):
     def args():
         return (X_given, sizes, weight_std, activation, np.random.default_rng(seed))
 
-    first, again, reused = _plain.call_again(propagate, args(), args(), inputs=(X_given,))
+    changed = []
+
+    def checkpoint():   # after each call, as the grader's fork server compares
+        if not changed and not np.array_equal(X_given, kept):
+            changed.append("X")
+
+    first, again, reused = _plain.call_again(propagate, args(), args(), inputs=(X_given,),
+                                             checkpoint=checkpoint)
     for outcome in (first, again):
         if outcome is not None and "returned" in outcome and type(outcome["returned"]) is tuple:
             outcome["returned"] = list(outcome["returned"])
-    return {"call": first, "again": again, "reused": reused,
-            "changed": [] if np.array_equal(X_given, kept) else ["X"]}
+    return {"call": first, "again": again, "reused": reused, "changed": changed}
 
 
 def _structure_problems(output, X_shape, hidden_sizes):

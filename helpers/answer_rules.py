@@ -46,6 +46,8 @@ __all__ = ["reaches", "message", "cell_reaches", "remember_imports", "ALLOWED_MO
 ALLOWED_MODULES = ("numpy", "numpy.random", "numpy.linalg", "math", "helpers",
                    "helpers.network", "helpers.activations", "helpers.gradients",
                    "helpers.initializers", "matplotlib.pyplot", "IPython.display")
+#: What an answer cell may import from IPython.display.
+_DISPLAY = {"display"}
 
 #: Built-ins that reach objects by name, run code or touch files.
 _FORBIDDEN_BUILTINS = {"getattr", "setattr", "delattr", "hasattr", "vars", "globals", "locals",
@@ -57,7 +59,11 @@ _FORBIDDEN_BUILTINS = {"getattr", "setattr", "delattr", "hasattr", "vars", "glob
 #: array's raw memory (``ndarray.ctypes``), files
 #: (``np.load`` unpickles with ``allow_pickle``; a file is how a pickle would get there),
 #: and pyplot's backends, which are modules found by name.
-_WITHHELD = {"format", "format_map", "ctypes", "load", "loads", "save", "savez", "savez_compressed", "savetxt",
+_WITHHELD = {"format", "format_map", "ctypes",
+             # what tells the grader's process from the notebook: where an array's memory
+             # lives, and matplotlib's backend (also a module imported by name)
+             "base", "flags", "data", "byte_bounds", "shares_memory", "may_share_memory",
+             "rcParams", "rc", "rc_context", "rcdefaults", "get_backend", "isinteractive", "load", "loads", "save", "savez", "savez_compressed", "savetxt",
              "loadtxt", "genfromtxt", "fromfile", "tofile", "dump", "dumps", "memmap",
              "DataSource", "fromregex", "imread", "imsave", "savefig", "switch_backend",
              "install_repl_displayhook", "uninstall_repl_displayhook", "new_figure_manager"}
@@ -72,11 +78,10 @@ def public_attributes():
     """The attribute names an answer may use: public API of NumPy, math and the plain types."""
     names = set()
     import matplotlib.pyplot as plt
-    from IPython import display
 
     sources = [np, np.random, np.linalg, math, np.ndarray, np.random.Generator,
                np.random.RandomState, np.dtype, np.generic, np.float64, dict, list, tuple,
-               str, int, float, bool, complex, set, frozenset, range, slice, plt, display]
+               str, int, float, bool, complex, set, frozenset, range, slice]
     for source in sources:
         for name in dir(source):
             if name.startswith("_"):
@@ -85,6 +90,11 @@ def public_attributes():
             if isinstance(value, types.ModuleType) and name not in _SUBMODULES:
                 continue   # ctypeslib, lib, testing, ... lead to the interpreter
             names.add(name)
+    # pyplot's functions (its classes, formatters among them, read attributes by name),
+    # and IPython's display() alone (its display classes read files)
+    names |= {name for name, value in vars(plt).items() if not name.startswith("_")
+              and isinstance(value, types.FunctionType)}
+    names.add("display")
     return frozenset(names - _WITHHELD)
 
 
@@ -151,13 +161,21 @@ def _safe_format_calls(tree):
 
 
 def _helpers_name(module, name):
-    """Whether ``from module import name`` (a module of helpers) gives a value, not a module."""
+    """Whether ``from module import name`` (a module of helpers) gives something of helpers'.
+
+    A function or class helpers defines, or a plain number or string; not what a module
+    of helpers imported itself (``dataclass``, which runs code it builds from strings).
+    """
     import importlib
 
     if module == "helpers":
         return f"helpers.{name}" in ALLOWED_MODULES
     value = getattr(importlib.import_module(module), name, None)
-    return value is not None and not isinstance(value, types.ModuleType)
+    if type(value) in (int, float, str, bool):
+        return True
+    owner = getattr(value, "__module__", None)
+    return type(owner) is str and owner.split(".")[0] == "helpers" and not isinstance(
+        value, types.ModuleType)
 
 
 def _parsed(source):
@@ -198,7 +216,8 @@ def reaches(source, prelude=()):
             for alias in node.names:
                 bad = alias.name.startswith("_") or (
                     not _helpers_name(node.module, alias.name)
-                    if node.module.startswith("helpers") else alias.name not in allowed)
+                    if node.module.startswith("helpers") else alias.name not in _DISPLAY
+                    if node.module == "IPython.display" else alias.name not in allowed)
                 if bad:
                     found.append(f"line {line}: import of {node.module}.{alias.name}")
         if isinstance(node, ast.MatchClass):   # case C(attr=...) reads attr by name

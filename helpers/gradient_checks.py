@@ -58,11 +58,18 @@ def observe_backward(step, dA, cache, activation):
     _block, given = _plain.shared_arrays([np.array(a, dtype=float) for a in (dA, A_prev, W, Z)])
     kept = [a.copy() for a in given]
     args = (given[0], (given[1], given[2], given[3]), activation)
-    first, again, reused = _plain.call_again(step, args, args, inputs=given)
+    changed = set()
+
+    def checkpoint():   # after each call, as the grader's fork server compares
+        changed.update(name for name, a, b in zip(_INPUTS, given, kept)
+                       if not np.array_equal(a, b))
+
+    first, again, reused = _plain.call_again(step, args, args, inputs=given,
+                                             checkpoint=checkpoint)
     for outcome in (first, again):
         if outcome is not None and "returned" in outcome and type(outcome["returned"]) is tuple:
             outcome["returned"] = list(outcome["returned"])
-    changed = [name for name, a, b in zip(_INPUTS, given, kept) if not np.array_equal(a, b)]
+    changed = [name for name in _INPUTS if name in changed]
     return {"call": first, "again": again, "reused": reused, "changed": changed}
 
 

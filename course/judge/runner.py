@@ -125,13 +125,16 @@ def prepared(request, arrays):
     return tuple(calls)
 
 
-def outcomes(request, namespace, arrays, codec):
+def outcomes(request, namespace, arrays, codec, checkpoint):
     """Run the answer cell in ``namespace``, then every call: the outcomes, encoded, and per
-    call whether a repeat returned (part of) the first result again.
+    call whether it returned (part of) an earlier result of this request again.
 
-    Everything used after the answer cell has run is bound here first, so that the
-    cell cannot swap it by rewriting a module's names (the grader also refuses an
-    answer cell that reaches into the interpreter: ``helpers/answer_rules.py``).
+    ``checkpoint()`` is called as each call returns, before anything else runs: the
+    fork server compares the inputs' memory then, so that a change undone by a later
+    call still shows. Everything used after the answer cell has run is bound here
+    first, so that the cell cannot swap it by rewriting a module's names (the grader
+    also refuses an answer cell that reaches into the interpreter:
+    ``helpers/answer_rules.py``).
     """
     from helpers._plain import error_text, plain, shares_state, spoil
 
@@ -151,40 +154,50 @@ def outcomes(request, namespace, arrays, codec):
                 f"runs the answer cell on its own, after the imports cell)")
         return [[encode({"raised": text})] * len(repeats) for _, repeats in calls], \
             [False] * len(calls)
-    results, reused = [], []
+    results, reused, kept = [], [], []
     for reseed, repeats in calls:
         if reseed is not None:
             seed(reseed[0])
             randn(reseed[1])
-        encoded, first, shared = [], None, False
+        encoded, shared = [], False
         for time, args in enumerate(repeats):
             with catch(), errstate(all="ignore"):
                 ignore("ignore")
                 try:
                     result = function(*args)
                 except Exception as error:  # the student's code: the grader words it
+                    checkpoint()
                     encoded.append(encode({"raised": error_text(error)}))
                     continue
+                checkpoint()
                 encoded.append(encode({"returned": plain(result)}))
-                if time == 0:
-                    first = result
-                else:
-                    shared = shared or shares_state(result, first)
-                if time + 1 < len(repeats):
-                    spoil(result, arrays)
+                shared = shared or any(shares_state(result, earlier) for earlier in kept)
+                kept.append(result)   # alive to the end: a later result cannot reuse its memory
+                spoil(result, arrays)
         results.append(encoded)
         reused.append(shared)
     return results, reused
 
 
-def child(request, namespace, arrays, codec, out):
-    """The forked child: answer the request on ``out`` and end (never returns)."""
+def child(request, namespace, arrays, codec, out, marks, acks):
+    """The forked child: answer the request on ``out`` and end (never returns).
+
+    After each call it writes a byte on ``marks`` and waits for the fork server's byte
+    on ``acks``: the server has compared the inputs' memory by then.
+    """
     status = 0
+    write, read, close = os.write, os.read, os.close
+
+    def checkpoint():
+        write(marks, b"c")
+        read(acks, 1)
+
     try:
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):   # the fork server's pipes are never the student's
             os.dup2(devnull, fd)
-        results, reused = outcomes(request, namespace, arrays, codec)
+        results, reused = outcomes(request, namespace, arrays, codec, checkpoint)
+        close(marks)
         answer = json.dumps({"outcomes": results, "reused": reused})
         view = memoryview(answer.encode())
         while view:
@@ -240,16 +253,33 @@ def serve(request, namespace, codec):
     block, arrays = shared_arrays([codec.decode_array(a) for a in request["arrays"]])
     before = [a.tobytes() for a in arrays]
     read_end, write_end = os.pipe()
+    marks_read, marks = os.pipe()
+    acks, acks_write = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.close(read_end)
-        child(request, namespace, arrays, codec, write_end)
-    os.close(write_end)
+        for fd in (read_end, marks_read, acks_write):
+            os.close(fd)
+        child(request, namespace, arrays, codec, write_end, marks, acks)
+    for fd in (write_end, marks, acks):
+        os.close(fd)
+    changed = set()
+
+    def compare():
+        changed.update(k for k, (array, bytes_before) in enumerate(zip(arrays, before))
+                       if array.tobytes() != bytes_before)
+
+    while os.read(marks_read, 1):   # a call returned: compare before the child goes on
+        compare()
+        try:
+            os.write(acks_write, b"a")
+        except BrokenPipeError:
+            break
     answer = _drain(read_end)
-    os.close(read_end)
+    for fd in (read_end, marks_read, acks_write):
+        os.close(fd)
     _, status = os.waitpid(pid, 0)
-    changed = [k for k, (array, bytes_before) in enumerate(zip(arrays, before))
-               if array.tobytes() != bytes_before]
+    compare()
+    changed = sorted(changed)
     del arrays
     block.close()
     write_frame(answer)

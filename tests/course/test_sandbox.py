@@ -252,8 +252,8 @@ def test_plan_hides_a_wheels_course_and_keeps_helpers(tmp_path):
 
     prefix = tmp_path / "venv"
     site = prefix / "lib" / "python3.11" / "site-packages"
-    meta = _installed(site, ["course/__init__.py", "course/reference.py",
-                             "course/__pycache__/reference.cpython-311.pyc",
+    meta = _installed(site, ["course/__init__.py", "course/specs/initialization.py", "course/__pycache__/x.pyc",
+                             "course/specs/__pycache__/initialization.cpython-311.pyc",
                              "helpers/__init__.py", "helpers/checks.py", "../../../bin/course"])
     (site / "numpy").mkdir()
     (prefix / "bin" / "python").write_text("")
@@ -302,7 +302,7 @@ def test_placeholders_are_made_in_the_sandboxs_runtime_folder_and_the_stub_refus
     (tmp_path / "path" / "course").mkdir(parents=True)
     (tmp_path / "path" / "course" / "__init__.py").write_text(readonly.STUB)
     result = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tmp_path / 'path')!r})\n"
-                             "try:\n    import course.reference\nexcept ModuleNotFoundError as e:\n"
+                             "try:\n    import course.specs.initialization\nexcept ModuleNotFoundError as e:\n"
                              "    print(type(e).__name__, e.name, e)"], capture_output=True, text=True)
     assert result.stdout.strip() == "ModuleNotFoundError course No module named 'course'", result.stderr
 

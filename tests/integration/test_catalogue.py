@@ -40,6 +40,11 @@ WRONG_FAMILIES = ["transposed", "transposed weight", "forgotten 1/m", "wrong act
                   "uniform", "seed forgotten", "different seed", "reseeding inside the loop",
                   "extra draws", "default_rng", "Xavier", "current layer", "square root forgotten",
                   "Glorot", "integer division", "hard-coded from the visible example"]
+# Mistakes the notebook's example cannot show, which only the hidden cases catch: the
+# classes issue 23 found hidden tests missing (a zero pre-activation, a special size, a
+# result reused or a list changed between calls, which one example call cannot show).
+HIDDEN_ONLY = {"bw-relu-slope-one-at-zero", "bw-square-W-not-transposed",
+               "bw-square-A-prev-not-transposed"}
 RIGHT_FAMILIES = ["np.random.normal(0, s, shape)", "randn / sqrt(n/2)", "(2/n) ** 0.5",
                   "math.sqrt", "f-string keys", "np.zeros_like"]
 
@@ -213,7 +218,7 @@ def test_autograded_message_is_the_visible_one(graded, entry):
     notebook = _notebook_of(entry.function)
     visible = {c: m for c, m in _visible_messages(submission, notebook).items()
                if c in entry.loses}
-    assert visible or entry.function.startswith("initialize"), (
+    assert visible or entry.function.startswith("initialize") or entry.name in HIDDEN_ONLY, (
         f"{entry.name}: the visible check of {notebook} does not fail")
     seeds_itself = "np.random.seed(3)" in mutants.build(
         ROOT / "release" / ASSIGNMENT, ROOT / "source" / ASSIGNMENT, submission

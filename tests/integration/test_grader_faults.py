@@ -20,7 +20,7 @@ RIGHT = {"initialize_parameters_zeros": 'parameters["W" + str(l)] = np.zeros((la
 
 @pytest.fixture(scope="module")
 def course_with_unknown_test(tmp_path_factory):
-    """A course whose source has a test cell that course/testcells.py does not know."""
+    """A course whose source has a test cell that course/specs/initialization.py does not know."""
     root = make_course(tmp_path_factory.mktemp("fault") / "course")
     source = root / "source" / ASSIGNMENT / "Initialization.ipynb"
     nb = nbformat.read(source, as_version=4)
@@ -55,7 +55,7 @@ def _stopped(root):
 def test_autograde_stops_with_one_line_and_scores_nobody(course_with_unknown_test):
     root = course_with_unknown_test
     lines = _stopped(root)
-    assert "check_zeros_extra" in lines[0] and "course/testcells.py" in lines[0]
+    assert "check_zeros_extra" in lines[0] and "course/specs/initialization.py" in lines[0]
     # nothing written: no autograded notebook, no submission in the gradebook
     assert not list((root / "autograded").glob("*/*/*"))
     assert not [s for s in pipeline.scores(root) if any(v is not None for v in s.points.values())]
@@ -63,7 +63,7 @@ def test_autograde_stops_with_one_line_and_scores_nobody(course_with_unknown_tes
 
 def test_course_grade_refuses_before_any_worker_starts(course_with_unknown_test):
     with pytest.raises(grade.GradeError, match=r"check_zeros_extra of Initialization\.ipynb has no "
-                                               r"entry in course/testcells\.py"):
+                                               r"spec in course/specs/initialization\.py"):
         grade.grade(course_with_unknown_test, jobs=1)
     assert not list((course_with_unknown_test / "autograded").glob("*/*/*.ipynb"))
 

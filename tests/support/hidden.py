@@ -1,5 +1,6 @@
 """What the hidden tests of the source notebooks hold, for tests that check it stays hidden."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -31,26 +32,26 @@ def hidden_region(source):
 
 
 def grader_lines(min_length=20):
-    """The grader's hidden cases: the lines of ``course/specs/initialization.py`` that hold numbers.
+    """The grader's hidden cases: the lines of ``course/specs/initialization.py``'s module-level
+    data (not its reference code, which computes as a right answer does) that hold numbers.
 
-    Imports, comments and docstrings left out, and lines that a visible part of a
-    source notebook has (the visible examples).
+    Lines that a visible part of a source notebook has (the visible examples) are
+    left out.
     """
     visible = ""
     for path in source_notebooks():
         nb = nbformat.read(path, as_version=4)
         visible += "\n".join(hide_regions(c.source, BEGIN, END, "") for c in nb.cells)
     lines = set()
-    for name in ("specs/initialization.py",):
-        text = (ROOT / "course" / name).read_text()
-        text = re.sub(r'"""(.|\n)*?"""', "", text)   # docstrings
-        for line in text.splitlines():
+    text = (ROOT / "course" / "specs" / "initialization.py").read_text()
+    source = text.splitlines()
+    for node in ast.parse(text).body:   # the hidden cases: data assigned at module level
+        if not isinstance(node, ast.Assign):
+            continue
+        for line in source[node.lineno - 1:node.end_lineno]:
             line = line.strip()
-            if len(line) < min_length or line.startswith(("#", "import ", "from ")):
-                continue
-            if not re.search(r"\d", line):
-                continue
-            lines.add(line)
+            if len(line) >= min_length and not line.startswith("#") and re.search(r"\d", line):
+                lines.add(line)
     return {line for line in lines if line not in visible}
 
 

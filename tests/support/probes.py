@@ -109,15 +109,20 @@ def observe(answer_source, function, calls):
     request, owners = process.make_request(answer_source, function, calls)
     arrays = [codec.decode_array(a) for a in request["arrays"]]
     before = [a.copy() for a in arrays]
+    changed = set()
+
+    def checkpoint():   # as the fork server does after each call
+        changed.update(k for k, (a, b) in enumerate(zip(arrays, before))
+                       if not np.array_equal(a, b))
+
     saved = np.random.get_state()
     reseed()   # as the visible checks it is compared with
     try:
-        raw, reused = runner.outcomes(request, namespace, arrays, codec)
+        raw, reused = runner.outcomes(request, namespace, arrays, codec, checkpoint)
     finally:
         np.random.set_state(saved)
     outcomes, reused = process.read_answer(
         json.dumps({"outcomes": raw, "reused": reused}).encode(), calls)
-    changed = {k for k, (a, b) in enumerate(zip(arrays, before)) if not np.array_equal(a, b)}
     return [spec.Observed(o, [i for i, k in enumerate(mine) if k in changed], r)
             for o, mine, r in zip(outcomes, owners, reused)]
 
