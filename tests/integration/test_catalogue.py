@@ -7,7 +7,7 @@ submissions, built from the release, with `nbgrader autograde`.
 
 To keep `make test` short, submissions are packed: each answers every
 function with a different wrong entry while they last (right entries fill
-the rest), so 74 entries take 24 submissions in place of 56. A test cell
+the rest), so 97 entries take 27 submissions in place of 74. A test cell
 calls only its own function (checked below), so each entry is still judged
 on its own cells alone. They are also lean (``course.submissions.lean``: no
 training runs or plots, which no test cell depends on; a notebook then grades
