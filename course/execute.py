@@ -103,6 +103,18 @@ def _is_test(cell):
             and not nbgrader.get("solution", False))
 
 
+def _defines(source, name):
+    """Whether the cell ``source`` defines ``name`` at its top level (read, not run)."""
+    import ast
+
+    try:
+        tree = ast.parse(python_source(source))
+    except (SyntaxError, ValueError):
+        return False
+    return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+               for node in tree.body)
+
+
 def _locked_cells(gradebook, assignment, notebook):
     """``{grade id: source}`` of the locked code cells of ``notebook`` that are neither tests
     nor answers, as the gradebook holds them."""
@@ -469,13 +481,22 @@ class SandboxedExecute(Execute):
         cell.metadata.setdefault("course", {})["verdict"] = verdict.as_data()
 
     def _answer(self, exercise):
-        """The source of the student's answer cell of ``exercise`` (empty if there is none)."""
+        """The source of the student's answer cell of ``exercise`` (empty if there is none).
+
+        The answer cell with the exercise's grade id, unless a later cell of the
+        student's defines the function again (an answer that lost its metadata, or
+        pasted below): the last definition is the one the notebook holds, so that is
+        the cell the judge runs, on its own.
+        """
+        found = ""
         for cell in self.nb.cells:
             meta = cell.metadata.get("nbgrader", {})
-            if cell.cell_type == "code" and meta.get("solution") and \
-                    meta.get("grade_id") == exercise.answer:
-                return cell.source
-        return ""
+            if cell.cell_type != "code" or meta.get("locked") or _is_test(cell):
+                continue
+            if meta.get("solution") and meta.get("grade_id") == exercise.answer or \
+                    _defines(cell.source, exercise.function):
+                found = cell.source
+        return found
 
     def _prelude(self):
         """The notebook's locked code cells that are neither tests nor answers (its imports).

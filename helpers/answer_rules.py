@@ -43,11 +43,18 @@ import numpy as np
 __all__ = ["reaches", "message", "cell_reaches", "remember_imports", "ALLOWED_MODULES"]
 
 #: What an answer cell may import.
-ALLOWED_MODULES = ("numpy", "numpy.random", "numpy.linalg", "math", "helpers",
-                   "helpers.network", "helpers.activations", "helpers.gradients",
-                   "helpers.initializers", "matplotlib.pyplot", "IPython.display")
+ALLOWED_MODULES = ("numpy", "numpy.random", "numpy.linalg", "math", "matplotlib.pyplot",
+                   "IPython.display")
 #: What an answer cell may import from IPython.display.
-_DISPLAY = {"display"}
+_DISPLAY = {"display", "update_display", "clear_output"}
+
+
+def _allowed_module(module):
+    """Whether an answer cell may import ``module``: :data:`ALLOWED_MODULES`, or a public
+    module of ``helpers`` (of which it may take what helpers defines)."""
+    parts = (module or "").split(".")
+    return module in ALLOWED_MODULES or parts[0] == "helpers" and not any(
+        p.startswith("_") for p in parts)
 
 #: Built-ins that reach objects by name, run code or touch files.
 _FORBIDDEN_BUILTINS = {"getattr", "setattr", "delattr", "hasattr", "vars", "globals", "locals",
@@ -167,9 +174,11 @@ def _helpers_name(module, name):
     of helpers imported itself (``dataclass``, which runs code it builds from strings).
     """
     import importlib
+    import importlib.util
 
     if module == "helpers":
-        return f"helpers.{name}" in ALLOWED_MODULES
+        return _allowed_module(f"helpers.{name}") and \
+            importlib.util.find_spec(f"helpers.{name}") is not None
     value = getattr(importlib.import_module(module), name, None)
     if type(value) in (int, float, str, bool):
         return True
@@ -185,11 +194,11 @@ def _parsed(source):
         return None
 
 
-def reaches(source, prelude=()):
+def reaches(source, prelude=(), names=()):
     """What in the answer cell ``source`` (Python) reaches beyond what its function needs.
 
     ``prelude``: the sources of the notebook's locked cells that run before it (the
-    imports cell), whose names the cell may use.
+    imports cell), whose names the cell may use; ``names``: more names it may use.
 
     Returns
     -------
@@ -202,7 +211,7 @@ def reaches(source, prelude=()):
         return []   # it fails when run: the judge reports that
     allowed = public_attributes()
     formats = _safe_format_calls(tree)
-    known = bound_names(tree) | set(dir(builtins))
+    known = bound_names(tree) | set(dir(builtins)) | set(names)
     for cell in prelude:
         parsed = _parsed(cell)
         known |= bound_names(parsed) if parsed is not None else set()
@@ -210,9 +219,9 @@ def reaches(source, prelude=()):
     for node in ast.walk(tree):
         line = getattr(node, "lineno", "?")
         for module in _imports(node):
-            if module not in ALLOWED_MODULES:
+            if not _allowed_module(module):
                 found.append(f"line {line}: import of {module or 'a relative module'}")
-        if isinstance(node, ast.ImportFrom) and node.module in ALLOWED_MODULES:
+        if isinstance(node, ast.ImportFrom) and _allowed_module(node.module):
             for alias in node.names:
                 bad = alias.name.startswith("_") or (
                     not _helpers_name(node.module, alias.name)
@@ -249,14 +258,24 @@ def message(function, reached):
 #: The file names IPython gives the code of a cell (ipykernel's, then IPython's own).
 _IPYTHON_CELL = re.compile(r"[/\\]ipykernel_\d+[/\\][^/\\]+\.py$|^<ipython-input-")
 
-#: The source of the notebook's imports cell, as :func:`remember_imports` was given it.
-_IMPORTS = []
+#: The names the notebook's imports cell defines, as :func:`remember_imports` was told.
+_IMPORTED = set()
+
+#: Names IPython puts in a notebook's namespace, which the grader's process does not have.
+_IPYTHON_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "display"}
 
 
-def remember_imports(source):
-    """Keep the imports cell's ``source``, whose names an answer cell may use
-    (``helpers.kernel.setup_notebook`` calls this from the imports cell)."""
-    _IMPORTS[:] = [source]
+def remember_imports(source="", names=()):
+    """Keep the names the imports cell defines, which an answer cell may use: those its
+    ``source`` binds, or, where the kernel keeps no input history (nbval), the ``names``
+    the namespace holds by then. ``helpers.kernel.setup_notebook`` calls this."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    tree = _parsed(TransformerManager().transform_cell(source)) if source.strip() else None
+    found = bound_names(tree) if tree is not None else {
+        n for n in names if not n.startswith("_") and n not in _IPYTHON_NAMES}
+    _IMPORTED.clear()
+    _IMPORTED.update(found)
 
 
 def cell_reaches(function):
@@ -274,5 +293,4 @@ def cell_reaches(function):
         return []
     from IPython.core.inputtransformer2 import TransformerManager
 
-    transform = TransformerManager().transform_cell
-    return reaches("".join(lines), [transform(cell) for cell in _IMPORTS])
+    return reaches(TransformerManager().transform_cell("".join(lines)), names=_IMPORTED)

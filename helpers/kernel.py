@@ -35,16 +35,17 @@ def setup_notebook(*, blas_threads=1):
     shell = IPython.get_ipython() if IPython is not None else None
     if shell is None:
         return
-    remember_imports(shell.user_ns.get("_ih", [""])[-1])   # the imports cell, running now
+    history = shell.user_ns.get("_ih") or [""]
+    remember_imports(history[-1], shell.user_ns)   # the imports cell, running now
     draw_each_figure_once(shell)
     freeze_the_imports()
 
 
-def remember_imports(source):
+def remember_imports(source, namespace):
     """Tell the checks which names the imports cell defines (see ``helpers.answer_rules``)."""
     from .answer_rules import remember_imports as remember
 
-    remember(source)
+    remember(source, list(namespace))
 
 
 def limit_blas_threads(threads=1):

@@ -100,3 +100,15 @@ def postgres():
         yield address
     finally:
         server.__exit__(None, None, None)
+
+
+def pytest_sessionfinish(session):
+    """Take away the access user nobody was given to this checkout's venv (support.nonroot),
+    once: in the process that ran the whole session, after every worker is done."""
+    if hasattr(session.config, "workerinput"):
+        return
+    import sysconfig
+
+    from support.nonroot import close_to_nobody
+
+    close_to_nobody(sysconfig.get_paths()["purelib"])

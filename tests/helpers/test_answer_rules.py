@@ -58,7 +58,9 @@ def test_guard_lets_a_function_that_shows_what_it_computes_through():
     ("'{0.__globals__[In]}'.format(f)", "line 1: attribute format"),
     ("('{0' + '.x}').format(f)", "line 1: attribute format"),
     ("s = 'W{}'\ns.format(1)", "line 2: attribute format"),
-    ("from helpers import kernel", "line 1: import of helpers.kernel"),
+    ("from helpers import _plain", "line 1: import of helpers._plain"),
+    ("import helpers._plain", "line 1: import of helpers._plain"),
+    ("from helpers.kernel import gc", "line 1: import of helpers.kernel.gc"),
     ("from helpers.gradients import dataclass", "line 1: import of helpers.gradients.dataclass"),
     ("from IPython.display import Code", "line 1: import of IPython.display.Code"),
     ("plt.rcParams['backend'] = 'module://this'", "line 1: attribute rcParams"),
@@ -66,7 +68,7 @@ def test_guard_lets_a_function_that_shows_what_it_computes_through():
     ("x = dA.flags.owndata", "line 1: attribute flags"),
     ("x = dA.base", "line 1: attribute base"),
     ("f = plt.StrMethodFormatter('{x.__class__}')", "line 1: attribute StrMethodFormatter"),
-    ("from helpers.kernel import sys", "line 1: import of helpers.kernel"),
+    ("from helpers.kernel import sys", "line 1: import of helpers.kernel.sys"),
     ("x = np.load('x.npy', allow_pickle=True)", "line 1: attribute load"),
     ("np.array([1], dtype=np.uint8).tofile('x.npy')", "line 1: attribute tofile"),
     ("del np.random.seed", "line 1: sets attribute seed"),
@@ -162,3 +164,10 @@ def test_plain_describes_a_result_too_large_in_all():
     assert type(value) is list and len(value) == 3
     assert others(value) > 0
     assert count(value) <= _plain.MAX_NODES + 1000
+
+
+def test_remember_imports_takes_the_namespace_where_there_is_no_history():
+    guard.remember_imports("", ["np", "plt", "In", "_ih", "get_ipython", "check_values"])
+    assert guard._IMPORTED == {"np", "plt", "check_values"}
+    guard.remember_imports("import numpy as np\n%matplotlib inline\nfrom helpers.network import relu")
+    assert guard._IMPORTED == {"np", "relu"}

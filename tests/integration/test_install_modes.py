@@ -295,11 +295,11 @@ def test_conda_like_prefix_with_the_source_folder_inside_it(tmp_path):
 def test_dask_worker_host_grades_in_a_kernel_that_sees_no_instructor_code(tmp_path, wheel):
     """A worker host as the README sets it up (the wheel pip-installed, `course worker`), grading."""
     from support.dask_cluster import Cluster
-    from support.nonroot import closed_to_others, interpreter_for_others
+    from support.nonroot import interpreter_for_others, open_to_nobody
 
-    if closed_to_others(SITE) is not None:
-        pytest.skip(f"this suite's packages ({SITE}) are in {closed_to_others(SITE)}, which "
-                    f"user nobody cannot read")
+    why = open_to_nobody(SITE)
+    if why is not None:
+        pytest.skip(f"this suite's packages ({SITE}): {why}")
     base = Path(tempfile.mkdtemp(prefix="install-modes-", dir="/tmp"))
     try:
         python, site = _venv_with_wheel(base / "venv", interpreter_for_others(), wheel)

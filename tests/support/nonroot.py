@@ -29,6 +29,43 @@ def closed_to_others(path):
     return None
 
 
+def open_to_nobody(path):
+    """Let user nobody into ``path`` where its folders are closed to others; None, or why not.
+
+    The checkout may live in a folder of its own (a ``mktemp -d``, a home folder). Each
+    closed folder on the way gets an access-control entry for nobody alone (``setfacl``,
+    Debian's acl): enter, and read the last; nothing changes for any other user, and
+    :func:`close_to_nobody` takes the entries away when the session ends.
+    """
+    closed = [folder for folder in _closed_folders(path)]
+    if not closed:
+        return None
+    if os.geteuid() != 0 or shutil.which("setfacl") is None:
+        return (f"{closed[0]} is closed to other users, and only root with setfacl (Debian's "
+                f"acl) can let user nobody in")
+    target = Path(path).resolve()
+    for folder in closed:
+        entry = "u:nobody:rx" if folder == target else "u:nobody:x"
+        subprocess.run(["setfacl", "-m", entry, str(folder)], check=True)
+    return None
+
+
+def close_to_nobody(path):
+    """Take away what :func:`open_to_nobody` gave user nobody on the way to ``path``."""
+    if os.geteuid() != 0 or shutil.which("setfacl") is None:
+        return
+    for folder in _closed_folders(path):
+        subprocess.run(["setfacl", "-x", "u:nobody", str(folder)], capture_output=True)
+
+
+def _closed_folders(path):
+    """``path`` and its parents whose mode closes them to other users (whatever their ACLs)."""
+    path = Path(path).resolve()
+    return [folder for folder in [*reversed(path.parents), path]
+            if not folder.stat().st_mode & stat.S_IXOTH
+            or folder == path and not folder.stat().st_mode & stat.S_IROTH]
+
+
 def interpreter_for_others():
     """A Python of this minor version that other users can run (this venv's own, else Debian's)."""
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -53,10 +90,9 @@ def venv_for_others(base, extra=()):
     """
     site = Path(next(p for p in sys.path if p.endswith("site-packages") and
                      p.startswith(sys.prefix)))
-    closed = closed_to_others(site)
-    if closed is not None:
-        pytest.skip(f"the grading venv's packages ({site}) are in {closed}, which other "
-                    f"users cannot read; this test needs a venv they can read")
+    why = open_to_nobody(site)
+    if why is not None:
+        pytest.skip(f"the grading venv's packages ({site}): {why}")
     lib = base / "lib"
     for package in ("course", "helpers"):
         shutil.copytree(ROOT / package, lib / package,
