@@ -263,13 +263,8 @@ def serve(request, namespace, codec):
     for fd in (write_end, marks, acks):
         os.close(fd)
     changed = set()
-
-    def compare():
-        changed.update(k for k, (array, bytes_before) in enumerate(zip(arrays, before))
-                       if array.tobytes() != bytes_before)
-
     while os.read(marks_read, 1):   # a call returned: compare before the child goes on
-        compare()
+        changed |= _changed(arrays, before)
         try:
             os.write(acks_write, b"a")
         except BrokenPipeError:
@@ -278,12 +273,17 @@ def serve(request, namespace, codec):
     for fd in (read_end, marks_read, acks_write):
         os.close(fd)
     _, status = os.waitpid(pid, 0)
-    compare()
-    changed = sorted(changed)
-    del arrays
+    changed |= _changed(arrays, before)
+    del arrays   # the views on the block, which must go before it closes
     block.close()
     write_frame(answer)
-    write_frame({"changed": changed, "status": os.waitstatus_to_exitcode(status)})
+    write_frame({"changed": sorted(changed), "status": os.waitstatus_to_exitcode(status)})
+
+
+def _changed(arrays, before):
+    """The positions of the arrays whose bytes are no longer those of ``before``."""
+    return {k for k, (array, bytes_before) in enumerate(zip(arrays, before))
+            if array.tobytes() != bytes_before}
 
 
 def main(boot):

@@ -17,8 +17,6 @@ import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 __all__ = ["Rng", "Named", "Constant", "Call", "Verdict", "TestCell", "Exercise", "Observed",
            "exercises", "find", "require", "MissingTestCell", "PASSED"]
 

@@ -6,7 +6,6 @@ import json
 import re
 import tokenize
 
-import nbformat
 import numpy as np
 import pytest
 
