@@ -227,6 +227,20 @@ def kill_user_processes(uid):
     return killed
 
 
+def kill_session(process):
+    """Close the pipes of ``process`` (a session leader), kill its session, and reap it."""
+    for stream in (process.stdin, process.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
 def _copy_workdir(workdir, scratch, uid, gid):
     """Copy the notebook's folder into the scratch area, minus the notebooks themselves.
 
@@ -525,16 +539,7 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def stop_process(self, process):
         """Stop a process of :meth:`start_process` and everything it started; clean up."""
-        for stream in (process.stdin, process.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
+        kill_session(process)
         self._remove_bound()
         if os.geteuid() == 0:
             kill_user_processes(self.uid)

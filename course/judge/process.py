@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..sandbox import kill_session
 from . import codec, runner
 from .spec import Constant, Named, Observed, Rng
 
@@ -266,15 +267,5 @@ class JudgeProcess:
         process, self.process = self.process, None
         if self.manager is not None:
             self.manager.stop_process(process)
-            return
-        import signal
-        for stream in (process.stdin, process.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
+        else:
+            kill_session(process)

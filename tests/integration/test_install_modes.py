@@ -264,9 +264,9 @@ def _standalone_prefix(prefix):
                             "sys.base_prefix, sysconfig.get_paths()['purelib'])"],
                            capture_output=True, text=True)
     expected = f"{prefix} {prefix} {prefix}/lib/{VERSION}/site-packages"
-    if found.returncode != 0 or found.stdout.strip() != expected:
-        pytest.skip(f"this interpreter ({binary}) does not run as a stand-alone prefix when "
-                    f"copied: {found.stdout.strip() or found.stderr.strip()[-300:]}")
+    assert found.returncode == 0 and found.stdout.strip() == expected, (
+        f"this interpreter ({binary}) does not run as a stand-alone prefix when copied: "
+        f"{found.stdout.strip() or found.stderr.strip()[-300:]}")
     return python
 
 

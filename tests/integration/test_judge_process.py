@@ -148,3 +148,17 @@ def _processes_of(uid):
         except OSError:
             continue
     return found
+
+
+def test_judge_process_without_the_sandbox_judges_alike(tmp_path):
+    """c.SandboxedExecute.sandbox = False: the same process, with the grader's rights."""
+    judge = JudgeProcess(None, IMPORTS, str(tmp_path))
+    try:
+        assert VALUES.judge(judge.observe(SOLUTION, "backward_step", VALUES.calls, 30)).passed
+        verdict = VALUES.judge(judge.observe(SOLUTION.replace(
+            "    return dA_prev, dW", "    dA *= 2\n    return dA_prev, dW"), "backward_step",
+            VALUES.calls, 30))
+        assert verdict.code == "backward.changed_input"
+    finally:
+        judge.stop()
+    assert not judge.alive

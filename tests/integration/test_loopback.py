@@ -21,6 +21,7 @@ any) is refused. Every process started here is stopped by its pid.
 import json
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +33,8 @@ import pytest
 
 from support import ROOT
 from support.dask_cluster import Cluster, interpreter_for_workers, stop_process
-from support.sockets import assert_loopback_only, listening, own_addresses, refused_from
+from support.sockets import (addresses_to_connect_from, assert_loopback_only, listening,
+                             refused_from)
 
 pytestmark = pytest.mark.slow
 
@@ -152,9 +154,16 @@ def _port(address):
     return int(address.rsplit(":", 1)[1])
 
 
-def assert_unreachable_from_the_network(sockets):
-    """Each port of ``sockets`` refuses a connection from this machine's own addresses."""
-    for address in own_addresses():
+@pytest.fixture(scope="module")
+def addresses():
+    """This machine's own addresses, or one made for these tests where it has none."""
+    with addresses_to_connect_from() as found:
+        yield found
+
+
+def assert_unreachable_from_the_network(sockets, addresses):
+    """Each port of ``sockets`` refuses a connection from each of this machine's ``addresses``."""
+    for address in addresses:
         for port in sorted({s.port for s in sockets if s.netid == "tcp"}):
             assert refused_from(address, port), (
                 f"a connection to port {port} from {address} (this machine's own address) "
@@ -180,17 +189,15 @@ def test_the_readme_cluster_listens_on_loopback_only(readme_cluster):
     assert all(a.startswith("tcp://127.0.0.1:") for a in [address, *worker_addresses])
 
 
-def test_the_readme_cluster_refuses_connections_from_the_network(readme_cluster):
+def test_the_readme_cluster_refuses_connections_from_the_network(readme_cluster, addresses):
     scheduler, workers, _, worker_addresses = readme_cluster
-    if not own_addresses():
-        pytest.skip("this machine has no address but loopback: nothing to connect from")
     sockets = assert_loopback_only("the README's cluster", scheduler.pid,
                                    *(w.pid for w in workers))
     assert {_port(a) for a in worker_addresses} <= {s.port for s in sockets}   # task ports
-    assert_unreachable_from_the_network(sockets)
+    assert_unreachable_from_the_network(sockets, addresses)
 
 
-def test_the_suite_cluster_listens_on_loopback_only(suite_cluster):
+def test_the_suite_cluster_listens_on_loopback_only(suite_cluster, addresses):
     info = suite_cluster.info()
     seen = assert_loopback_only("the suite's dask scheduler", suite_cluster.scheduler.pid)
     assert len(seen) == 2 and _port(suite_cluster.address()) in {s.port for s in seen}, seen
@@ -199,19 +206,18 @@ def test_the_suite_cluster_listens_on_loopback_only(suite_cluster):
         assert len(seen) == 2, f"expected a task port and an HTTP server (no nanny), saw {seen}"
     protocol = "tls" if suite_cluster.tls else "tcp"
     assert all(a.startswith(f"{protocol}://127.0.0.1:") for a in info["workers"]), info["workers"]
-    if own_addresses():
-        assert_unreachable_from_the_network(assert_loopback_only(
-            "the suite's cluster", suite_cluster.scheduler.pid,
-            *(w.pid for w in suite_cluster.workers)))
+    assert_unreachable_from_the_network(assert_loopback_only(
+        "the suite's cluster", suite_cluster.scheduler.pid,
+        *(w.pid for w in suite_cluster.workers)), addresses)
 
 
-def test_postgresql_listens_on_loopback_only(postgres):
+def test_postgresql_listens_on_loopback_only(postgres, addresses):
     """The gradebook server of the tests: found by its port, its whole process tree checked."""
     _, port, _ = postgres
     owners = {pid for s in listening() if s.port == port for pid in s.pids}
     assert owners, f"nothing listens on PostgreSQL's port {port}"
     sockets = assert_loopback_only("PostgreSQL", *owners)
-    assert_unreachable_from_the_network(sockets)
+    assert_unreachable_from_the_network(sockets, addresses)
 
 
 def _start_kernel(lab):
@@ -223,7 +229,7 @@ def _start_kernel(lab):
         return json.load(response)["id"]
 
 
-def test_jupyterlab_and_its_kernel_listen_on_loopback_only(tmp_path):
+def test_jupyterlab_and_its_kernel_listen_on_loopback_only(tmp_path, addresses):
     """The student's JupyterLab of the browser tests, without the browser, and a kernel it started."""
     from e2e.jupyterlab import Lab
 
@@ -241,6 +247,20 @@ def test_jupyterlab_and_its_kernel_listen_on_loopback_only(tmp_path):
             with_kernel = lab.check_loopback()
         assert len(with_kernel) >= len(server) + 5, (
             f"the kernel's five ports did not appear within 120 s: {with_kernel}")
-        assert_unreachable_from_the_network(with_kernel)
+        assert_unreachable_from_the_network(with_kernel, addresses)
     finally:
         lab.close()   # stops the server, and so its kernel, by its pid
+
+
+def test_an_address_to_connect_from_is_made_where_the_machine_has_none():
+    """The address these tests add on a machine with loopback only, added here on purpose:
+    a server on 127.0.0.1 refuses it, one on every interface answers it."""
+    with addresses_to_connect_from(force=True) as found:
+        assert found == ["192.0.2.10"]
+        for host, refused in (("127.0.0.1", True), ("0.0.0.0", False)):
+            with socket.socket() as listener:
+                listener.bind((host, 0))
+                listener.listen(1)
+                assert refused_from("192.0.2.10", listener.getsockname()[1]) is refused, host
+    assert "192.0.2.10" not in subprocess.run(["ip", "-o", "addr"], capture_output=True,
+                                              text=True).stdout

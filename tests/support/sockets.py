@@ -11,6 +11,7 @@ JupyterLab's kernels). The tests run as root, so ``ss`` sees every user's
 processes (the workers run as nobody, PostgreSQL as postgres).
 """
 
+import contextlib
 import ipaddress
 import re
 import shutil
@@ -146,6 +147,31 @@ def own_addresses():
             if not (ip.is_loopback or ip.is_link_local):
                 found.append(str(ip))
     return found
+
+
+@contextlib.contextmanager
+def addresses_to_connect_from(force=False):
+    """This machine's own addresses (:func:`own_addresses`); where it has none but loopback,
+    one made for the test: a documentation address (192.0.2.10, RFC 5737) added to the
+    loopback interface, as a second address of the machine, and taken away afterwards. A
+    server bound to 127.0.0.1 refuses it; one bound to every interface answers it. Made
+    where ``force`` too. Needs root and iproute2.
+    """
+    found = [] if force else own_addresses()
+    if found:
+        yield found
+        return
+    address = "192.0.2.10"
+    made = subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", "lo"],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        raise RuntimeError(f"this machine has no address but loopback, and one to connect "
+                           f"from could not be added: {made.stderr.strip()} (the test needs "
+                           f"root and iproute2)")
+    try:
+        yield [address]
+    finally:
+        subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], capture_output=True)
 
 
 def refused_from(address, port, timeout=3):
