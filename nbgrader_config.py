@@ -34,22 +34,22 @@ c.Execute.timeout = 120
 
 # --- Feedback keeps hidden tests hidden (issue 3) -----------------------------
 # nbgrader renders hidden tests and their tracebacks into feedback (#917, #1363).
-# course.feedback.HideHiddenTests replaces each hidden region of a test cell by
+# course.feedback.hidden_tests.HideHiddenTests replaces each hidden region of a test cell by
 # one neutral line and reduces errors to the check's message, after GetGrades
 # has read the scores and before the HTML is written.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "course.feedback.HideHiddenTests",
-    "course.feedback_summary.DescribeGradedCells",   # each graded cell's exercise; not graded yet
+    "course.feedback.hidden_tests.HideHiddenTests",
+    "course.feedback.summary.DescribeGradedCells",   # each graded cell's exercise; not graded yet
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # The page a student is handed works offline, as one file: MathJax inlined from a
 # package (no CDN), a Content-Security-Policy that runs that script and nothing
 # else, each graded cell named by its exercise, an answer nobody has graded yet
-# said to be so, tables styled (course/feedback_page.py, course/templates/feedback/).
-c.GenerateFeedback.exporter_class = "course.feedback_page.FeedbackExporter"
+# said to be so, tables styled (course/feedback/page.py, course/feedback/templates/).
+c.GenerateFeedback.exporter_class = "course.feedback.page.FeedbackExporter"
 
-# --- Grading untrusted notebooks (course/execute.py, course/sandbox.py) --------
+# --- Grading untrusted notebooks (course/autograde/execute.py, course/sandbox/kernel.py) --------
 # The student's kernel is untrusted. Each notebook's kernel runs in a bubblewrap
 # sandbox (no course files but its own folder's copy, no network, its own
 # unprivileged user, bounded memory, processes and CPU, nothing left running),
@@ -66,39 +66,39 @@ c.GenerateFeedback.exporter_class = "course.feedback_page.FeedbackExporter"
 #     c.SandboxedExecute.sandbox = False
 # and every notebook graded prints a warning.
 c.Autograde.autograde_preprocessors = [
-    "course.execute.SandboxedExecute",
+    "course.autograde.execute.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbgrader.preprocessors.LimitOutput",
-    "course.sanitize.SanitizeOutputs",        # what the student displayed, made inert
+    "course.feedback.sanitize.SanitizeOutputs",        # what the student displayed, made inert
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # When a run starts: grade again the submissions whose grading a killed run cut
-# off, and remove the sandboxes killed graders left (course/recovery.py).
-c.Autograde.exporter_class = "course.recovery.GradingRunExporter"
-c.Autograde.pre_convert_hook = "course.recovery.grading_started"   # marks it, says what is wrong
-c.Autograde.post_convert_hook = "course.recovery.grading_finished"
+# off, and remove the sandboxes killed graders left (course/autograde/run.py).
+c.Autograde.exporter_class = "course.autograde.run.GradingRunExporter"
+c.Autograde.pre_convert_hook = "course.autograde.run.grading_started"   # marks it, says what is wrong
+c.Autograde.post_convert_hook = "course.autograde.run.grading_finished"
 # Files a browser could run (HTML, SVG, JavaScript...) are never copied from a
 # submission: the formgrader serves a submission's files from the instructor's
 # own server, logged in. A submission holding a symbolic link is not graded.
-from course.preflight import RUNNABLE as _RUNNABLE  # noqa: E402
+from course.autograde.preflight import RUNNABLE as _RUNNABLE  # noqa: E402
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",  # nbgrader's
                             *_RUNNABLE]
 c.OverwriteCells.add_missing_cells = True           # a deleted test cell is put back, not skipped
 # nbgrader's sanitizing steps, with OverwriteCells quiet about the hidden tests the
-# release cut from every test cell (course/overwrite.py); it still warns for a test
-# cell the student changed. Before them, course.match.MatchReleasedCells puts each
+# release cut from every test cell (course/autograde/overwrite.py); it still warns for a test
+# cell the student changed. Before them, course.autograde.match.MatchReleasedCells puts each
 # release cell back once, with the release's metadata, into a notebook edited as
 # people edit notebooks (a cell pasted twice or split, metadata dropped by another
 # editor, an old schema: nbgrader's #1083, #1941), which nbgrader would otherwise
 # score zero; what it cannot match it reports in one line and grades as ordinary.
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
-    "course.match.MatchReleasedCells",
+    "course.autograde.match.MatchReleasedCells",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "course.overwrite.OverwriteReleasedCells",
+    "course.autograde.overwrite.OverwriteReleasedCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 c.SandboxedExecute.notebook_timeout = 1200          # seconds per notebook, replays after a crash included
@@ -119,13 +119,13 @@ c.SandboxKernelManager.threads = 1                  # BLAS/OpenMP threads: kerne
 
 # Pages made from submissions (feedback, the formgrader) show what the student's
 # notebook displayed inert: HTML and markdown through one allow-list, no script,
-# no output metadata but an image's size (course/sanitize.py); outputs are
+# no output metadata but an image's size (course/feedback/sanitize.py); outputs are
 # cleaned once more as a page is made, so that an autograded notebook from
 # elsewhere is safe to open too.
 c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.preprocessors = ["course.sanitize.SanitizeOutputs"]   # again, as pages are made
-c.HTMLExporter.filters = {"clean_html": "course.sanitize.clean_html",
-                          "markdown2html": "course.sanitize.markdown2html"}
+c.HTMLExporter.preprocessors = ["course.feedback.sanitize.SanitizeOutputs"]   # again, as pages are made
+c.HTMLExporter.filters = {"clean_html": "course.feedback.sanitize.clean_html",
+                          "markdown2html": "course.feedback.sanitize.markdown2html"}
 
 # --- Collecting submissions (issue 6: LMS downloads and nbgrader's exchange) ---
 # From an LMS download: put the archive (or the loose files) in
@@ -158,5 +158,5 @@ c.FileNameCollectorPlugin.named_regexp = (
 # `nbgrader export` writes grades.csv with nbgrader's columns and two more: each
 # student's status (complete, needs manual grading, failed to grade, not graded,
 # not submitted) and the cells an instructor overrode; the score of a submission
-# that failed to grade or was not graded yet is left empty, not 0 (course/export.py).
-c.ExportApp.plugin_class = "course.export.StatusCsvExportPlugin"
+# that failed to grade or was not graded yet is left empty, not 0 (course/gradebook/grades_csv.py).
+c.ExportApp.plugin_class = "course.gradebook.grades_csv.StatusCsvExportPlugin"

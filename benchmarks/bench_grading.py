@@ -22,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, verdict  # noqa: E402
 
-from course import pipeline, submissions  # noqa: E402
+from course import pipeline  # noqa: E402
+from course.submissions import build
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 0.60
@@ -34,11 +35,11 @@ def build_course(folder, size):
     shutil.copy2(ROOT / "nbgrader_config.py", folder)
     shutil.copytree(ROOT / "source", folder / "source")
     pipeline.release(folder)
-    demo = submissions.load_class(ROOT / "demo" / "class.toml")
+    demo = build.load_class(ROOT / "demo" / "class.toml")
     names = list(demo)
     students = {f"{names[k % len(names)]}{k // len(names) + 1:02d}": demo[names[k % len(names)]]
                 for k in range(size)}
-    submissions.write_class(students, folder / "release" / pipeline.ASSIGNMENT,
+    build.write_class(students, folder / "release" / pipeline.ASSIGNMENT,
                             folder / "submitted", pipeline.ASSIGNMENT)
     return folder
 

@@ -21,10 +21,10 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     on_cluster = any(a.startswith(("--scheduler", "--scheduler-file")) for a in argv)
     if command(argv) in GRADING_COMMANDS and not on_cluster:   # a cluster's workers grade
-        from .workers import start_server
+        from course.grading.forkserver import start_server
 
         start_server()  # its imports run while this process imports the CLI's
-    from .cli import main as cli_main
+    from course.cli import main as cli_main
 
     return cli_main(argv)
 

@@ -18,7 +18,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
 
-from .layout import ASSIGNMENT, CATALOGUE, DEMO_CLASS, LMS_ARCHIVE
+from course.layout import ASSIGNMENT, CATALOGUE, DEMO_CLASS, LMS_ARCHIVE
 
 
 def _root(path):
@@ -116,7 +116,7 @@ def score_table(scores):
 
 
 def cmd_release(args, console):
-    from . import pipeline
+    from course import pipeline
 
     root = _root(args.root)
     pipeline.release(root, db=not args.no_db)
@@ -124,21 +124,22 @@ def cmd_release(args, console):
 
 
 def cmd_demo_class(args, console):
-    from . import submissions
+    from course.submissions import build
 
     root = _root(args.root)
-    students = submissions.load_class(root / args.class_file)
-    written = submissions.write_class(students, root / "release" / ASSIGNMENT,
+    students = build.load_class(root / args.class_file)
+    written = build.write_class(students, root / "release" / ASSIGNMENT,
                                       root / "submitted", ASSIGNMENT)
     console.print(f"wrote {len(written)} submissions for {len(students)} students in submitted/")
 
 
 def cmd_lms_archive(args, console):
-    from . import lms, pipeline
+    from course.submissions import lms_archive
+    from course import pipeline
 
     root = _root(args.root)
     try:
-        names = lms.write_archive(root / "submitted", ASSIGNMENT, root / args.output,
+        names = lms_archive.write_archive(root / "submitted", ASSIGNMENT, root / args.output,
                                   late=args.late)
     except ValueError as error:
         raise pipeline.PipelineError(str(error)) from None
@@ -168,12 +169,13 @@ def cmd_workspace(args, console):
 
 
 def cmd_demo(args, console):
-    from . import grade, pipeline
+    from course.grading import local
+    from course import pipeline
 
     root = _root(args.root)
     steps = [
         ("generate the release", lambda: pipeline.release(root)),
-        (f"autograde submitted/ ({grade.default_jobs()} workers)", lambda: grade.grade(root)),
+        (f"autograde submitted/ ({local.default_jobs()} workers)", lambda: local.grade(root)),
         ("generate feedback", lambda: pipeline.feedback(root)),
         ("export grades.csv", lambda: pipeline.export(root)),
     ]
@@ -197,7 +199,7 @@ def cmd_demo(args, console):
 
 
 def cmd_scores(args, console):
-    from . import pipeline
+    from course import pipeline
 
     scores = pipeline.scores(_root(args.root))
     if args.csv:
@@ -212,7 +214,7 @@ def scores_csv(scores):
 
     A cell without points yet (an answer waiting for a grader, a cell the autograder
     could not score) is left empty, never written as 0; the status says which
-    (:data:`course.scores.STATES`), and ``overrides`` lists the autograded cells
+    (:data:`course.gradebook.scores.STATES`), and ``overrides`` lists the autograded cells
     whose points an instructor set.
     """
     import csv
@@ -244,40 +246,40 @@ def mutants_table(results):
 
 
 def cmd_mutants(args, console):
-    from . import mutants
+    from course.submissions import catalogue
 
     root = _root(args.root)
-    entries = mutants.load_catalogue(root / args.catalogue)
-    planned = mutants.plan(entries, packed=args.packed)
+    entries = catalogue.load_catalogue(root / args.catalogue)
+    planned = catalogue.plan(entries, packed=args.packed)
     with contextlib.ExitStack() as stack:
         workdir = args.keep or stack.enter_context(tempfile.TemporaryDirectory(prefix="mutants-"))
         with console.status(f"grading {len(planned)} submissions with nbgrader "
                             f"({args.workers} at a time) ..."):
-            where = mutants.grade(root, planned, Path(workdir), workers=args.workers,
+            where = catalogue.grade(root, planned, Path(workdir), workers=args.workers,
                                   lean=args.lean)
-        results = mutants.outcomes(planned, where)
+        results = catalogue.outcomes(planned, where)
     # every wrong entry, and any right answer that lost points (none, when all is well)
     shown = [o for o in results if o.wrong] + [o for o in results if not o.wrong and o.caught]
     console.print(mutants_table(shown), width=max(console.width, 140))
-    t = mutants.totals(results)
+    t = catalogue.totals(results)
     console.print(f"mutation score: {t['caught']}/{t['wrong']} wrong entries caught; "
                   f"false failures: {t['penalized']}/{t['right']} right answers penalized "
                   f"(the solution and {t['right'] - 1} right entries, "
                   f"graded in {len(planned)} submissions)")
-    problems = mutants.unexpected(results)
+    problems = catalogue.unexpected(results)
     for o, reason in problems:
         console.print(f"[red]{o.name} ({o.student}): {reason}[/red]", highlight=False)
     return 1 if problems else 0
 
 
 def cmd_sandbox_check(args, console):
-    from . import sandbox
-    why = sandbox.problem()
+    from course.sandbox import kernel
+    why = kernel.problem()
     if why:
         console.print(f"[red]course sandbox-check: {why}[/red]", highlight=False)
         return 1
     console.print("the grading sandbox (bubblewrap) works on this machine")
-    console.print(sandbox.memory_bound(), highlight=False)
+    console.print(kernel.memory_bound(), highlight=False)
     return 0
 
 
@@ -316,7 +318,8 @@ def _security(args):
 
 
 def cmd_grade(args, console):
-    from . import grade, pipeline
+    from course.grading import local
+    from course import pipeline
 
     root = _root(args.root)
     students = [s.strip() for s in args.students.split(",") if s.strip()] if args.students else None
@@ -325,8 +328,8 @@ def cmd_grade(args, console):
         raise SystemExit("course grade: --jobs is for grading on this machine; with "
                          "--scheduler the cluster's workers grade (start as many as you need)")
     security = _security(args) if on_cluster else None
-    jobs = args.jobs or grade.default_jobs()
-    chosen = grade.select_students(root, students)
+    jobs = args.jobs or local.default_jobs()
+    chosen = local.select_students(root, students)
     columns = [TextColumn("autograde {task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn()]
@@ -347,7 +350,7 @@ def cmd_grade(args, console):
 
         try:
             if on_cluster:
-                from . import cluster as dask_cluster
+                from course.grading.cluster import driver as dask_cluster
 
                 outcomes = dask_cluster.grade(root, args.assignment, scheduler=args.scheduler,
                                               scheduler_file=args.scheduler_file,
@@ -355,7 +358,7 @@ def cmd_grade(args, console):
                                               security=security, on_start=on_start,
                                               on_done=on_done)
             else:
-                outcomes = grade.grade(root, args.assignment, jobs=jobs, students=chosen,
+                outcomes = local.grade(root, args.assignment, jobs=jobs, students=chosen,
                                        on_done=on_done)
         except BaseException:
             # A run refused or stopped says why in one line (main prints it): the bar,
@@ -386,7 +389,7 @@ def cmd_grade(args, console):
 
 def cmd_worker_check(args, console):
     """Whether this machine can grade as a Dask worker of the course."""
-    from . import worker_check
+    from course.grading.cluster import worker_check
 
     lines, ok = worker_check.report()
     for line in lines:
@@ -395,14 +398,14 @@ def cmd_worker_check(args, console):
 
 
 def cmd_worker(args, console):
-    """`dask worker` set up for grading (course.dask_worker); runs until the worker stops."""
-    from . import dask_worker
+    """`dask worker` set up for grading (course.grading.cluster.worker); runs until the worker stops."""
+    from course.grading.cluster import worker
 
-    dask_worker.main(args.dask_args)
+    worker.main(args.dask_args)
 
 
 def cmd_manual_grade(args, console):
-    from . import pipeline
+    from course import pipeline
 
     root = _root(args.root)
     if args.clear:
@@ -524,7 +527,7 @@ def build_parser():
                  "Run `dask worker` with the arguments given (the scheduler's address, "
                  "--tls-* ...), one thread unless --nthreads is given, and Dask's watching "
                  "of the worker slowed down for tasks that wait on a grading process "
-                 "(course/dask_worker.py); start one per core of a grading host. It listens "
+                 "(course/grading/cluster/worker.py); start one per core of a grading host. It listens "
                  "on 127.0.0.1 only (task port, nanny, HTTP server) unless --host, "
                  "--listen-address or --interface is given (another machine: with TLS).",
                  add_help=False)
@@ -575,11 +578,13 @@ def main(argv=None):
 def _user_errors():
     """The errors a command reports in one line (the command has imported their modules)."""
     errors = []
-    for module, name in (("pipeline", "PipelineError"), ("scores", "ScoreError"),
-                         ("submissions", "SubmissionError"),
-                         ("mutants", "CatalogueError"), ("grade", "GradeError"),
-                         ("dask_worker", "WorkerError")):
-        loaded = sys.modules.get(f"{__package__}.{module}")
+    for module, name in (("course.pipeline", "PipelineError"),
+                         ("course.gradebook.scores", "ScoreError"),
+                         ("course.submissions.build", "SubmissionError"),
+                         ("course.submissions.catalogue", "CatalogueError"),
+                         ("course.grading.local", "GradeError"),
+                         ("course.grading.cluster.worker", "WorkerError")):
+        loaded = sys.modules.get(module)
         if loaded is not None:
             errors.append(getattr(loaded, name))
     return tuple(errors)

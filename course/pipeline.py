@@ -9,10 +9,10 @@ from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config.loader import PyFileConfigLoader
 
-from .layout import ASSIGNMENT
-from .scores import Score, read_scores  # noqa: F401 (Score: the type scores() returns)
-from .scores import clear_manual_grade as forget_manual_grade
-from .scores import set_manual_grade as record_manual_grade
+from course.layout import ASSIGNMENT
+from course.gradebook.scores import Score, read_scores  # noqa: F401 (Score: the type scores() returns)
+from course.gradebook.scores import clear_manual_grade as forget_manual_grade
+from course.gradebook.scores import set_manual_grade as record_manual_grade
 
 
 class PipelineError(RuntimeError):
@@ -86,11 +86,11 @@ def export(root):
 
 
 def scores(root, assignment=ASSIGNMENT):
-    """Every student of ``submitted/``'s :class:`~course.scores.Score`, all notebooks together.
+    """Every student of ``submitted/``'s :class:`~course.gradebook.scores.Score`, all notebooks together.
 
     Raises
     ------
-    course.scores.ScoreError
+    course.gradebook.scores.ScoreError
         If two notebooks of the assignment use the same ``grade_id`` for a graded
         cell (their points could not be told apart).
     """
@@ -99,12 +99,12 @@ def scores(root, assignment=ASSIGNMENT):
 
 
 def set_manual_grade(root, student, grade_id, points, assignment=ASSIGNMENT, *, override=False):
-    """Record an instructor's points for a cell (:func:`course.scores.set_manual_grade`)."""
+    """Record an instructor's points for a cell (:func:`course.gradebook.scores.set_manual_grade`)."""
     with Gradebook(db_url(root)) as gb:
         record_manual_grade(gb, student, grade_id, points, assignment, override=override)
 
 
 def clear_manual_grade(root, student, grade_id, assignment=ASSIGNMENT):
-    """Remove an instructor's points for a cell (:func:`course.scores.clear_manual_grade`)."""
+    """Remove an instructor's points for a cell (:func:`course.gradebook.scores.clear_manual_grade`)."""
     with Gradebook(db_url(root)) as gb:
         forget_manual_grade(gb, student, grade_id, assignment)

@@ -9,6 +9,6 @@
 - ``process.py``: the grader's side: starting a judge process, asking it, reading
   what it observed.
 
-``course/execute.py`` uses them at autograde; ``course/specs/`` holds the
+``course/autograde/execute.py`` uses them at autograde; ``course/specs/`` holds the
 exercises of each assignment.
 """

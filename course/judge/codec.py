@@ -11,7 +11,7 @@ list of numeric dtypes read with ``numpy.frombuffer``, and
 Nothing that arrives is evaluated, executed or unpickled.
 
 ``decode(encode(plain(x)))`` equals ``plain(x)`` for every value
-(``tests/course/test_codec.py`` checks it on generated values).
+(``tests/course/judge/test_codec.py`` checks it on generated values).
 """
 
 import base64

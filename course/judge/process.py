@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..sandbox import kill_session
+from course.sandbox.kernel import kill_session
 from . import codec, runner
 from .spec import Constant, Named, Observed, Rng
 
@@ -159,7 +159,7 @@ class JudgeProcess:
 
     Parameters
     ----------
-    manager : course.sandbox.SandboxKernelManager
+    manager : course.sandbox.kernel.SandboxKernelManager
         A manager of its own (not the kernel's), configured as the kernel's; None
         runs the judge without the sandbox (``SandboxedExecute.sandbox = False``).
     prelude : list of str

@@ -3,7 +3,7 @@
 import pytest
 
 from course import __main__ as entry
-from course import workers
+from course.grading import forkserver
 
 
 @pytest.mark.parametrize("argv, expected", [
@@ -22,7 +22,7 @@ def test_command_is_the_first_word_that_is_not_an_option(argv, expected):
                                           (["scores", "--help"], False)])
 def test_only_the_grading_commands_start_the_server(monkeypatch, argv, starts):
     started = []
-    monkeypatch.setattr(workers, "start_server", lambda: started.append(True))
+    monkeypatch.setattr(forkserver, "start_server", lambda: started.append(True))
     with pytest.raises(SystemExit) as exit_:
         entry.main(argv)
     assert exit_.value.code == 0  # argparse's --help

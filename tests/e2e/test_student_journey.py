@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.submissions import answer_cells, fill
+from course.submissions.build import answer_cells, fill
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ handler attributes, ``javascript:`` URLs, frames, objects, forms, SVG,
 harmless outputs (a table, a PNG plot, plain text) that must still show; and
 ``unsanitized``, the same notebook, whose autograded copy gets the payloads'
 outputs back as the kernel made them before the pages are made. ``mallory``
-checks both layers of course/sanitize.py together; ``unsanitized`` checks the
+checks both layers of course/feedback/sanitize.py together; ``unsanitized`` checks the
 pages' own sanitizing alone (``HTMLExporter.sanitize_html`` and ``clean_html``
 of nbgrader_config.py), as it would act on an autograded notebook made without
 ``SanitizeOutputs``.
@@ -50,7 +50,7 @@ from nbgrader.api import Gradebook
 
 from support import ASSIGNMENT, ROOT, lean, make_course
 from course import pipeline
-from course.submissions import fill
+from course.submissions.build import fill
 
 from .jupyterlab import CHROMIUM, CHROMIUM_ARGS, PAGE_READY
 

@@ -9,7 +9,7 @@ To keep `make test` short, submissions are packed: each answers every
 function with a different wrong entry while they last (right entries fill
 the rest), so 97 entries take 27 submissions in place of 74. A test cell
 calls only its own function (checked below), so each entry is still judged
-on its own cells alone. They are also lean (``course.submissions.lean``: no
+on its own cells alone. They are also lean (``course.submissions.build.lean``: no
 training runs or plots, which no test cell depends on; a notebook then grades
 in about 5 s in place of 17). `course mutants` grades one whole submission per
 wrong entry, beside right answers, for the full picture.
@@ -25,11 +25,13 @@ import pytest
 
 from support import hidden
 from support import ASSIGNMENT, ROOT
-from course import mutants, pipeline, submissions
-from course.feedback_page import bundled_mathjax
+from course import pipeline
+from course.submissions import catalogue
+from course.submissions import build
+from course.feedback.page import bundled_mathjax
 
 _MATHJAX = bundled_mathjax()
-ENTRIES = mutants.load_catalogue(ROOT / "tests" / "catalogue")
+ENTRIES = catalogue.load_catalogue(ROOT / "tests" / "catalogue")
 WRONG = [e for e in ENTRIES if e.wrong]
 RIGHT = [e for e in ENTRIES if not e.wrong]
 
@@ -75,14 +77,14 @@ def test_catalogue_covers_the_family(family):
 def test_entries_lose_only_cells_of_their_own_function():
     owner = {}
     for path in hidden.source_notebooks():
-        owner.update(mutants.owners(nbformat.read(path, as_version=4)))
+        owner.update(catalogue.owners(nbformat.read(path, as_version=4)))
     for entry in WRONG:
         assert entry.loses and all(owner[cell] == entry.function for cell in entry.loses), entry.name
 
 
 @pytest.mark.parametrize("packed", [False, True])
 def test_plan_grades_every_entry(packed):
-    planned = mutants.plan(ENTRIES, packed=packed)
+    planned = catalogue.plan(ENTRIES, packed=packed)
     seen = [e.name for s in planned for e in s.entries.values() if e]
     assert set(seen) == {e.name for e in ENTRIES}
     assert sorted(e.name for s in planned for e in s.entries.values() if e and e.wrong) == \
@@ -98,8 +100,8 @@ def test_a_test_cell_calls_only_its_own_function():
     """What lets a submission hold answers to several functions: cells do not mix them."""
     for path in hidden.source_notebooks():
         nb = nbformat.read(path, as_version=4)
-        functions = set(submissions.answer_cells(nb))
-        for grade_id, function in mutants.owners(nb).items():
+        functions = set(build.answer_cells(nb))
+        for grade_id, function in catalogue.owners(nb).items():
             source = hidden.test_cells(path)[grade_id]
             assert function in source
             assert not [f for f in functions - {function} if f in source], grade_id
@@ -116,20 +118,20 @@ def test_a_test_cell_calls_only_its_own_function():
 ])
 def test_load_catalogue_rejects_malformed_entries(tmp_path, text, message):
     (tmp_path / "bad.toml").write_text(text)
-    with pytest.raises(mutants.CatalogueError, match=re.escape(message)):
-        mutants.load_catalogue(tmp_path)
+    with pytest.raises(catalogue.CatalogueError, match=re.escape(message)):
+        catalogue.load_catalogue(tmp_path)
 
 
 def _notebook_of(function):
     """The release notebook (file name) that holds ``function``'s answer cell."""
     return next(path.name for path in sorted((ROOT / "release" / ASSIGNMENT).glob("*.ipynb"))
-                if function in submissions.answer_cells(nbformat.read(path, as_version=4)))
+                if function in build.answer_cells(nbformat.read(path, as_version=4)))
 
 
 def _visible_messages(submission, notebook):
     """Run the cells of one release notebook (visible checks only) in this process:
     {grade_id: message}."""
-    nb = mutants.build(ROOT / "release" / ASSIGNMENT, ROOT / "source" / ASSIGNMENT,
+    nb = catalogue.build(ROOT / "release" / ASSIGNMENT, ROOT / "source" / ASSIGNMENT,
                        submission)[notebook]
     namespace, found = {}, {}
     for cell in nb.cells:
@@ -148,7 +150,7 @@ def _visible_messages(submission, notebook):
 @pytest.mark.parametrize("entry", WRONG, ids=_name)
 def test_visible_check_names_the_mistake(entry):
     """Where the visible check already fails, it says what the catalogue says."""
-    submission = next(s for s in mutants.plan(ENTRIES) if entry in s.entries.values())
+    submission = next(s for s in catalogue.plan(ENTRIES) if entry in s.entries.values())
     found = _visible_messages(submission, _notebook_of(entry.function))
     assert set(found) <= set(entry.loses)
     for cell, message in found.items():
@@ -159,10 +161,10 @@ def test_visible_check_names_the_mistake(entry):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    planned = mutants.plan(ENTRIES, packed=True)
-    where = mutants.grade(ROOT, planned, tmp_path_factory.mktemp("mutants"), workers=2,
+    planned = catalogue.plan(ENTRIES, packed=True)
+    where = catalogue.grade(ROOT, planned, tmp_path_factory.mktemp("mutants"), workers=2,
                           feedback=True, lean=True)
-    return planned, where, mutants.outcomes(planned, where)
+    return planned, where, catalogue.outcomes(planned, where)
 
 
 def _outcomes(graded, entry):
@@ -204,10 +206,10 @@ def test_solution_gets_full_marks(graded):
 
 @pytest.mark.slow
 def test_mutation_score_is_full_and_no_right_answer_is_penalized(graded):
-    totals = mutants.totals(graded[2])
+    totals = catalogue.totals(graded[2])
     assert totals["caught"] == totals["wrong"] == len(WRONG)
     assert totals["penalized"] == 0 and totals["right"] == len(RIGHT) + 1
-    assert mutants.unexpected(graded[2]) == []
+    assert catalogue.unexpected(graded[2]) == []
 
 
 @pytest.mark.slow
@@ -220,7 +222,7 @@ def test_autograded_message_is_the_visible_one(graded, entry):
                if c in entry.loses}
     assert visible or entry.function.startswith("initialize") or entry.name in HIDDEN_ONLY, (
         f"{entry.name}: the visible check of {notebook} does not fail")
-    seeds_itself = "np.random.seed(3)" in mutants.build(
+    seeds_itself = "np.random.seed(3)" in catalogue.build(
         ROOT / "release" / ASSIGNMENT, ROOT / "source" / ASSIGNMENT, submission
     )[notebook].cells[_answer_index(notebook, entry.function)].source
     random_draws = entry.function.startswith("initialize") and not entry.function.endswith("zeros")
@@ -280,14 +282,14 @@ def test_feedback_shows_the_message_and_never_a_hidden_test(graded):
         leaked = [v for v in values if v in text]
         assert not leaked, f"{outcome.student}'s feedback shows hidden values: {leaked[:3]}"
         for message in outcome.messages.values():
-            assert mutants.first_line(message) in text
+            assert catalogue.first_line(message) in text
 
 
 @pytest.mark.slow
 def test_no_message_shows_solution_code(graded):
     solution = set()
     cells = [cell for path in hidden.source_notebooks()
-             for cell in submissions.answer_cells(nbformat.read(path, as_version=4)).values()
+             for cell in build.answer_cells(nbformat.read(path, as_version=4)).values()
              if cell.cell_type == "code"]
     for cell in cells:
         block = cell.source.split("START CODE HERE")[1].split("### END CODE HERE")[0]
@@ -303,13 +305,13 @@ def test_mutants_table_shows_entry_function_points_and_message():
 
     from course.cli import mutants_table
     entry = next(e for e in WRONG if e.name == "he-xavier")
-    caught = mutants.Outcome(entry, entry.function, "w01", {"check_he_values": 2},
+    caught = catalogue.Outcome(entry, entry.function, "w01", {"check_he_values": 2},
                              {"check_he_values": "AssertionError: f([2, 4, 1]):\n  - W2 [l] looks"})
-    missed = mutants.Outcome(WRONG[1], WRONG[1].function, "w02", {}, {})
+    missed = catalogue.Outcome(WRONG[1], WRONG[1].function, "w02", {}, {})
     console = Console(width=200, record=True)
     console.print(mutants_table([caught, missed]))
     text = console.export_text()
     assert "he-xavier" in text and "W2 [l] looks" in text  # markup in messages is escaped
     assert "not caught" in text
-    assert mutants.totals([caught, missed]) == {"wrong": 2, "caught": 1, "right": 0, "penalized": 0}
-    assert mutants.unexpected([missed])[0][1].startswith("lost nothing, expected")
+    assert catalogue.totals([caught, missed]) == {"wrong": 2, "caught": 1, "right": 0, "penalized": 0}
+    assert catalogue.unexpected([missed])[0][1].startswith("lost nothing, expected")

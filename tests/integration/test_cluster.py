@@ -28,7 +28,8 @@ from pathlib import Path
 import dask.config as dask_config
 import pytest
 
-from course import cli, cluster, pipeline
+from course import cli, pipeline
+from course.grading.cluster import driver as cluster_driver
 from support import ASSIGNMENT, make_course
 from support.dask_cluster import Cluster, interpreter_for_workers
 from support.hostile import ENTRIES, hand_in
@@ -44,7 +45,7 @@ HOSTILE = ["h-invalid-json", "h-renamed", "h-tests-deleted", "h-metadata-strippe
            "h-read-solutions", "h-symlink-solution"]
 CLASS = [*CONTROLS, *HOSTILE]
 FEW = list(CONTROLS)   # where a test needs submissions, not the whole class
-# What `course worker` sets (course.dask_worker.SETTINGS), as Dask's keys and values.
+# What `course worker` sets (course.grading.cluster.worker.SETTINGS), as Dask's keys and values.
 GRADING_SETTINGS = {"distributed.worker.profile.enabled": False,
                     "distributed.admin.tick.interval": "1s",
                     "distributed.worker.memory.monitor-interval": "1s",
@@ -336,7 +337,7 @@ def test_the_scheduler_stopped_mid_run_then_a_rerun_completes(tmp_path, class_te
     assert "Traceback" not in output and "ERROR" not in output, output
     assert waited < 30, f"the error came {waited:.0f} s after the scheduler stopped"
     url = pipeline.db_url(root)
-    graded = cluster.graded_already(root, url, ASSIGNMENT, students)
+    graded = cluster_driver.graded_already(root, url, ASSIGNMENT, students)
     assert graded and len(graded) < len(students)
     for student in set(students) - set(graded):   # nothing half-written
         assert not (root / "autograded" / student / ASSIGNMENT).exists()

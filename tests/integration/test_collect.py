@@ -13,7 +13,8 @@ import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
 from support import ASSIGNMENT, ROOT, make_course
-from course import lms, pipeline
+from course import pipeline
+from course.submissions import lms_archive
 from support import DEMO_LOSSES, lean
 
 COURSE_ID = "initialization-course"
@@ -129,7 +130,7 @@ def test_exchange_release_fetch_submit_collect_autograde(tmp_path):
 def test_lms_archive_in_demo_is_current(tmp_path):
     """demo/lms/submissions.zip holds submitted/ as it is now (`course lms-archive`)."""
     fresh = tmp_path / "submissions.zip"
-    lms.write_archive(ROOT / "submitted", ASSIGNMENT, fresh)
+    lms_archive.write_archive(ROOT / "submitted", ASSIGNMENT, fresh)
     with zipfile.ZipFile(ROOT / "demo" / "lms" / "submissions.zip") as shipped, \
             zipfile.ZipFile(fresh) as wanted:
         assert shipped.namelist() == wanted.namelist(), "run `.venv/bin/course lms-archive`"
@@ -170,12 +171,12 @@ def test_course_pattern_rejects_names_without_a_student(name):
 
 def test_lms_name_refuses_ids_the_pattern_cannot_read():
     with pytest.raises(ValueError, match="letters and digits only"):
-        lms.lms_name("jane_doe", 1, 2, NOTEBOOK)
+        lms_archive.lms_name("jane_doe", 1, 2, NOTEBOOK)
 
 
 def test_write_archive_refuses_late_students_who_handed_nothing_in(tmp_path):
     with pytest.raises(ValueError, match="--late names zoe, who handed nothing in"):
-        lms.write_archive(ROOT / "submitted", ASSIGNMENT, tmp_path / "a.zip", late=["zoe"])
+        lms_archive.write_archive(ROOT / "submitted", ASSIGNMENT, tmp_path / "a.zip", late=["zoe"])
 
 
 @pytest.mark.slow
@@ -185,7 +186,7 @@ def test_zip_collect_puts_the_lms_download_into_submitted(tmp_path):
     archive_dir = course / "downloaded" / ASSIGNMENT / "archive"
     archive_dir.mkdir(parents=True)
     late = ["dmitri"]
-    names = lms.write_archive(ROOT / "submitted", ASSIGNMENT, archive_dir / "submissions.zip",
+    names = lms_archive.write_archive(ROOT / "submitted", ASSIGNMENT, archive_dir / "submissions.zip",
                               late=late)
     assert any("_LATE_" in n for n in names)
     # A file with no student in its name, as when someone adds a notebook by hand.

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from course import pipeline
-from course.submissions import fill, load_class
+from course.submissions.build import fill, load_class
 from support import ASSIGNMENT, DEMO_LOSSES, MANUAL, ROOT, lean, lost_cells, make_course
 from support import edits
 from support.logs import alarming, by_student

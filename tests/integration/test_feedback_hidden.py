@@ -4,7 +4,7 @@
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from course.feedback import PLACEHOLDER, HideHiddenTests, hide_regions
+from course.feedback.hidden_tests import PLACEHOLDER, HideHiddenTests, hide_regions
 from support import hidden
 
 
@@ -84,5 +84,5 @@ def test_unclosed_hidden_region_is_refused():
 
 def test_feedback_config_registers_the_preprocessor(repo_root):
     text = (repo_root / "nbgrader_config.py").read_text()
-    assert '"course.feedback.HideHiddenTests"' in text
-    assert text.index('"nbgrader.preprocessors.GetGrades"') < text.index('"course.feedback.HideHiddenTests"')
+    assert '"course.feedback.hidden_tests.HideHiddenTests"' in text
+    assert text.index('"nbgrader.preprocessors.GetGrades"') < text.index('"course.feedback.hidden_tests.HideHiddenTests"')

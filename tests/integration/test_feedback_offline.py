@@ -15,8 +15,8 @@ from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from course import pipeline
-from course.feedback_page import MATHJAX_FILES, bundled_mathjax
-from course.feedback_summary import headings, plain_heading, what_it_checks
+from course.feedback.page import MATHJAX_FILES, bundled_mathjax
+from course.feedback.summary import headings, plain_heading, what_it_checks
 from support import ASSIGNMENT, DEMO_MANUAL, MANUAL, hidden
 
 # The notebook's graded cells and the exercise each belongs to.

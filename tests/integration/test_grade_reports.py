@@ -105,7 +105,7 @@ def test_a_notebook_against_nbformats_schema_scores_zero_and_the_other_is_graded
 
 def test_a_notebook_whose_metadata_another_tool_mangled_is_graded_as_handed_in(graded):
     _, result, scores = graded
-    assert not _lines(result, "emeka")   # matched back to the release (course/match.py)
+    assert not _lines(result, "emeka")   # matched back to the release (course/autograde/match.py)
     assert lost_cells(scores["emeka"]) == DEMO_LOSSES["emeka"]
 
 

@@ -9,8 +9,9 @@ import nbformat
 import pytest
 
 from support import ASSIGNMENT, ROOT, lean, make_course
-from course import grade, pipeline
-from course.submissions import fill
+from course import pipeline
+from course.grading import local
+from course.submissions.build import fill
 
 pytestmark = pytest.mark.slow
 
@@ -62,9 +63,9 @@ def test_autograde_stops_with_one_line_and_scores_nobody(course_with_unknown_tes
 
 
 def test_course_grade_refuses_before_any_worker_starts(course_with_unknown_test):
-    with pytest.raises(grade.GradeError, match=r"check_zeros_extra of Initialization\.ipynb has no "
+    with pytest.raises(local.GradeError, match=r"check_zeros_extra of Initialization\.ipynb has no "
                                                r"spec in course/specs/initialization\.py"):
-        grade.grade(course_with_unknown_test, jobs=1)
+        local.grade(course_with_unknown_test, jobs=1)
     assert not list((course_with_unknown_test / "autograded").glob("*/*/*.ipynb"))
 
 
@@ -103,8 +104,8 @@ def test_a_sandbox_without_helpers_stops_grading_before_anyone_is_scored(release
     assert "cannot import the course's helpers package (ModuleNotFoundError" in lines[0]
     assert "c.SandboxKernelManager.packages" in lines[0]
     _nothing_graded(root)
-    with pytest.raises(grade.GradeError, match="cannot import the course's helpers package"):
-        grade.grade(root, jobs=2)
+    with pytest.raises(local.GradeError, match="cannot import the course's helpers package"):
+        local.grade(root, jobs=2)
     _nothing_graded(root)
 
 
@@ -113,7 +114,7 @@ def test_a_course_root_whose_helpers_differ_from_the_kernels_is_refused(released
     shutil.copytree(ROOT / "helpers", root / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
     with open(root / "helpers" / "checks.py", "a") as checks:
         checks.write("\n# this course's own edit of the checks\n")
-    with pytest.raises(grade.GradeError, match=r"imports helpers from .* which differs from "
+    with pytest.raises(local.GradeError, match=r"imports helpers from .* which differs from "
                                                r".*helpers \(checks\.py\)"):
-        grade.grade(root, jobs=1)
+        local.grade(root, jobs=1)
     _nothing_graded(root)

@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from course import pipeline
-from course.scores import ScoreError
+from course.gradebook.scores import ScoreError
 from support import ASSIGNMENT, DEMO_LOSSES, DEMO_MANUAL, MANUAL, SOLUTION, lost_cells
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from course import pipeline
-from course.submissions import fill
+from course.submissions.build import fill
 from support import ASSIGNMENT, ROOT, lean, make_course
 from support.hostile import CATALOGUE, ENTRIES, NOTEBOOK, hand_in
 

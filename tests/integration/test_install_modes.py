@@ -54,7 +54,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import cli, pipeline, readonly
+from course import cli, pipeline
+from course.sandbox import mounts
 from support import ASSIGNMENT, ROOT, make_course
 from support.hostile import NOTEBOOK, hand_in
 
@@ -163,7 +164,7 @@ def _nothing_of_the_instructors(report):
     # What keeps its name (the metadata folder, an editable install's finder, bin/course) is empty,
     # and a `course` folder on the kernel's path holds the stub that refuses the import.
     assert all(size == 0 for size in report["named"].values()), report["named"]
-    assert all(files == {"__init__.py": readonly.STUB} for files in report["course_folders"].values()), \
+    assert all(files == {"__init__.py": mounts.STUB} for files in report["course_folders"].values()), \
         report["course_folders"]
     assert report["helpers"].endswith("/helpers/checks.py")
 

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from course import pipeline
-from course.recovery import MARKER, recover_interrupted
-from course.submissions import fill
+from course.autograde.run import MARKER, recover_interrupted
+from course.submissions.build import fill
 from support import ASSIGNMENT, lean, make_course
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ import pytest
 
 from support import probes as support
 from course.judge.process import JudgeError, JudgeProcess, JudgeTimeout
-from course.sandbox import SandboxKernelManager, problem
+from course.sandbox.kernel import SandboxKernelManager, problem
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,9 @@ import csv
 
 import pytest
 
-from course import cli, grade, pipeline, submissions
+from course import cli, pipeline
+from course.grading import local
+from course.submissions import build
 from support import ASSIGNMENT, DEMO_LOSSES, DEMO_MANUAL, MANUAL, hand_in_lean, lost_cells, make_course
 
 pytestmark = pytest.mark.slow
@@ -21,7 +23,7 @@ CLASS_MANUAL = {**DEMO_MANUAL, "frank": None}  # the written answer: waiting, or
 
 
 def build_class(root, repo_root):
-    students = submissions.load_class(repo_root / "demo" / "class.toml")
+    students = build.load_class(repo_root / "demo" / "class.toml")
     students["frank"] = students["alice"]
     hand_in_lean(root, students)
 
@@ -76,17 +78,17 @@ def test_feedback_and_export_read_the_same_gradebook(graded):
 
 def test_grade_rejects_a_shard_with_unknown_students(tmp_path):
     root = make_course(tmp_path / "course", with_submitted=True)
-    with pytest.raises(grade.GradeError, match="no submission in submitted/ for zoe"):
-        grade.select_students(root, ["alice", "zoe"])
-    assert grade.select_students(root, ["bob", "alice", "bob"]) == ["bob", "alice"]
-    assert grade.select_students(root) == sorted(DEMO_LOSSES)
+    with pytest.raises(local.GradeError, match="no submission in submitted/ for zoe"):
+        local.select_students(root, ["alice", "zoe"])
+    assert local.select_students(root, ["bob", "alice", "bob"]) == ["bob", "alice"]
+    assert local.select_students(root) == sorted(DEMO_LOSSES)
 
 
 def test_grade_needs_the_assignment_in_the_gradebook(tmp_path):
     root = make_course(tmp_path / "course", with_submitted=True)
     assert cli.main(["--root", str(root), "grade", "--students", "alice", "--jobs", "1"]) == 1
-    with pytest.raises(grade.GradeError, match="run `course release` first"):
-        grade.grade(root, students=["alice"], jobs=1)
+    with pytest.raises(local.GradeError, match="run `course release` first"):
+        local.grade(root, students=["alice"], jobs=1)
 
 
 @pytest.mark.parametrize("url, expected", [
@@ -95,15 +97,15 @@ def test_grade_needs_the_assignment_in_the_gradebook(tmp_path):
     ("postgresql+psycopg2://u:p@127.0.0.1:5432/gb", "postgresql+psycopg2://u:p@127.0.0.1:5432/gb"),
 ])
 def test_worker_db_url_waits_for_sqlite_locks(url, expected):
-    assert grade.worker_db_url(url) == expected
+    assert local.worker_db_url(url) == expected
 
 
 def test_kernel_threads_share_the_cores_out(monkeypatch):
-    monkeypatch.setattr(grade, "default_jobs", lambda: 8)
-    assert [grade.kernel_threads(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
+    monkeypatch.setattr(local, "default_jobs", lambda: 8)
+    assert [local.kernel_threads(w) for w in (1, 2, 3, 8, 16)] == [8, 4, 2, 1, 1]
 
 
 def test_grade_names_the_assignments_the_gradebook_holds(graded_copy):
-    with pytest.raises(grade.GradeError, match="'nosuch' is not in the gradebook .*; it holds "
+    with pytest.raises(local.GradeError, match="'nosuch' is not in the gradebook .*; it holds "
                                                "'initialization'$"):
-        grade.grade(graded_copy, "nosuch", students=["alice"], jobs=1)
+        local.grade(graded_copy, "nosuch", students=["alice"], jobs=1)

@@ -13,8 +13,9 @@ import uuid
 
 import pytest
 
-from course import grade, pipeline
-from course.submissions import load_class
+from course import pipeline
+from course.grading import local
+from course.submissions.build import load_class
 from support import ASSIGNMENT, DEMO_LOSSES, ROOT, hand_in_lean, make_course
 from support.postgres import create_database
 
@@ -47,7 +48,7 @@ def sharded(postgres, tmp_path_factory):
     pipeline.release(root)
     hand_in_lean(root, load_class(ROOT / "demo" / "class.toml"))
     with ThreadPoolExecutor(2) as graders:
-        results = list(graders.map(lambda shard: grade.grade(root, jobs=2, students=shard),
+        results = list(graders.map(lambda shard: local.grade(root, jobs=2, students=shard),
                                    SHARDS))
     pipeline.feedback(root)
     pipeline.export(root)

@@ -31,8 +31,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import lms
-from course.submissions import lean
+from course.submissions import lms_archive
+from course.submissions.build import lean
 from support import ASSIGNMENT, ROOT
 
 README = ROOT / "README.md"
@@ -74,7 +74,7 @@ LEAVES = {
 }
 
 # Left out of the copy: environments, caches and what grading writes (the last, only at
-# the top: course/templates/feedback/ is the course's own).
+# the top: course/feedback/templates/ is the course's own).
 _ANYWHERE = shutil.ignore_patterns(".git", ".venv", ".pytest_cache", "__pycache__", "*.egg-info",
                                    ".ipynb_checkpoints", "build")
 _AT_THE_TOP = {"test-artifacts", "gradebook.db", "grades.csv", "feedback", "downloaded"}
@@ -137,7 +137,7 @@ def course_copy(tmp_path):
     (venv / ".installed").touch()  # newer than pyproject.toml: make sees it installed
     for path in (copy / "submitted").rglob("*.ipynb"):
         nbformat.write(lean(nbformat.read(path, as_version=4)), path)
-    lms.write_archive(copy / "submitted", ASSIGNMENT, copy / "demo" / "lms" / "submissions.zip")
+    lms_archive.write_archive(copy / "submitted", ASSIGNMENT, copy / "demo" / "lms" / "submissions.zip")
     return copy
 
 

@@ -4,7 +4,8 @@ import filecmp
 
 import pytest
 
-from course import pipeline, submissions
+from course import pipeline
+from course.submissions import build
 from support import ASSIGNMENT
 
 
@@ -25,8 +26,8 @@ def test_release_is_generated_from_source(course_dir, repo_root):
 
 
 def test_demo_class_is_built_from_release_and_class_file(tmp_path, repo_root):
-    students = submissions.load_class(repo_root / "demo" / "class.toml")
-    submissions.write_class(students, repo_root / "release" / ASSIGNMENT, tmp_path, ASSIGNMENT)
+    students = build.load_class(repo_root / "demo" / "class.toml")
+    build.write_class(students, repo_root / "release" / ASSIGNMENT, tmp_path, ASSIGNMENT)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         p.name for p in (repo_root / "submitted").iterdir())
     for student in students:
@@ -49,20 +50,20 @@ def test_release_has_no_solution_and_no_hidden_test(repo_root):
 def test_fill_rejects_unknown_answer_and_missing_stub(repo_root):
     import nbformat
     nb = nbformat.read(repo_root / "release" / ASSIGNMENT / "Initialization.ipynb", as_version=4)
-    with pytest.raises(submissions.SubmissionError, match="no answer cell named initialize_xavier"):
-        submissions.fill(nb, {"initialize_xavier": "pass"})
-    filled = submissions.fill(nb, {"initialize_parameters_he": "pass"})
-    with pytest.raises(submissions.SubmissionError, match="has no '# YOUR CODE HERE' stub"):
-        submissions.fill(filled, {"initialize_parameters_he": "pass"})
+    with pytest.raises(build.SubmissionError, match="no answer cell named initialize_xavier"):
+        build.fill(nb, {"initialize_xavier": "pass"})
+    filled = build.fill(nb, {"initialize_parameters_he": "pass"})
+    with pytest.raises(build.SubmissionError, match="has no '# YOUR CODE HERE' stub"):
+        build.fill(filled, {"initialize_parameters_he": "pass"})
 
 
 def test_load_class_reports_bad_toml(tmp_path):
     (tmp_path / "class.toml").write_text("[ada\n")
-    with pytest.raises(submissions.SubmissionError, match="is not valid TOML"):
-        submissions.load_class(tmp_path / "class.toml")
+    with pytest.raises(build.SubmissionError, match="is not valid TOML"):
+        build.load_class(tmp_path / "class.toml")
     (tmp_path / "class.toml").write_text("[ada]\ninitialize_parameters_he = 3\n")
-    with pytest.raises(submissions.SubmissionError, match=r"\[ada\] must map answer cell names"):
-        submissions.load_class(tmp_path / "class.toml")
+    with pytest.raises(build.SubmissionError, match=r"\[ada\] must map answer cell names"):
+        build.load_class(tmp_path / "class.toml")
 
 
 # --- part 2: Layers.ipynb, its data file, and answers graded by hand ----------------------
@@ -84,7 +85,7 @@ def test_layers_release_has_stubs_and_no_solution_hidden_test_or_rubric(repo_roo
     manual = [c for c in _cells(repo_root / "release" / ASSIGNMENT / "Layers.ipynb")
               if c.metadata.get("nbgrader", {}).get("grade_id") == "relu_spread_answer"]
     assert len(manual) == 1 and manual[0].cell_type == "markdown"
-    assert manual[0].source == submissions.TEXT_STUB
+    assert manual[0].source == build.TEXT_STUB
     nbgrader = manual[0].metadata["nbgrader"]
     assert nbgrader["solution"] and nbgrader["grade"] and nbgrader["points"] == 2
 
@@ -101,8 +102,8 @@ def test_solution_marker_appears_only_in_solution_cells(repo_root):
 def test_fill_replaces_the_written_answer_placeholder(repo_root):
     import nbformat
     nb = nbformat.read(repo_root / "release" / ASSIGNMENT / "Layers.ipynb", as_version=4)
-    filled = submissions.fill(nb, {"relu_spread_answer": "\n  He, because ...\n"})
-    cell = submissions.answer_cells(filled)["relu_spread_answer"]
+    filled = build.fill(nb, {"relu_spread_answer": "\n  He, because ...\n"})
+    cell = build.answer_cells(filled)["relu_spread_answer"]
     assert cell.source == "He, because ..."
-    with pytest.raises(submissions.SubmissionError, match="does not hold 'YOUR ANSWER HERE'"):
-        submissions.fill(filled, {"relu_spread_answer": "again"})
+    with pytest.raises(build.SubmissionError, match="does not hold 'YOUR ANSWER HERE'"):
+        build.fill(filled, {"relu_spread_answer": "again"})

@@ -2,7 +2,7 @@
 
 Each kernel starts with an empty $HOME; without the grader's list, matplotlib
 would scan the system's fonts and write a list of its own in every kernel
-(``course.sandbox.matplotlib_font_list``).
+(``course.sandbox.kernel.matplotlib_font_list``).
 """
 
 import json
@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from course import sandbox
+from course.sandbox import kernel
 
 PROBE = Path(__file__).parents[1] / "support" / "sandbox_probe.py"
 # What the kernel sees: did matplotlib read the list or build one, and can the kernel
@@ -50,7 +50,7 @@ def test_kernel_reads_the_graders_font_list_and_cannot_change_it(tmp_path):
 
 
 def test_the_font_list_is_built_once_per_grading_process():
-    first = sandbox.matplotlib_font_list()
+    first = kernel.matplotlib_font_list()
     assert first is not None and Path(first).name.startswith("fontlist-v")
     assert json.loads(Path(first).read_text())["ttflist"]
-    assert sandbox.matplotlib_font_list() == first
+    assert kernel.matplotlib_font_list() == first

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nbformat
 
-from course.submissions import lean  # noqa: F401 (the tests' one lean filter)
+from course.submissions.build import lean  # noqa: F401 (the tests' one lean filter)
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "initialization"
@@ -50,10 +50,10 @@ def make_course(path, *, with_submitted=False):
 def hand_in_lean(root, students):
     """Write ``submitted/`` of the course at ``root`` for ``{student: answers}``, every notebook lean.
 
-    The answers are those of ``course.submissions.load_class`` (``demo/class.toml``);
+    The answers are those of ``course.submissions.build.load_class`` (``demo/class.toml``);
     the course must be released.
     """
-    from course.submissions import write_class
+    from course.submissions.build import write_class
 
     for path in write_class(students, root / "release" / ASSIGNMENT, root / "submitted", ASSIGNMENT):
         nbformat.write(lean(nbformat.read(path, as_version=4)), path)

@@ -40,7 +40,7 @@ class Cluster:
     """``dask scheduler`` and ``workers`` × ``course worker --nthreads 1 --no-nanny``.
 
     ``course worker`` is ``dask worker`` with the settings of a grading worker
-    (``course.dask_worker``), as the README starts them: without ``--host``, so
+    (``course.grading.cluster.worker``), as the README starts them: without ``--host``, so
     that it listens where ``course worker`` does unless told (127.0.0.1). The
     scheduler is told (``--host 127.0.0.1 --dashboard-address 127.0.0.1:0``):
     ``dask scheduler`` opens an HTTP server on 0.0.0.0:8787 otherwise, even

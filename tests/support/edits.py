@@ -1,6 +1,6 @@
-"""Notebooks edited the way students edit them, as the tests of ``course.match`` build them.
+"""Notebooks edited the way students edit them, as the tests of ``course.autograde.match`` build them.
 
-Each edit takes a filled notebook (``course.submissions.fill`` of the release)
+Each edit takes a filled notebook (``course.submissions.build.fill`` of the release)
 and returns a copy changed as a real editor or a real student would change it:
 a cell pasted twice, a cell split or merged in JupyterLab, metadata dropped by
 another editor, an old nbgrader extension's schema, ... The nbgrader issue that

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from course.feedback import hide_regions
+from course.feedback.hidden_tests import hide_regions
 
 ROOT = Path(__file__).resolve().parents[2]
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"

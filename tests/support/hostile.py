@@ -9,7 +9,7 @@ import tomllib
 
 import nbformat
 
-from course.submissions import fill
+from course.submissions.build import fill
 
 from . import ASSIGNMENT, ROOT, lean
 

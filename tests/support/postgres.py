@@ -123,7 +123,7 @@ def copy_gradebook(source, url):
     import sqlalchemy
     from nbgrader.api import Base, Gradebook
 
-    from course.grade import _scripts_on_path
+    from course.grading.local import _scripts_on_path
 
     with _scripts_on_path(), Gradebook(url):   # nbgrader makes its tables, as on first use
         pass

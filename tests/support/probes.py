@@ -20,13 +20,13 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from course import mutants
-from course.feedback import hide_regions
+from course.submissions import catalogue
+from course.feedback.hidden_tests import hide_regions
 from course.judge import codec, process, runner, spec
 
 ROOT = Path(__file__).resolve().parents[2]
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-CATALOGUE = mutants.load_catalogue(ROOT / "tests" / "catalogue")
+CATALOGUE = catalogue.load_catalogue(ROOT / "tests" / "catalogue")
 
 #: What the imports cells of the notebooks give the answer cells.
 PRELUDE = "import numpy as np\nfrom helpers.network import relu, sigmoid\n"

@@ -19,8 +19,8 @@ import asyncio
 import json
 import time
 
-from course import cgroup
-from course.sandbox import SandboxKernelManager
+from course.sandbox import cgroup
+from course.sandbox.kernel import SandboxKernelManager
 
 
 async def probe(workdir, code, hang, readonly, timeout=60):

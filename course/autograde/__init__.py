@@ -1,0 +1,1 @@
+"""One autograde run: nbgrader's autograde with our exporter, cell matching and execution."""

@@ -1,0 +1,76 @@
+"""``nbgrader export``'s grades.csv, with each student's state beside the score.
+
+nbgrader's CSV exporter writes 0 for a student who handed nothing in, for one
+whose grading failed, and for answers nobody has graded yet, the same 0 as work
+that earned nothing. :class:`StatusCsvExportPlugin` (``ExportApp.plugin_class`` in
+``nbgrader_config.py``) writes nbgrader's columns, quoted as CSV should be, and
+two more: ``status`` (:data:`course.gradebook.scores.STATES`, or ``not submitted`` for a
+student with nothing in ``submitted/``, who scores 0 as in nbgrader) and
+``overrides`` (the autograded cells whose points an instructor set). ``score``
+and ``raw_score`` are left empty where grading failed or has not run yet: no
+number is better than a wrong one in an LMS upload.
+"""
+
+import csv
+from pathlib import Path
+
+from nbgrader.api import MissingEntry
+from nbgrader.plugins import CsvExportPlugin
+
+from course.gradebook.scores import read_scores
+
+__all__ = ["StatusCsvExportPlugin", "COLUMNS"]
+
+COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
+           "email", "raw_score", "late_submission_penalty", "score", "max_score",
+           "status", "overrides"]
+
+
+class StatusCsvExportPlugin(CsvExportPlugin):
+    """nbgrader's CSV export, with a ``status`` and an ``overrides`` column."""
+
+    def export(self, gradebook):
+        dest = self.to or "grades.csv"
+        coursedir = getattr(self.parent, "coursedir", None)
+        root = Path(coursedir.root) if coursedir is not None else None
+        wanted_students = {str(s) for s in self.student}
+        wanted_assignments = {str(a) for a in self.assignment}
+        self.log.info("Exporting grades to %s", dest)
+        rows = []
+        for assignment in gradebook.assignments:
+            if wanted_assignments and assignment.name not in wanted_assignments:
+                continue
+            students = [s for s in gradebook.students
+                        if not wanted_students or s.id in wanted_students]
+            scores = {s.student: s for s in read_scores(gradebook, assignment.name,
+                                                        [s.id for s in students], root)}
+            for student in students:
+                handed_in = root is not None and (
+                    root / "submitted" / student.id / assignment.name).is_dir()
+                rows.append(self._row(gradebook, assignment, student, scores[student.id],
+                                      handed_in))
+        with open(dest, "w", newline="") as out:
+            writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+
+    @staticmethod
+    def _row(gradebook, assignment, student, score, handed_in):
+        row = {"assignment": assignment.name, "duedate": assignment.duedate or "",
+               "student_id": student.id, "last_name": student.last_name or "",
+               "first_name": student.first_name or "", "email": student.email or "",
+               "max_score": assignment.max_score,
+               "overrides": " ".join(c for c in score.max_points if c in score.overrides)}
+        try:
+            submission = gradebook.find_submission(assignment.name, student.id)
+        except MissingEntry:   # nothing graded: handed in and waiting, or nothing handed in
+            zero = "" if handed_in else 0.0
+            return {**row, "timestamp": "", "raw_score": zero, "late_submission_penalty": 0.0,
+                    "score": zero, "status": "not graded" if handed_in else "not submitted"}
+        penalty = submission.late_submission_penalty or 0.0
+        failed = score.status == "failed to grade"
+        raw = "" if failed else score.total
+        return {**row, "timestamp": submission.timestamp or "", "raw_score": raw,
+                "late_submission_penalty": penalty,
+                "score": "" if failed else max(0.0, score.total - penalty),
+                "status": score.status}

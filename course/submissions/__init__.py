@@ -1,0 +1,1 @@
+"""Submissions: built from the release (demo class, catalogue), and read from an LMS download."""
