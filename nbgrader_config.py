@@ -141,6 +141,9 @@ c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[A-Za-z][A-Za-z0-9]*)_(?:LATE_)?[0-9]+_[0-9]+_"
     r"(?P<file_id>[^/]+?)(?:-[0-9]+)?\.ipynb$"
 )
+# A damaged archive is named in one line and nothing is extracted (nbgrader's own
+# extractor ends in a traceback, halfway).
+c.ZipCollectApp.extractor_plugin = "course.submissions.lms_archive.CheckedExtractorPlugin"
 
 # Through nbgrader's exchange, as on a JupyterHub where students fetch and submit
 # from JupyterLab's Assignments tab: every user's nbgrader reads the same

@@ -29,6 +29,18 @@ def _root(path):
     return root
 
 
+def positive_int(text):
+    """An argparse type: a whole number of at least 1 (``--jobs 0`` is refused, not run)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") \
+            from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
+    return value
+
+
 def group_of(grade_id):
     """The exercise a test cell belongs to: ``check_he_values`` -> ``he``."""
     return grade_id.removeprefix("check_").rsplit("_", 1)[0]
@@ -36,7 +48,7 @@ def group_of(grade_id):
 
 def _missing(score):
     """What a cell without points shows, when nobody is waiting to grade it."""
-    return "failed" if score.submitted else "not graded"
+    return "failed" if score.submitted else score.status
 
 
 def _points(score, ids):
@@ -226,8 +238,10 @@ def scores_csv(scores):
     writer.writerow(["student", *cells, "total", "max", "status", "overrides"])
     for score in scores:
         points = [score.points.get(cell) for cell in cells]
+        total = score.final_total
         writer.writerow([score.student, *("" if p is None else f"{p:g}" for p in points),
-                         f"{score.total:g}", f"{sum(score.max_points.values()):g}", score.status,
+                         "" if total is None else f"{total:g}",
+                         f"{sum(score.max_points.values()):g}", score.status,
                          " ".join(c for c in cells if c in score.overrides)])
     return out.getvalue()
 
@@ -294,7 +308,8 @@ def grade_table(outcomes, scores):
     table.add_column("seconds", justify="right")
     for outcome in outcomes:
         score = by_student.get(outcome.student)
-        points = f"{score.total:g}" if score is not None and score.graded else "-"
+        points = _subtotal(score, list(score.max_points)) if score is not None and \
+            score.graded else "-"
         table.add_row(outcome.student, "graded" if outcome.success else "[red]FAILED[/red]",
                       points, f"{outcome.seconds:.1f}")
     return table
@@ -329,14 +344,21 @@ def cmd_grade(args, console):
                          "--scheduler the cluster's workers grade (start as many as you need)")
     security = _security(args) if on_cluster else None
     jobs = args.jobs or local.default_jobs()
-    chosen = local.select_students(root, students)
+    chosen = local.select_students(root, students, args.assignment)
+    for student, found in local.nothing_handed_in(
+            root, args.assignment, students or pipeline.students(root)).items():
+        console.print(f"{student}: handed in no notebook of {args.assignment} ({found}); "
+                      f"not submitted", highlight=False, markup=False, soft_wrap=True)
+    if not chosen:
+        return 0
     columns = [TextColumn("autograde {task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn()]
     failed = []
     start = time.perf_counter()
     cluster = {"workers": 0, "skipped": []}
-    with Progress(*columns, console=console) as progress:
+    # A bar is for a terminal; piped or logged, only the summary and the lines below.
+    with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
         task = progress.add_task(args.assignment, total=len(chosen), failed=0)
 
         def on_done(outcome):
@@ -476,7 +498,7 @@ def build_parser():
                  "than it should.")
     p.add_argument("--catalogue", default=str(CATALOGUE),
                    help=f"folder of catalogue files (default: {CATALOGUE})")
-    p.add_argument("--workers", type=int, default=2,
+    p.add_argument("--workers", type=positive_int, default=2,
                    help="course roots graded at once (default: 2)")
     p.add_argument("--packed", action="store_true",
                    help="answer every function with a wrong entry in each submission: "
@@ -498,7 +520,7 @@ def build_parser():
                  "summary table; the grades are nbgrader's, cell for cell.")
     p.add_argument("assignment", nargs="?", default=ASSIGNMENT,
                    help=f"assignment to grade (default: {ASSIGNMENT})")
-    p.add_argument("--jobs", "-j", type=int, default=None,
+    p.add_argument("--jobs", "-j", type=positive_int, default=None,
                    help="worker processes (default: the number of cores)")
     p.add_argument("--students", default=None,
                    help="comma-separated student ids: grade only this shard of submitted/")
@@ -565,7 +587,9 @@ def main(argv=None):
         args.dask_args = [*unknown, *args.dask_args]
     elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    console = Console()
+    # One message, one line: a terminal folds a long line itself, and a pipe or a log
+    # file gets it whole (Rich would break it at 80 columns).
+    console = Console(soft_wrap=True)
     try:
         return args.func(args, console) or 0
     except Exception as error:

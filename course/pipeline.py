@@ -86,7 +86,8 @@ def export(root):
 
 
 def scores(root, assignment=ASSIGNMENT):
-    """Every student of ``submitted/``'s :class:`~course.gradebook.scores.Score`, all notebooks together.
+    """The :class:`~course.gradebook.scores.Score` of every student of ``submitted/`` and of the
+    gradebook's roster, all notebooks together, in order of their ids.
 
     Raises
     ------
@@ -95,7 +96,8 @@ def scores(root, assignment=ASSIGNMENT):
         cell (their points could not be told apart).
     """
     with Gradebook(db_url(root)) as gb:
-        return read_scores(gb, assignment, students(root), root)
+        roster = {s.id for s in gb.students}
+        return read_scores(gb, assignment, sorted(roster | set(students(root))), root)
 
 
 def set_manual_grade(root, student, grade_id, points, assignment=ASSIGNMENT, *, override=False):

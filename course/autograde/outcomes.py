@@ -42,12 +42,16 @@ class Finding:
         The student graded ("" where the finding is the grader's, not a submission's).
     notebook : str
         The notebook (without ``.ipynb``) it is about, or "" for the whole submission.
+    ungradable : bool
+        A problem that keeps the whole submission from being graded: it is then
+        the reason the submission failed, in our words rather than nbgrader's.
     """
 
     kind: str
     text: str
     student: str = ""
     notebook: str = ""
+    ungradable: bool = False
 
     def __post_init__(self):
         if self.kind not in (PROBLEM, STOP):
@@ -56,6 +60,8 @@ class Finding:
             if not isinstance(getattr(self, name), str):
                 raise TypeError(f"a finding's {name} is text, not "
                                 f"{type(getattr(self, name)).__name__}")
+        if not isinstance(self.ungradable, bool):
+            raise TypeError("a finding's ungradable is true or false")
 
     @property
     def line(self):
@@ -70,8 +76,10 @@ class Finding:
     @classmethod
     def from_data(cls, data):
         """A finding from :meth:`as_data`'s dict; ValueError or TypeError if it is not one."""
-        if not isinstance(data, dict) or set(data) != {"kind", "text", "student", "notebook"}:
-            raise ValueError("a finding is a dict of kind, text, student and notebook")
+        if not isinstance(data, dict) or set(data) != {"kind", "text", "student", "notebook",
+                                                       "ungradable"}:
+            raise ValueError("a finding is a dict of kind, text, student, notebook and "
+                             "ungradable")
         return cls(**data)
 
 
@@ -118,6 +126,11 @@ class Collector(logging.Handler):
     def problems(self):
         """The problems' lines, in order."""
         return [f.line for f in self.findings if f.kind == PROBLEM]
+
+    @property
+    def ungradable(self):
+        """Why the submission cannot be graded at all, in our words, or ""."""
+        return next((f.text for f in self.findings if f.ungradable), "")
 
     @property
     def stopped(self):

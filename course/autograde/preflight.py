@@ -123,8 +123,8 @@ def preflight(notebooks):
     folder = paths[0].resolve().parent
     student, assignment = folder.parent.name, folder.name
 
-    def say(text):
-        lines.append(Finding(PROBLEM, text, student))
+    def say(text, ungradable=False):
+        lines.append(Finding(PROBLEM, text, student, ungradable=ungradable))
 
     for path in sorted(folder.rglob("*")):
         if path.is_file() and any(path.match(p) for p in RUNNABLE):
@@ -139,9 +139,9 @@ def preflight(notebooks):
     found = {p.name for p in paths}
     others = ", ".join(sorted(found)) or "nothing"
     if expected and not set(expected) & found:   # nbgrader then grades nothing at all
-        say(f"none of {', '.join(sorted(expected))} was handed in (found "
-                     f"{others}); nbgrader cannot grade the submission: name the notebooks "
-                     f"as released and grade it again")
+        say(f"none of {', '.join(sorted(expected))} was handed in (found {others}); the "
+            f"submission cannot be graded: name the notebooks as released and grade it again",
+            ungradable=True)
     else:
         for name in sorted(set(expected) - found):
             say(f"{name} was not handed in (found {others}); it scores zero")
@@ -163,19 +163,28 @@ def preflight(notebooks):
         wanted = _cells_by_id(json.loads(expected[path.name].read_text()))
         got = _cells_by_id(nb)
         answers = [k for k, c in wanted.items() if c["metadata"]["nbgrader"].get("solution")]
-        if answers and not any(k in got for k in answers):
+        missing = [k for k in answers if k not in got]
+        ours = any(k in got for k in wanted if k not in answers)   # its other cells are there
+        if missing and len(missing) == len(answers) and not ours:
             found = _matched_ids(text, expected[path.name]) & set(answers)
             if found == set(answers):
                 say(f"{path.name} has none of the answer cells' nbgrader "
-                             f"metadata ({', '.join(answers)}): its nbgrader metadata was "
-                             f"stripped; every cell was matched to the release by content "
-                             f"or place")
+                    f"metadata ({', '.join(answers)}): its nbgrader metadata was "
+                    f"stripped; every cell was matched to the release by content "
+                    f"or place")
                 continue
             say(f"{path.name} has none of the answer cells "
-                         f"({', '.join(a for a in answers if a not in found)}): another "
-                         f"assignment's notebook, or its nbgrader metadata was stripped and "
-                         f"its cells match none of the release's; its tests will fail")
+                f"({', '.join(a for a in answers if a not in found)}): another "
+                f"assignment's notebook, or its nbgrader metadata was stripped and "
+                f"its cells match none of the release's; its tests will fail")
             continue
+        deleted = sorted(set(missing) - _matched_ids(text, expected[path.name])) if missing \
+            else []
+        if deleted:
+            cells = "answer cell" + ("s " if len(deleted) > 1 else " ") + ", ".join(deleted)
+            say(f"{path.name}: the {cells} {'were' if len(deleted) > 1 else 'was'} deleted; "
+                f"the tests of what {'they' if len(deleted) > 1 else 'it'} defined fail "
+                f"unless another cell defines it")
         for grade_id, cell in wanted.items():
             meta = cell["metadata"]["nbgrader"]
             if not meta.get("grade") or meta.get("solution"):   # a written answer is not a test

@@ -4,11 +4,11 @@ nbgrader's CSV exporter writes 0 for a student who handed nothing in, for one
 whose grading failed, and for answers nobody has graded yet, the same 0 as work
 that earned nothing. :class:`StatusCsvExportPlugin` (``ExportApp.plugin_class`` in
 ``nbgrader_config.py``) writes nbgrader's columns, quoted as CSV should be, and
-two more: ``status`` (:data:`course.gradebook.scores.STATES`, or ``not submitted`` for a
-student with nothing in ``submitted/``, who scores 0 as in nbgrader) and
-``overrides`` (the autograded cells whose points an instructor set). ``score``
-and ``raw_score`` are left empty where grading failed or has not run yet: no
-number is better than a wrong one in an LMS upload.
+two more: ``status`` (:data:`course.gradebook.scores.STATES`, the same state every table
+says; a student with no notebook in ``submitted/`` is ``not submitted`` and scores 0,
+as in nbgrader) and ``overrides`` (the autograded cells whose points an instructor
+set). ``score`` and ``raw_score`` are left empty where grading failed or has not run
+yet: no number is better than a wrong one in an LMS upload.
 """
 
 import csv
@@ -26,6 +26,20 @@ COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "fir
            "status", "overrides"]
 
 
+def _everyone(gradebook, root):
+    """The gradebook's students, and those of ``submitted/`` it does not know yet (never
+    graded): nbgrader's export would leave them out without a word."""
+    from types import SimpleNamespace
+
+    known = list(gradebook.students)
+    ids = {s.id for s in known}
+    submitted = Path(root) / "submitted" if root is not None else None
+    extra = sorted(p.name for p in submitted.iterdir() if p.is_dir() and p.name not in ids) \
+        if submitted is not None and submitted.is_dir() else []
+    return known + [SimpleNamespace(id=sid, last_name=None, first_name=None, email=None)
+                    for sid in extra]
+
+
 class StatusCsvExportPlugin(CsvExportPlugin):
     """nbgrader's CSV export, with a ``status`` and an ``overrides`` column."""
 
@@ -40,22 +54,19 @@ class StatusCsvExportPlugin(CsvExportPlugin):
         for assignment in gradebook.assignments:
             if wanted_assignments and assignment.name not in wanted_assignments:
                 continue
-            students = [s for s in gradebook.students
+            students = [s for s in _everyone(gradebook, root)
                         if not wanted_students or s.id in wanted_students]
             scores = {s.student: s for s in read_scores(gradebook, assignment.name,
                                                         [s.id for s in students], root)}
             for student in students:
-                handed_in = root is not None and (
-                    root / "submitted" / student.id / assignment.name).is_dir()
-                rows.append(self._row(gradebook, assignment, student, scores[student.id],
-                                      handed_in))
+                rows.append(self._row(gradebook, assignment, student, scores[student.id]))
         with open(dest, "w", newline="") as out:
             writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
 
     @staticmethod
-    def _row(gradebook, assignment, student, score, handed_in):
+    def _row(gradebook, assignment, student, score):
         row = {"assignment": assignment.name, "duedate": assignment.duedate or "",
                "student_id": student.id, "last_name": student.last_name or "",
                "first_name": student.first_name or "", "email": student.email or "",
@@ -64,13 +75,11 @@ class StatusCsvExportPlugin(CsvExportPlugin):
         try:
             submission = gradebook.find_submission(assignment.name, student.id)
         except MissingEntry:   # nothing graded: handed in and waiting, or nothing handed in
-            zero = "" if handed_in else 0.0
-            return {**row, "timestamp": "", "raw_score": zero, "late_submission_penalty": 0.0,
-                    "score": zero, "status": "not graded" if handed_in else "not submitted"}
-        penalty = submission.late_submission_penalty or 0.0
-        failed = score.status == "failed to grade"
-        raw = "" if failed else score.total
-        return {**row, "timestamp": submission.timestamp or "", "raw_score": raw,
+            submission = None
+        penalty = (submission.late_submission_penalty or 0.0) if submission else 0.0
+        total = score.final_total
+        return {**row, "timestamp": (submission.timestamp or "") if submission else "",
+                "raw_score": "" if total is None else total,
                 "late_submission_penalty": penalty,
-                "score": "" if failed else max(0.0, score.total - penalty),
+                "score": "" if total is None else max(0.0, total - penalty),
                 "status": score.status}

@@ -13,10 +13,24 @@ from pathlib import Path
 
 from nbgrader.api import MissingEntry
 
-__all__ = ["Score", "ScoreError", "read_scores", "set_manual_grade", "STATES"]
+__all__ = ["Score", "ScoreError", "read_scores", "set_manual_grade", "handed_in", "STATES"]
 
-#: A student's state, in the words the tables and CSV files use.
-STATES = ("complete", "needs manual grading", "failed to grade", "not graded")
+#: A student's state, in the words every table, CSV file and report uses: every
+#: cell scored; a written answer waits for a grader; grading started and did not
+#: finish; notebooks handed in and never graded; no notebook handed in.
+STATES = ("complete", "needs manual grading", "failed to grade", "not graded", "not submitted")
+#: The states whose total is not known yet: left empty, never written as 0.
+NOT_FINAL = ("failed to grade", "not graded")
+
+
+def handed_in(root, assignment, student):
+    """The notebooks (file names) ``student`` handed in for ``assignment``: ``[]`` if none.
+
+    A folder with no notebook in it (notes, a zip, nothing) is nothing handed in.
+    """
+    folder = Path(root) / "submitted" / student / assignment
+    return sorted(p.name for p in folder.glob("*.ipynb") if p.is_file()) if folder.is_dir() \
+        else []
 
 
 class ScoreError(ValueError):
@@ -43,6 +57,7 @@ class Score:
     needs_manual: set = field(default_factory=set)   # grade_ids awaiting an instructor
     overrides: set = field(default_factory=set)      # autograded grade_ids set by hand
     submitted: bool = True   # whether the gradebook holds a submission of the student's
+    handed_in: bool = True   # whether submitted/ holds a notebook of the student's
 
     @property
     def total(self):
@@ -70,16 +85,31 @@ class Score:
     def status(self):
         """One of :data:`STATES`."""
         if not self.submitted:
-            return "not graded"
+            return "not graded" if self.handed_in else "not submitted"
         if not self.graded:
             return "failed to grade"
         return "needs manual grading" if self.needs_manual else "complete"
 
+    @property
+    def final_total(self):
+        """The total as a gradebook file says it: None while it is not known
+        (:data:`NOT_FINAL`), 0 for nothing handed in."""
+        return None if self.status in NOT_FINAL else self.total
+
+
+def course_order(gb, assignment):
+    """The gradebook's notebooks of ``assignment`` in course order (its spec's), then the rest."""
+    from course.judge.spec import notebook_order
+
+    order = {name: i for i, name in enumerate(notebook_order(assignment))}
+    return sorted(gb.find_assignment(assignment).notebooks,
+                  key=lambda nb: (order.get(nb.name, len(order)), nb.name))
+
 
 def _cells(gb, assignment):
-    """(notebook, grade cell) pairs of ``assignment`` in order, and the manually graded ids."""
+    """(notebook, grade cell) pairs of ``assignment`` in course order, and the manually graded ids."""
     cells, notebooks, manual = [], {}, set()
-    for nb in gb.find_assignment(assignment).notebooks:
+    for nb in course_order(gb, assignment):
         answers = {cell.name for cell in nb.solution_cells}
         for cell in nb.grade_cells:
             if cell.name in notebooks:
@@ -111,7 +141,8 @@ def read_scores(gb, assignment, students, root=None):
     """The :class:`Score` of each of ``students`` in the open gradebook ``gb``.
 
     ``root``, the course root, lets a notebook whose autograded copy is missing
-    count as failed even where an earlier run left grades behind.
+    count as failed even where an earlier run left grades behind, and tells a
+    student who handed in nothing (``not submitted``) from one not graded yet.
     """
     cells, manual = _cells(gb, assignment)
     maxima = {cell.name: cell.max_score for _, cell in cells}
@@ -121,7 +152,8 @@ def read_scores(gb, assignment, students, root=None):
         try:
             gb.find_submission(assignment, sid)
         except MissingEntry:
-            result.append(Score(sid, dict.fromkeys(maxima), maxima, notebooks, submitted=False))
+            result.append(Score(sid, dict.fromkeys(maxima), maxima, notebooks, submitted=False,
+                                handed_in=root is None or bool(handed_in(root, assignment, sid))))
             continue
         lost = _lost_notebooks(root, assignment, sid, set(notebooks.values()))
         points, pending, overrides = {}, set(), set()
@@ -185,6 +217,13 @@ def clear_manual_grade(gb, student, grade_id, assignment):
 
 
 def _grade(gb, student, grade_id, assignment):
+    try:
+        gb.find_student(student)
+    except MissingEntry:
+        known = sorted(s.id for s in gb.students)
+        raise ScoreError(f"no student {student!r} in the gradebook (it holds "
+                         f"{', '.join(known[:10]) or 'no student'}"
+                         f"{', ...' if len(known) > 10 else ''})") from None
     for nb in gb.find_assignment(assignment).notebooks:
         cell = next((c for c in nb.grade_cells if c.name == grade_id), None)
         if cell is not None:

@@ -87,24 +87,45 @@ def worker_db_url(url):
         hide_password=False)
 
 
-def select_students(root, students=None):
-    """The students to grade: all of ``submitted/``, or the shard asked for.
+def select_students(root, students=None, assignment=pipeline.ASSIGNMENT):
+    """The students to grade: those of ``submitted/`` (or of the shard asked for) who
+    handed in a notebook of ``assignment``; the others are not submitted
+    (:func:`nothing_handed_in` says what their folder holds).
 
     Raises
     ------
     GradeError
-        If a student of the shard handed nothing in, or nobody did.
+        If a student of the shard has no folder in ``submitted/``, or nobody
+        handed in a notebook.
     """
+    from course.gradebook.scores import handed_in
+
     submitted = pipeline.students(root)
     if students is None:
-        if not submitted:
-            raise GradeError(f"{Path(root) / 'submitted'} holds no submission")
-        return submitted
+        chosen = [s for s in submitted if handed_in(root, assignment, s)]
+        if not chosen:
+            raise GradeError(f"{Path(root) / 'submitted'} holds no notebook of {assignment}")
+        return chosen
     missing = [s for s in students if s not in submitted]
     if missing:
         raise GradeError(f"no submission in submitted/ for {', '.join(missing)} "
                          f"({len(submitted)} students handed in)")
-    return list(dict.fromkeys(students))
+    return [s for s in dict.fromkeys(students) if handed_in(root, assignment, s)]
+
+
+def nothing_handed_in(root, assignment, students):
+    """``{student: what their folder holds}`` for those of ``students`` with no notebook."""
+    from course.gradebook.scores import handed_in
+
+    found = {}
+    for student in students:
+        if handed_in(root, assignment, student):
+            continue
+        folder = Path(root) / "submitted" / student / assignment
+        names = sorted(p.name for p in folder.iterdir())[:5] if folder.is_dir() else None
+        found[student] = (f"no {assignment} folder" if names is None else
+                          f"found {', '.join(names)}" if names else "an empty folder")
+    return found
 
 
 def prepare_gradebook(url, assignment, students):
@@ -163,7 +184,9 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise GradeError(f"jobs must be at least 1, got {jobs}")
-    students = select_students(root, students)
+    students = select_students(root, students, assignment)
+    if not students:
+        return []
     url = worker_db_url(pipeline.db_url(root))
     prepare_gradebook(url, assignment, students)
     checked = check_grader(root, url, assignment)
@@ -249,8 +272,9 @@ def autograde_one(assignment, student):
     with collecting(get_logger()) as run:
         result = _api.autograde(assignment, student, force=True, create=True)
     success = bool(result["success"])
-    reason = "" if success else (run.stopped or run.failure or
+    reason = "" if success else (run.stopped or run.ungradable or run.failure or
                                  "nbgrader could not grade the submission (see its log)")
+    problems = [f.line for f in run.findings if f.kind == "problem" and f.text != reason]
     return Graded(student, success, time.perf_counter() - start,
-                  result.get("log", "") + result.get("error", ""), run.stopped, run.problems,
+                  result.get("log", "") + result.get("error", ""), run.stopped, problems,
                   reason)

@@ -162,6 +162,11 @@ def exercises(assignment, spec_path=()):
     return tuple(getattr(module, "EXERCISES", ())) if module is not None else ()
 
 
+def notebook_order(assignment, spec_path=()):
+    """The notebooks of ``assignment`` in course order: as its exercises come in its spec."""
+    return tuple(dict.fromkeys(e.notebook for e in exercises(assignment, spec_path)))
+
+
 def find(assignment, notebook, grade_id, spec_path=()):
     """``(exercise, test cell)`` of test cell ``grade_id`` of ``notebook``, or None."""
     for exercise in exercises(assignment, spec_path):

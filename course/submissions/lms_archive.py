@@ -75,3 +75,51 @@ def write_archive(submitted_dir, assignment, path, *, late=()):
                 archive.writestr(member, notebook.read_bytes())
                 names.append(name)
     return names
+
+
+def unreadable_archives(folder, extensions=(".zip", ".gz", ".tgz", ".bz2", ".xz")):
+    """``{path: why}`` for each archive under ``folder`` that cannot be read whole."""
+    import tarfile
+    import zipfile
+
+    bad = {}
+    for path in sorted(Path(folder).rglob("*")):
+        if not path.is_file() or not path.name.lower().endswith(tuple(extensions)):
+            continue
+        try:
+            if path.suffix.lower() == ".zip":
+                with zipfile.ZipFile(path) as archive:
+                    damaged = archive.testzip()
+                if damaged is not None:
+                    raise zipfile.BadZipFile(f"{damaged} is damaged")
+            else:
+                with tarfile.open(path) as archive:
+                    archive.getmembers()
+        except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError) as error:
+            bad[path] = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
+    return bad
+
+
+def _extractor_base():
+    from nbgrader.plugins import ExtractorPlugin
+
+    return ExtractorPlugin
+
+
+class CheckedExtractorPlugin(_extractor_base()):
+    """nbgrader's extractor for ``zip_collect``, which first reads every archive whole.
+
+    nbgrader's own ends in a traceback at the first damaged archive, with some
+    archives extracted and others not. This one names each damaged archive in one
+    line and stops before anything is extracted (``ZipCollectApp.extractor_plugin``
+    in ``nbgrader_config.py``).
+    """
+
+    def extract(self, archive_path, extracted_path):
+        bad = unreadable_archives(archive_path, tuple(self.zip_ext))
+        for path, why in bad.items():
+            self.log.error(f"{path} is not a readable archive ({why}): download it again "
+                           f"from the LMS; nothing was collected")
+        if bad:
+            raise SystemExit(1)
+        super().extract(archive_path, extracted_path)

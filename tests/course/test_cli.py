@@ -53,15 +53,19 @@ def test_scores_csv_tells_earned_zero_from_waiting_failed_and_not_graded():
               _score("dee", {"check_he_values": None, "relu_spread_answer": None},
                      submitted=False),
               _score("eve", {"check_he_values": 1.0, "relu_spread_answer": 0.0},
-                     overrides={"check_he_values"})]
+                     overrides={"check_he_values"}),
+              _score("fay", {"check_he_values": None, "relu_spread_answer": None},
+                     submitted=False, handed_in=False)]
     rows = list(csv.DictReader(io.StringIO(cli.scores_csv(scores))))
-    assert [r["student"] for r in rows] == ["ann", "ben", "cyd", "dee", "eve"]
+    assert [r["student"] for r in rows] == ["ann", "ben", "cyd", "dee", "eve", "fay"]
     assert rows[0] == {"student": "ann", "check_he_values": "0", "relu_spread_answer": "0",
                        "total": "0", "max": "4", "status": "complete", "overrides": ""}
     assert rows[1]["relu_spread_answer"] == "" and rows[1]["status"] == "needs manual grading"
     assert rows[2]["check_he_values"] == "" and rows[2]["status"] == "failed to grade"
-    assert rows[2]["total"] == "1.5"
+    assert rows[2]["total"] == ""   # not known while a cell failed: never a partial sum
     assert rows[3]["check_he_values"] == "" and rows[3]["status"] == "not graded"
+    assert rows[3]["total"] == ""
+    assert rows[5]["status"] == "not submitted" and rows[5]["total"] == "0"   # final: nothing
     assert rows[4]["status"] == "complete" and rows[4]["overrides"] == "check_he_values"
 
 

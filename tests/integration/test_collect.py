@@ -205,3 +205,26 @@ def test_zip_collect_puts_the_lms_download_into_submitted(tmp_path):
     assert f"{len(names)} files collected, 1 files skipped" in output
     assert (course / "downloaded" / ASSIGNMENT / "extracted" / NOTEBOOK).is_file()
     assert stray.is_file()
+
+
+def test_a_damaged_archive_is_named_in_one_line_and_nothing_is_collected(tmp_path):
+    course = make_course(tmp_path / "course")
+    shutil.copytree(ROOT / "release", course / "release")
+    archive_dir = course / "downloaded" / ASSIGNMENT / "archive"
+    archive_dir.mkdir(parents=True)
+    lms_archive.write_archive(ROOT / "submitted", ASSIGNMENT, archive_dir / "good.zip")
+    whole = (archive_dir / "good.zip").read_bytes()
+    (archive_dir / "cut.zip").write_bytes(whole[:len(whole) // 2])   # a download cut short
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_", "NBGRADER_"))}
+    env.update(HOME=str(tmp_path), PATH=os.pathsep.join([str(Path(sys.executable).parent),
+                                                         env.get("PATH", "")]))
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "zip_collect", ASSIGNMENT],
+                            cwd=course, env=env, capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    errors = [line for line in output.splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and f"{archive_dir / 'cut.zip'} is not a readable archive (" \
+        in errors[0] and errors[0].endswith("download it again from the LMS; nothing was "
+                                            "collected"), output
+    assert "Traceback" not in output
+    assert not (course / "submitted").exists() or not any((course / "submitted").iterdir())

@@ -127,6 +127,32 @@ def _connect_error(error, address, where, security, timeout):
                       f"and is the address right (tls:// for a scheduler that speaks TLS)?")
 
 
+def _refuse_fast(address, where):
+    """GradeError at once if nothing listens at the scheduler's address.
+
+    distributed retries a refused connection until its timeout (20 s and more);
+    a refusal is an answer already: nothing listens there.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(address or "")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return   # distributed says what is wrong with the address
+    if not host or not port:
+        return
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except ConnectionRefusedError:
+        raise GradeError(f"the Dask scheduler at {where} refused the connection: nothing "
+                         f"listens on {host}:{port}; is the scheduler running "
+                         f"(`dask scheduler`), and is the port right?") from None
+    except OSError:
+        return   # unreachable or slow: distributed waits its timeout and says so
+
+
 def connect(address=None, scheduler_file=None, security=None, timeout=CONNECT_TIMEOUT):
     """A ``distributed.Client`` of the scheduler, or GradeError saying why not, in one line."""
     from distributed import Client
@@ -148,6 +174,7 @@ def connect(address=None, scheduler_file=None, security=None, timeout=CONNECT_TI
     target = address or _address_in(scheduler_file)
     if not address:
         _check_protocol(target, where, security)
+    _refuse_fast(target, where)
     try:
         return Client(address, scheduler_file=scheduler_file, security=security,
                       timeout=timeout, set_as_default=False)
@@ -410,7 +437,7 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, scheduler=None, scheduler_fil
     if not (scheduler or scheduler_file):
         raise GradeError("give the scheduler: --scheduler tcp://HOST:PORT or --scheduler-file FILE")
     root = Path(root).resolve()
-    students = select_students(root, students)
+    students = select_students(root, students, assignment)
     with _quiet_distributed():
         # connected first: a scheduler that cannot be reached, or refuses this client's
         # certificate, stops the run before anything is written

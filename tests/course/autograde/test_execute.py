@@ -53,9 +53,11 @@ def test_why_nbgrader_gave_up_is_read_from_the_exception_it_handled():
 def test_a_finding_from_a_worker_is_checked_before_it_is_believed():
     assert Finding.from_data(Finding(PROBLEM, "t", "s").as_data()) == Finding(PROBLEM, "t", "s")
     with pytest.raises(ValueError, match="problem"):
-        Finding.from_data({"kind": "fatal", "text": "t", "student": "s", "notebook": ""})
+        Finding.from_data({"kind": "fatal", "text": "t", "student": "s", "notebook": "",
+                           "ungradable": False})
     with pytest.raises(TypeError, match="text"):
-        Finding.from_data({"kind": PROBLEM, "text": 3, "student": "s", "notebook": ""})
+        Finding.from_data({"kind": PROBLEM, "text": 3, "student": "s", "notebook": "",
+                           "ungradable": False})
     with pytest.raises(ValueError):
         Finding.from_data({"kind": PROBLEM, "text": "t"})
 

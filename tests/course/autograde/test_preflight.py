@@ -79,8 +79,9 @@ def test_a_submission_with_none_of_the_notebooks_says_it_cannot_be_graded(course
     lines = [f"student {f.line}" for f in preflight(sorted(course.glob("*.ipynb")))]
     assert lines == ["student alice: none of Gradients.ipynb, Initialization.ipynb, Layers.ipynb "
                      "was handed in (found Initialisation.ipynb, Layers (1).ipynb, "
-                     "gradients.ipynb); nbgrader cannot grade the submission: name the "
+                     "gradients.ipynb); the submission cannot be graded: name the "
                      "notebooks as released and grade it again"]
+    assert [f.ungradable for f in preflight(sorted(course.glob("*.ipynb")))] == [True]
 
 
 def test_preflight_findings_are_records_of_the_student_not_lines_to_parse(course):
@@ -89,3 +90,15 @@ def test_preflight_findings_are_records_of_the_student_not_lines_to_parse(course
     assert [(f.kind, f.student, f.notebook) for f in findings] == [(PROBLEM, "alice", "")]
     assert findings[0].text.startswith("Layers.ipynb is not a readable notebook (")
     assert Finding.from_data(findings[0].as_data()) == findings[0]
+
+
+def test_a_deleted_answer_cell_is_named_not_blamed_on_another_assignment(course):
+    nb = json.loads((course / "Gradients.ipynb").read_text())
+    answers = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution")
+               and c["cell_type"] == "code"]
+    nb["cells"] = [c for c in nb["cells"] if c is not answers[0]]
+    (course / "Gradients.ipynb").write_text(json.dumps(nb))
+    lines = [f.line for f in preflight(sorted(course.glob("*.ipynb")))]
+    grade_id = answers[0]["metadata"]["nbgrader"]["grade_id"]
+    assert lines == [f"alice: Gradients.ipynb: the answer cell {grade_id} was deleted; the "
+                     f"tests of what it defined fail unless another cell defines it"]

@@ -73,9 +73,21 @@ def test_a_refused_run_prints_its_one_line_and_no_progress_bar(tmp_path, capsys,
     monkeypatch.setenv("COLUMNS", "1000")   # the line stays one line
     root = tmp_path / "course"
     (root / "submitted" / "alice" / "initialization").mkdir(parents=True)
+    (root / "submitted" / "alice" / "initialization" / "Initialization.ipynb").write_text("{}")
     (root / "nbgrader_config.py").write_text("c = get_config()\n")
     code = cli.main(["--root", str(root), "grade", "--scheduler", "tls://127.0.0.1:9"])
     lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
     assert code == 1
     assert len(lines) == 1 and lines[0].startswith(
         "course grade: the Dask scheduler at tls://127.0.0.1:9 speaks TLS"), lines
+
+
+def test_a_refused_connection_is_said_at_once_not_after_the_timeout():
+    import socket
+
+    with socket.socket() as probe:   # a loopback port nothing listens on once it is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(GradeError, match=r"refused the connection: nothing listens on "
+                                         rf"127\.0\.0\.1:{port}; is the scheduler running"):
+        driver.connect(address=f"tcp://127.0.0.1:{port}", timeout=600)
