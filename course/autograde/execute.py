@@ -39,6 +39,7 @@ in the grader's own judging code) stops the whole run with
 :class:`GradingFault` before another submission is scored.
 """
 
+import contextlib
 import copy
 import json
 import os
@@ -256,85 +257,18 @@ class SandboxedExecute(Execute):
     # -- the run ------------------------------------------------------------
 
     def preprocess(self, nb, resources=None, km=None):
+        """Run ``nb``'s cells in the sandbox; its test cells are decided by the judge."""
         interrupt.check()
-        NotebookClient.__init__(self, nb, km)
-        self.reset_execution_trackers()
-        self._check_assign_resources(resources)
-        info = (resources or {}).get("nbgrader", {})
-        self._notebook = info.get("notebook", "notebook")
-        self._student = info.get("student", "?")
-        self._who = f"{self._student} ({self._notebook})"
-        self._assignment = info.get("assignment") or ""
-        self._judge_process = None
-        self._locked = {}
-        self._require_ready(info)
-        if self._left_out_links(info):
+        self._begin(nb, resources, km)
+        if self._left_out_links(self._info):
             return self._refused(nb)
         cell_timeout = self.timeout
-        deadline = monotonic() + self.notebook_timeout
-        out_of_time = False
-        done = []
-        self._output_used = 0        # bytes of output the notebook keeps so far
-        self._notebook_cut = False   # its limit was reached (said once)
-        self._widget_bytes = 0       # bytes of widget state received
-        self._widgets_cut = 0        # ... and dropped past the notebook's limit
         try:
             if any(self._test_cell(cell) for cell in nb.cells):
                 self._judge_of(first=True)   # before any of the student's code runs
             self._start_kernel()
             self._say_if_handed_in_too_big()
-            for index, cell in enumerate(nb.cells):
-                interrupt.check()
-                if cell.cell_type != "code" or not cell.source.strip() and not _is_test(cell):
-                    continue
-                remaining = deadline - monotonic()
-                if out_of_time or remaining < 1:
-                    cell.outputs = [_error_output(
-                        "NotebookTimeout", f"not run: the notebook used up its "
-                        f"{self.notebook_timeout} s")]
-                    if not out_of_time:
-                        self._report(f"the notebook used up its {self.notebook_timeout} s at "
-                                     f"{_label(cell, index)}; the cells left score zero")
-                    out_of_time = True
-                    continue
-                self.timeout = int(max(1, min(cell_timeout or remaining, remaining)))
-                test = self._test_cell(cell)
-                self._guard = _Guard(self._output_room()[0]) if test is None else None
-                try:
-                    if test is not None:
-                        self._judge(cell, index, test)
-                    else:
-                        self._execute(cell, index, store_history=True)
-                except UnreadableKernel as error:
-                    what = f"the kernel sent a message the grader could not read ({error})"
-                except DeadKernelError:
-                    what = "the kernel died (os._exit, a crash, or the memory or CPU limit)"
-                    if getattr(self.km, "exceeded", None):
-                        what = f"the kernel was stopped: {self.km.exceeded},"
-                except CellTimeoutError:
-                    what = f"the kernel did not stop after the {self.timeout} s time limit"
-                else:
-                    if test is None:
-                        self._limit_output(cell, index)
-                        self._explain_errors(cell, index)
-                        if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
-                            self._report(f"{_label(cell, index)} ran past its {self.timeout} s "
-                                         f"time limit and was interrupted")
-                        done.append(index)
-                    continue
-                died = _error_output("KernelDied", f"{what} in this cell; it scores zero "
-                                     f"and grading went on in a fresh kernel")
-                if test is None:
-                    self._limit_output(cell, index)
-                cell.outputs = [died] if test is not None else [*cell.get("outputs", []), died]
-                self._report(f"{what} in {_label(cell, index)}: that cell scores zero, the "
-                             f"other cells were graded in a fresh kernel")
-                stopped = self._restart(nb, done, deadline, cell_timeout)
-                if stopped is not None:
-                    self._report(f"the notebook used up its {self.notebook_timeout} s while "
-                                 f"replaying {stopped} after the kernel died in "
-                                 f"{_label(cell, index)}; the cells left score zero")
-                    out_of_time = True
+            self._run_cells(nb, monotonic() + self.notebook_timeout, cell_timeout)
             left = self._leftovers()
             if left:
                 self._report(f"{left} process(es) the notebook started were still running "
@@ -347,6 +281,97 @@ class SandboxedExecute(Execute):
         self.set_widgets_metadata()
         self._limit_widgets()
         return nb, self.resources
+
+    def _begin(self, nb, resources, km):
+        """What nbconvert's ``ExecutePreprocessor.preprocess`` sets up, and this run's state."""
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)   # ExecutePreprocessor's, which we extend
+        self._info = info = (resources or {}).get("nbgrader", {})
+        self._notebook = info.get("notebook", "notebook")
+        self._student = info.get("student", "?")
+        self._who = f"{self._student} ({self._notebook})"
+        self._assignment = info.get("assignment") or ""
+        self._judge_process = None
+        self._locked = {}
+        self._output_used = 0        # bytes of output the notebook keeps so far
+        self._notebook_cut = False   # its limit was reached (said once)
+        self._widget_bytes = 0       # bytes of widget state received
+        self._widgets_cut = 0        # ... and dropped past the notebook's limit
+        self._require_ready(info)
+
+    def _run_cells(self, nb, deadline, cell_timeout):
+        """Each cell in turn, within its time and the notebook's ``deadline``; a lost kernel
+        costs the cell that lost it, and the cells run before are replayed in a new one."""
+        out_of_time = False
+        done = []
+        for index, cell in enumerate(nb.cells):
+            interrupt.check()
+            if cell.cell_type != "code" or not cell.source.strip() and not _is_test(cell):
+                continue
+            remaining = deadline - monotonic()
+            if out_of_time or remaining < 1:
+                self._not_run(cell, index, said=out_of_time)
+                out_of_time = True
+                continue
+            self.timeout = int(max(1, min(cell_timeout or remaining, remaining)))
+            test = self._test_cell(cell)
+            lost = self._run_cell(cell, index, test)
+            if lost is None:
+                if test is None:
+                    done.append(index)
+                continue
+            out_of_time = self._kernel_lost(nb, cell, index, test, lost, done, deadline,
+                                            cell_timeout)
+
+    def _not_run(self, cell, index, *, said):
+        """A cell past the notebook's time: not run, scores zero (said once, at the first)."""
+        cell.outputs = [_error_output("NotebookTimeout", f"not run: the notebook used up its "
+                                                         f"{self.notebook_timeout} s")]
+        if not said:
+            self._report(f"the notebook used up its {self.notebook_timeout} s at "
+                         f"{_label(cell, index)}; the cells left score zero")
+
+    def _run_cell(self, cell, index, test):
+        """Run one cell (a test cell: judge it); None, or what lost the kernel in it."""
+        self._guard = _Guard(self._output_room()[0]) if test is None else None
+        try:
+            if test is not None:
+                self._judge(cell, index, test)
+            else:
+                self._execute(cell, index, store_history=True)
+        except UnreadableKernel as error:
+            return f"the kernel sent a message the grader could not read ({error})"
+        except DeadKernelError:
+            if getattr(self.km, "exceeded", None):
+                return f"the kernel was stopped: {self.km.exceeded},"
+            return "the kernel died (os._exit, a crash, or the memory or CPU limit)"
+        except CellTimeoutError:
+            return f"the kernel did not stop after the {self.timeout} s time limit"
+        if test is None:
+            self._limit_output(cell, index)
+            self._explain_errors(cell, index)
+            if any(o.get("ename") == "CellTimeoutError" for o in cell.outputs):
+                self._report(f"{_label(cell, index)} ran past its {self.timeout} s "
+                             f"time limit and was interrupted")
+        return None
+
+    def _kernel_lost(self, nb, cell, index, test, what, done, deadline, cell_timeout):
+        """The cell scores zero; a new kernel replays ``done``. True if that used up the time."""
+        died = _error_output("KernelDied", f"{what} in this cell; it scores zero "
+                             f"and grading went on in a fresh kernel")
+        if test is None:
+            self._limit_output(cell, index)
+        cell.outputs = [died] if test is not None else [*cell.get("outputs", []), died]
+        self._report(f"{what} in {_label(cell, index)}: that cell scores zero, the "
+                     f"other cells were graded in a fresh kernel")
+        stopped = self._restart(nb, done, deadline, cell_timeout)
+        if stopped is None:
+            return False
+        self._report(f"the notebook used up its {self.notebook_timeout} s while "
+                     f"replaying {stopped} after the kernel died in "
+                     f"{_label(cell, index)}; the cells left score zero")
+        return True
 
     def _require_ready(self, info):
         """Stop grading unless the grader can grade here (:func:`~course.autograde.readiness.
@@ -567,12 +592,21 @@ class SandboxedExecute(Execute):
             self.nb.metadata["language_info"] = reply["content"]["language_info"]
 
     def _stop_kernel(self):
-        if self.km is not None:
-            try:
-                self._cleanup_kernel()
-            except Exception as error:  # a dead kernel may fail to shut down cleanly
-                self.log.debug("kernel cleanup: %s", error)
+        """Shut the kernel down (jupyter_client's own calls), dead or alive."""
+        km, kc = self.km, self.kc
         self.km = self.kc = None
+        if km is None:
+            return
+        try:   # as nbclient's own cleanup does
+            if km.is_alive():
+                km.shutdown_kernel(now=self.shutdown_kernel == "immediate")
+        except Exception as error:  # a dead kernel may fail to shut down cleanly
+            self.log.debug("kernel cleanup: %s", error)
+        finally:
+            with contextlib.suppress(Exception):
+                km.cleanup_resources()
+            if kc is not None:
+                kc.stop_channels()
 
     def _restart(self, nb, done, deadline, cell_timeout):
         """A fresh kernel, with the cells that had run replayed (outputs dropped).

@@ -216,14 +216,19 @@ def clear_manual_grade(gb, student, grade_id, assignment):
     gb.db.commit()
 
 
+def not_in_gradebook(what, name, known, where="the gradebook"):
+    """One line: ``name`` (a ``what``) is not in the gradebook, and what it holds instead."""
+    known = sorted(known)
+    held = ", ".join(map(repr, known[:10])) + (", ..." if len(known) > 10 else "")
+    return f"no {what} {name!r} in {where} (it holds {held or f'no {what}'})"
+
+
 def _grade(gb, student, grade_id, assignment):
     try:
         gb.find_student(student)
     except MissingEntry:
-        known = sorted(s.id for s in gb.students)
-        raise ScoreError(f"no student {student!r} in the gradebook (it holds "
-                         f"{', '.join(known[:10]) or 'no student'}"
-                         f"{', ...' if len(known) > 10 else ''})") from None
+        raise ScoreError(not_in_gradebook("student", student,
+                                          (s.id for s in gb.students))) from None
     for nb in gb.find_assignment(assignment).notebooks:
         cell = next((c for c in nb.grade_cells if c.name == grade_id), None)
         if cell is not None:

@@ -141,10 +141,12 @@ def prepare_gradebook(url, assignment, students):
         try:
             gb.find_assignment(assignment)
         except MissingEntry:
-            known = sorted(a.name for a in gb.assignments)
-            raise GradeError(f"assignment {assignment!r} is not in the gradebook {parsed}; "
-                             f"it holds {', '.join(map(repr, known)) or 'no assignment'}"
-                             f"{'' if known else '; run `course release` first'}") from None
+            from course.gradebook.scores import not_in_gradebook
+
+            known = [a.name for a in gb.assignments]
+            raise GradeError(not_in_gradebook("assignment", assignment, known,
+                                              f"the gradebook {parsed}")
+                             + ("" if known else "; run `course release` first")) from None
         for student in students:
             gb.update_or_create_student(student)
 

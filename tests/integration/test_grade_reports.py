@@ -153,7 +153,7 @@ def test_manual_grade_of_a_student_nobody_knows_says_so(graded):
     said = _course("manual-grade", "nobody", "relu_spread_answer", "1", root=root)
     assert said.returncode == 1
     assert said.stdout.strip().startswith("course manual-grade: no student 'nobody' in the "
-                                          "gradebook (it holds alice, bob"), said.stdout
+                                          "gradebook (it holds 'alice', 'bob'"), said.stdout
     assert "autograde" not in said.stdout
 
 

@@ -106,6 +106,6 @@ def test_kernel_threads_share_the_cores_out(monkeypatch):
 
 
 def test_grade_names_the_assignments_the_gradebook_holds(graded_copy):
-    with pytest.raises(local.GradeError, match="'nosuch' is not in the gradebook .*; it holds "
-                                               "'initialization'$"):
+    with pytest.raises(local.GradeError, match=r"^no assignment 'nosuch' in the gradebook .* "
+                                               r"\(it holds 'initialization'\)$"):
         local.grade(graded_copy, "nosuch", students=["alice"], jobs=1)
