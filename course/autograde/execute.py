@@ -48,6 +48,7 @@ from time import monotonic
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.client import NotebookClient
+from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import Execute
@@ -222,6 +223,20 @@ def _verdict_outputs(verdict):
     if verdict.passed:
         return [NotebookNode(output_type="stream", name="stdout", text=verdict.text + "\n")]
     return [_error_output("AssertionError", verdict.text)]
+
+
+async def _shut_down(km, kc, now, log):
+    """Stop the kernel of ``km`` and close ``kc``'s channels (the steps nbclient takes)."""
+    try:
+        if await ensure_async(km.is_alive()):
+            await ensure_async(km.shutdown_kernel(now=now))
+    except Exception as error:  # a dead kernel may fail to shut down cleanly
+        log.debug("kernel cleanup: %s", error)
+    finally:
+        with contextlib.suppress(Exception):
+            await ensure_async(km.cleanup_resources())
+        if kc is not None:
+            await ensure_async(kc.stop_channels())
 
 
 class SandboxedExecute(Execute):
@@ -592,21 +607,11 @@ class SandboxedExecute(Execute):
             self.nb.metadata["language_info"] = reply["content"]["language_info"]
 
     def _stop_kernel(self):
-        """Shut the kernel down (jupyter_client's own calls), dead or alive."""
+        """Shut the kernel down through jupyter_client's own calls, dead or alive."""
         km, kc = self.km, self.kc
         self.km = self.kc = None
-        if km is None:
-            return
-        try:   # as nbclient's own cleanup does
-            if km.is_alive():
-                km.shutdown_kernel(now=self.shutdown_kernel == "immediate")
-        except Exception as error:  # a dead kernel may fail to shut down cleanly
-            self.log.debug("kernel cleanup: %s", error)
-        finally:
-            with contextlib.suppress(Exception):
-                km.cleanup_resources()
-            if kc is not None:
-                kc.stop_channels()
+        if km is not None:
+            run_sync(_shut_down)(km, kc, self.shutdown_kernel == "immediate", self.log)
 
     def _restart(self, nb, done, deadline, cell_timeout):
         """A fresh kernel, with the cells that had run replayed (outputs dropped).
