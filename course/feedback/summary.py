@@ -31,7 +31,8 @@ __all__ = ["DescribeGradedCells", "describe", "release_titles", "headings", "pla
            "what_it_checks"]
 
 _HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_DOCSTRING = re.compile(r'^\s*[rRuU]?("""|\'\'\'|"|\')(.*?)(?:\1|$)')
+# The opening quotes and the docstring's first line (to its closing quotes or the line's end).
+_DOCSTRING = re.compile(r'^\s*[rRuU]?("""|\'\'\'|"|\')(.*?)(?:\1|$)', re.MULTILINE)
 
 
 def plain_heading(line):

@@ -45,6 +45,7 @@ def test_plain_heading_follows_markdowns_atx_headings(line, text):
 @pytest.mark.parametrize("source, checks", [
     ("'''Check propagate_activations: the spread per layer.'''\ncheck()", "the spread per layer"),
     ('r"""Check f.g: values."""', "values"),
+    ('"""Keys and shapes.\n\nMore words."""\ncheck()', "Keys and shapes"),   # numpydoc's form
     ('"""Check f: """', "test cell"),
     ('""""""\ncheck()', "test cell"),
     ("check()  # no docstring", "test cell"),
