@@ -1,5 +1,5 @@
 """Each graded cell of a feedback page named, and said to be graded or not
-(course/feedback/summary.py), on a small course's gradebook (``conftest.py``).
+(course/feedback/summary.py), on a small course's gradebook (``support.feedback``).
 
 The pages of the graded demo class are ``tests/integration/test_feedback_offline.py``.
 """
