@@ -20,7 +20,6 @@ SOURCE = ('"""Check f: its values."""\nassert f(1) == 2\n'
           "### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS\nprint('done')")
 # What the release hands out: the lines between the two markers, and the markers, cut.
 RELEASED = '"""Check f: its values."""\nassert f(1) == 2\nprint(\'done\')'
-CHANGED = "has changed!"
 EXPLAINED = "test cells are handed in without their hidden tests"
 
 
