@@ -43,8 +43,8 @@ test: venv
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests source --nbval --nbval-current-env \
 		--nbval-sanitize-with nbval-sanitize.cfg --durations=25
 
-## The inner loop: the unit tests of helpers/ and course/, which start no kernel
-## and no nbgrader run (tests/helpers, tests/course).
+## The inner loop: the unit tests of helpers/ and course/, which start no kernel,
+## no sandbox and no nbgrader run (tests/helpers, tests/course).
 test-fast: venv
 	$(BIN)/python -m pytest -n 2 tests/helpers tests/course
 

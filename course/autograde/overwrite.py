@@ -13,9 +13,24 @@ import nbformat
 from nbgrader.api import MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests, OverwriteCells
 
-__all__ = ["OverwriteReleasedCells"]
+__all__ = ["OverwriteReleasedCells", "as_released"]
 
 _EXPLAINED = False
+
+
+def as_released(source, clear_hidden):
+    """A test cell's ``source`` as the release hands it out: its hidden tests cut.
+
+    Parameters
+    ----------
+    source : str
+        The instructor's test cell (the gradebook's source cell).
+    clear_hidden : nbgrader.preprocessors.ClearHiddenTests
+        nbgrader's own cut, with the course's delimiters, as the release made it.
+    """
+    cell = nbformat.v4.new_code_cell(source)
+    clear_hidden._remove_hidden_test_region(cell)
+    return cell.source
 
 
 class OverwriteReleasedCells(OverwriteCells):
@@ -34,9 +49,8 @@ class OverwriteReleasedCells(OverwriteCells):
             source = self.gradebook.find_source_cell(grade_id, self.notebook_id, self.assignment_id)
         except MissingEntry:
             return False
-        released = nbformat.v4.new_code_cell(source.source)
-        ClearHiddenTests(parent=self)._remove_hidden_test_region(released)
-        return cell.cell_type == source.cell_type and cell.source == released.source
+        return (cell.cell_type == source.cell_type
+                and cell.source == as_released(source.source, ClearHiddenTests(parent=self)))
 
     def report_change(self, name, attr, old, new):
         global _EXPLAINED

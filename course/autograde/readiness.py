@@ -33,7 +33,7 @@ from pathlib import Path
 import nbformat
 
 __all__ = ["problem", "course_config", "kernel_problem", "helpers_digests", "check_key",
-           "CHECKED_ENV"]
+           "locked_cells", "check_notebook", "read_check", "CHECKED_ENV"]
 
 #: Set by ``course grade`` once the check passed in the driver, so that its workers
 #: do not start one kernel each to check it again; the value names what was checked.
@@ -110,8 +110,12 @@ def helpers_digests(folder):
             for f in sorted(Path(folder).glob("*.py"))}
 
 
-def _locked_cells(release):
-    """(notebook name, grade_id, source) of each release notebook's first locked code cell."""
+def locked_cells(release):
+    """(notebook name, grade_id, source) of each release notebook's first locked code cell.
+
+    The imports cell: the first code cell nbgrader locks that is not a test cell. A
+    notebook with none is left out.
+    """
     cells = []
     for path in sorted(Path(release).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
@@ -165,25 +169,54 @@ _one_at_a_time = threading.Lock()
 
 
 def _problem(root, release, config):
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
 
-    locked = _locked_cells(release)
+    locked = locked_cells(release)
+    nb = check_notebook(locked)
+    sandboxed = config.SandboxedExecute.get("sandbox", True)
+    where = "the grading sandbox's kernel" if sandboxed else "the grading kernel"
+    try:
+        _execute(nb, release, config, sandboxed)
+    except (DeadKernelError, RuntimeError, OSError, CellExecutionError) as error:
+        return f"{where} could not start or died before grading ({type(error).__name__}: {error})"
+    return read_check(root, locked, nb, where)
+
+
+def check_notebook(locked):
+    """The notebook the check runs: the grader's report snippet, then each locked cell."""
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(_REPORT)]
     nb.cells += [nbformat.v4.new_code_cell(source) for _, _, source in locked]
-    sandboxed = config.SandboxedExecute.get("sandbox", True)
+    return nb
+
+
+def _execute(nb, release, config, sandboxed):
+    """Run ``nb`` in one grading kernel (sandboxed as grading is), in the release folder."""
+    from nbclient import NotebookClient
+
     kwargs = {}
     if sandboxed:
         from course.sandbox.kernel import SandboxKernelManager
         kwargs["kernel_manager_class"] = SandboxKernelManager
-    where = "the grading sandbox's kernel" if sandboxed else "the grading kernel"
-    client = NotebookClient(nb, config=config, timeout=120, allow_errors=True,
-                            resources={"metadata": {"path": str(release)}}, **kwargs)
-    try:
-        client.execute()
-    except (DeadKernelError, RuntimeError, OSError, CellExecutionError) as error:
-        return f"{where} could not start or died before grading ({type(error).__name__}: {error})"
+    NotebookClient(nb, config=config, timeout=120, allow_errors=True,
+                   resources={"metadata": {"path": str(release)}}, **kwargs).execute()
+
+
+def read_check(root, locked, nb, where):
+    """What the check's notebook ``nb``, once run, says of the grading kernel: one line, or None.
+
+    Parameters
+    ----------
+    root : Path
+        The course root (resolved); its ``helpers/`` folder, if any, is what the kernel
+        must import.
+    locked : list of (str, str, str)
+        :func:`locked_cells`, in the order :func:`check_notebook` ran them.
+    nb : NotebookNode
+        :func:`check_notebook`'s notebook, with the outputs the kernel gave.
+    where : str
+        The kernel, as the line names it (``"the grading sandbox's kernel"``).
+    """
     report, *ran = nb.cells
     error = _error(report)
     install = (f"`pip install -e {root}`" if (root / "pyproject.toml").is_file()

@@ -13,7 +13,7 @@ check said; the autograded notebook, for the instructor, keeps everything.
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-__all__ = ["HideHiddenTests", "hide_regions", "reduce_error"]
+__all__ = ["HideHiddenTests", "hide_test_cell", "hide_regions", "reduce_error"]
 
 PLACEHOLDER = "# (hidden checks, not shown: the same checks on other sizes and generator states)"
 
@@ -46,6 +46,22 @@ def reduce_error(output):
     return output
 
 
+def hide_test_cell(cell, begin, end, placeholder=PLACEHOLDER):
+    """A feedback page's ``cell``, with its hidden regions and tracebacks hidden if it is a test cell.
+
+    A test cell is an nbgrader graded code cell that is not an answer; every other cell
+    (the student's own code, a written answer) is returned as it is.
+    """
+    meta = cell.metadata.get("nbgrader", {})
+    if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+        return cell
+    cell.source = hide_regions(cell.source, begin, end, placeholder)
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            reduce_error(output)
+    return cell
+
+
 class HideHiddenTests(NbGraderPreprocessor):
     """Replace hidden tests, and the tracebacks that quote them, in feedback."""
 
@@ -57,12 +73,5 @@ class HideHiddenTests(NbGraderPreprocessor):
         PLACEHOLDER, help="What the student sees in place of a hidden region").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
-            return cell, resources
-        cell.source = hide_regions(cell.source, self.begin_test_delimeter,
-                                   self.end_test_delimeter, self.placeholder)
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                reduce_error(output)
-        return cell, resources
+        return hide_test_cell(cell, self.begin_test_delimeter, self.end_test_delimeter,
+                              self.placeholder), resources

@@ -31,7 +31,7 @@ from nbconvert.exporters import HTMLExporter
 from traitlets import default
 
 __all__ = ["FeedbackExporter", "MATHJAX_CONFIG", "MATHJAX_FILES", "TEMPLATES", "bundled_mathjax",
-           "content_security_policy"]
+           "inline_script", "content_security_policy"]
 
 #: The course's feedback templates: found before nbgrader's and nbconvert's.
 TEMPLATES = Path(__file__).parent / "templates"
@@ -59,14 +59,30 @@ MATHJAX_CONFIG = r"""window.MathJax = {
 @lru_cache(maxsize=1)
 def bundled_mathjax():
     """The one inline script of a feedback page: :data:`MATHJAX_CONFIG`, then MathJax's files."""
-    parts = [MATHJAX_CONFIG]
-    for name in MATHJAX_FILES:
-        text = (_MATHJAX_ES5 / name).read_text(encoding="utf-8")
+    return inline_script([("the MathJax settings", MATHJAX_CONFIG)] + [
+        (f"MathJax's {name}", (_MATHJAX_ES5 / name).read_text(encoding="utf-8"))
+        for name in MATHJAX_FILES])
+
+
+def inline_script(parts):
+    """The text of one inline ``<script>`` element: ``parts``' texts, a newline between each.
+
+    Parameters
+    ----------
+    parts : list of (str, str)
+        (what it is, its text), in order.
+
+    Raises
+    ------
+    ValueError
+        If a text holds ``</script`` (it would end the element) or a carriage return
+        (the browser's parser would turn it into a newline, so that the script it hashes
+        is not the one the policy names).
+    """
+    for name, text in parts:
         if "</script" in text.lower() or "\r" in text:
-            # either would change what the browser runs, or the hash it checks
-            raise ValueError(f"MathJax's {name} cannot be inlined in a <script> element")
-        parts.append(text)
-    return "\n".join(parts)
+            raise ValueError(f"{name} cannot be inlined in a <script> element")
+    return "\n".join(text for _, text in parts)
 
 
 def content_security_policy(script):

@@ -27,10 +27,12 @@ from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-__all__ = ["DescribeGradedCells", "headings", "plain_heading", "what_it_checks"]
+__all__ = ["DescribeGradedCells", "describe", "release_titles", "headings", "plain_heading",
+           "what_it_checks"]
 
 _HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_DOCSTRING = re.compile(r'^\s*[rRuU]?("""|\'\'\'|"|\')(.*?)(?:\1|$)')
+# The opening quotes and the docstring's first line (to its closing quotes or the line's end).
+_DOCSTRING = re.compile(r'^\s*[rRuU]?("""|\'\'\'|"|\')(.*?)(?:\1|$)', re.MULTILINE)
 
 
 def plain_heading(line):
@@ -67,44 +69,74 @@ def what_it_checks(cell):
     return re.sub(r"^Check\s+[\w.]+\s*:\s*", "", line) or "test cell"
 
 
+def describe(cells, grade_of, titles=None):
+    """Give each graded cell of ``cells`` its ``metadata.feedback``; the points not graded yet.
+
+    Parameters
+    ----------
+    cells : list of NotebookNode
+        The notebook handed in, as it is rendered.
+    grade_of : callable
+        ``grade_of(grade_id)``: the student's ``nbgrader.api.Grade`` of that cell.
+    titles : dict of str to str, optional
+        :func:`release_titles`. Where given, a cell is titled by the release's heading
+        above it, never by one of the notebook handed in (which could say anything);
+        without it, by the heading above the cell in ``cells``.
+
+    Returns
+    -------
+    float
+        The points of the cells no one has graded yet, neither the autograder nor an
+        instructor.
+    """
+    above = headings(cells)
+    waiting = 0.0
+    for cell, heading in zip(cells, above):
+        if not (utils.is_grade(cell) or utils.is_task(cell)):
+            continue
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        grade = grade_of(grade_id)
+        graded = grade.auto_score is not None or grade.manual_score is not None
+        if not graded:
+            waiting += grade.max_score
+        title = titles.get(grade_id) if titles else heading
+        cell.metadata["feedback"] = {"title": title or grade_id,
+                                     "checks": what_it_checks(cell), "graded": graded}
+    return waiting
+
+
+def release_titles(path):
+    """``{grade_id: heading above it}`` of the notebook at ``path`` (the release's), or None.
+
+    None where the notebook cannot be read: the feedback then titles cells as they are.
+    """
+    import nbformat
+
+    try:
+        release = nbformat.read(path, as_version=4)
+    except (OSError, ValueError):
+        return None
+    return {cell.metadata["nbgrader"]["grade_id"]: heading
+            for cell, heading in zip(release.cells, headings(release.cells))
+            if cell.metadata.get("nbgrader", {}).get("grade_id")}
+
+
 class DescribeGradedCells(NbGraderPreprocessor):
     """Give each graded cell of a feedback page its title, what it checks, whether it is graded."""
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        # Titles from the release, where the notebook handed in could say anything.
-        titles = self._release_titles(info) or {}
-        above = headings(nb.cells)
-        waiting = 0.0
+        titles = self._release_titles(info)
         with Gradebook(info["db_url"]) as gradebook:
-            for cell, heading in zip(nb.cells, above):
-                if not (utils.is_grade(cell) or utils.is_task(cell)):
-                    continue
-                grade_id = cell.metadata["nbgrader"]["grade_id"]
-                grade = gradebook.find_grade(grade_id, info["notebook"], info["assignment"],
-                                             info["student"])
-                graded = grade.auto_score is not None or grade.manual_score is not None
-                if not graded:
-                    waiting += grade.max_score
-                title = titles.get(grade_id, heading if not titles else None)
-                cell.metadata["feedback"] = {"title": title or grade_id,
-                                             "checks": what_it_checks(cell), "graded": graded}
-        info["not_graded_points"] = waiting
+            info["not_graded_points"] = describe(
+                nb.cells, lambda grade_id: gradebook.find_grade(
+                    grade_id, info["notebook"], info["assignment"], info["student"]), titles)
         return nb, resources
 
     def _release_titles(self, info):
-        """``{grade_id: heading above it}`` of the release's copy of the notebook, or None."""
-        import nbformat
-
+        """:func:`release_titles` of the release's copy of the notebook, where nbgrader runs us."""
         coursedir = getattr(getattr(self.parent, "parent", None), "coursedir", None)
         if coursedir is None:
             return None
-        path = Path(coursedir.format_path(coursedir.release_directory, ".",
-                                          info["assignment"])) / f"{info['notebook']}.ipynb"
-        try:
-            release = nbformat.read(path, as_version=4)
-        except (OSError, ValueError):
-            return None
-        return {cell.metadata["nbgrader"]["grade_id"]: heading
-                for cell, heading in zip(release.cells, headings(release.cells))
-                if cell.metadata.get("nbgrader", {}).get("grade_id")}
+        return release_titles(Path(coursedir.format_path(
+            coursedir.release_directory, ".", info["assignment"])) / f"{info['notebook']}.ipynb")

@@ -276,15 +276,7 @@ def grade(repo_root, planned, workdir, *, workers=2, feedback=False, lean=False)
     roots = [workdir / f"course{k}" for k in range(workers)]
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(lambda root: _course(repo_root, root), roots))
-    where = {}
-    for k, submission in enumerate(planned):
-        root = roots[k % workers]
-        for name, nb in build(root / "release" / pipeline.ASSIGNMENT,
-                              root / "source" / pipeline.ASSIGNMENT, submission, lean=lean).items():
-            path = root / "submitted" / submission.student / pipeline.ASSIGNMENT / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, path)
-        where[submission.student] = root
+    where = hand_in(planned, roots, lean=lean)
 
     def run(root):
         # nbgrader adds unknown students itself; one autograde for the whole root.
@@ -294,6 +286,24 @@ def grade(repo_root, planned, workdir, *, workers=2, feedback=False, lean=False)
 
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(run, roots))
+    return where
+
+
+def hand_in(planned, roots, *, lean=False):
+    """Write each of the ``planned`` submissions into ``submitted/`` of a course root, in turn.
+
+    Each root must hold the release and the source (:func:`build`). Returns
+    ``{student: the root that holds the submission}``.
+    """
+    where = {}
+    for k, submission in enumerate(planned):
+        root = roots[k % len(roots)]
+        for name, nb in build(root / "release" / pipeline.ASSIGNMENT,
+                              root / "source" / pipeline.ASSIGNMENT, submission, lean=lean).items():
+            path = root / "submitted" / submission.student / pipeline.ASSIGNMENT / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, path)
+        where[submission.student] = root
     return where
 
 
@@ -337,23 +347,42 @@ def outcomes(planned, where):
         scores.update({s.student: s for s in pipeline.scores(root)})
     result = []
     for submission in planned:
-        score = scores.get(submission.student)
-        if score is None or not score.graded:
-            raise pipeline.PipelineError(f"submission {submission.student} was not graded")
-        found, owner, codes = {}, {}, {}
-        root = where[submission.student]
-        for path in sorted((root / "autograded" / submission.student / pipeline.ASSIGNMENT)
-                           .glob("*.ipynb")):
-            nb = nbformat.read(path, as_version=4)
-            found.update(messages(nb))
-            owner.update(owners(nb))
-            codes.update(mistake_codes(nb))
-        for function, entry in submission.entries.items():
-            lost = {c: score.max_points[c] - score.points[c] for c in score.max_points
-                    if owner.get(c) == function and score.points[c] < score.max_points[c]}
-            result.append(Outcome(entry, function, submission.student, lost,
-                                  {c: found.get(c, "") for c in lost},
-                                  {c: codes.get(c, "") for c in lost}))
+        folder = where[submission.student] / "autograded" / submission.student / pipeline.ASSIGNMENT
+        notebooks = [nbformat.read(path, as_version=4) for path in sorted(folder.glob("*.ipynb"))]
+        result += submission_outcomes(submission, scores.get(submission.student), notebooks)
+    return result
+
+
+def submission_outcomes(submission, score, notebooks):
+    """One :class:`Outcome` per function of ``submission``, from what grading it left.
+
+    Parameters
+    ----------
+    submission : Submission
+    score : course.gradebook.scores.Score or None
+        The student's points per test cell (None: not in the gradebook).
+    notebooks : list of NotebookNode
+        The student's autograded notebooks.
+
+    Raises
+    ------
+    pipeline.PipelineError
+        If the submission was not graded.
+    """
+    if score is None or not score.graded:
+        raise pipeline.PipelineError(f"submission {submission.student} was not graded")
+    found, owner, codes = {}, {}, {}
+    for nb in notebooks:
+        found.update(messages(nb))
+        owner.update(owners(nb))
+        codes.update(mistake_codes(nb))
+    result = []
+    for function, entry in submission.entries.items():
+        lost = {c: score.max_points[c] - score.points[c] for c in score.max_points
+                if owner.get(c) == function and score.points[c] < score.max_points[c]}
+        result.append(Outcome(entry, function, submission.student, lost,
+                              {c: found.get(c, "") for c in lost},
+                              {c: codes.get(c, "") for c in lost}))
     return result
 
 

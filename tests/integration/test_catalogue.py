@@ -12,7 +12,9 @@ calls only its own function (checked below), so each entry is still judged
 on its own cells alone. They are also lean (``course.submissions.build.lean``: no
 training runs or plots, which no test cell depends on; a notebook then grades
 in about 5 s in place of 17). `course mutants` grades one whole submission per
-wrong entry, beside right answers, for the full picture.
+wrong entry, beside right answers, for the full picture. The catalogue's machinery on
+built entries and notebooks (reading, planning, building, reading what grading left) is
+``tests/course/submissions/test_catalogue.py``.
 """
 
 import contextlib
@@ -105,21 +107,6 @@ def test_a_test_cell_calls_only_its_own_function():
             source = hidden.test_cells(path)[grade_id]
             assert function in source
             assert not [f for f in functions - {function} if f in source], grade_id
-
-
-@pytest.mark.parametrize("text, message", [
-    ("[[entry]]\nname = 'a'\n", "entry 'a' lacks code, family, function, loses, message"),
-    ("[[entry]]\nname='a'\nfunction='f'\nfamily='x'\ncode=''\nloses='none'\nmessage='hint'\n",
-     "a wrong answer needs a message fragment and a mistake code, a right one"),
-    ("[[entry]]\nname='a'\nfunction='f'\nfamily='x'\ncode=''\nloses=['c']\nmessage='hint'\n",
-     "a wrong answer needs a message fragment and a mistake code"),
-    ("[[entry]]\nname='a'\nfunction='f'\nfamily='x'\ncode=''\nloses=3\nmessage='m'\n",
-     "loses must be a list of test cell names"),
-])
-def test_load_catalogue_rejects_malformed_entries(tmp_path, text, message):
-    (tmp_path / "bad.toml").write_text(text)
-    with pytest.raises(catalogue.CatalogueError, match=re.escape(message)):
-        catalogue.load_catalogue(tmp_path)
 
 
 def _notebook_of(function):

@@ -2,7 +2,8 @@
 
 Read from the graded demo class (``graded_demo``: nbgrader's ``generate_feedback`` with
 the course's config); the browser's side (formulas typeset with the network cut, tables
-drawn) is ``tests/e2e/test_feedback_offline.py``.
+drawn) is ``tests/e2e/test_feedback_offline.py``; the modules that make the page, on a
+small course's gradebook, are tested in ``tests/course/feedback/``.
 """
 
 import base64
@@ -12,11 +13,10 @@ import re
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbformat.v4 import new_markdown_cell
 
 from course import pipeline
 from course.feedback.page import MATHJAX_FILES, bundled_mathjax
-from course.feedback.summary import headings, plain_heading, what_it_checks
 from support import ASSIGNMENT, DEMO_MANUAL, MANUAL, hidden
 
 # The notebook's graded cells and the exercise each belongs to.
@@ -150,28 +150,6 @@ def test_the_bundle_holds_no_hidden_test_line_or_value():
     assert len(script) > 1_000_000 and MATHJAX_FILES[0] == "tex-svg-full.js"
     assert not [line for line in hidden.hidden_lines() if line in script]
     assert not [value for value in hidden.hidden_only_values() if value in script]
-
-
-def test_a_cell_is_titled_by_the_last_heading_above_it():
-    cells = [new_markdown_cell("# Part\n\n## 4 - Zeros\n### Exercise 1: `f_zeros`\ntext"),
-             new_code_cell('"""Check f_zeros: keys, shapes and dtypes."""\ncheck(f_zeros)'),
-             new_markdown_cell("no heading here"),
-             new_code_cell("check(f_zeros)")]
-    assert headings([new_markdown_cell("text")] + cells)[1:] == [
-        None, "Exercise 1: f_zeros", "Exercise 1: f_zeros", "Exercise 1: f_zeros"]
-    assert what_it_checks(cells[1]) == "keys, shapes and dtypes"
-    assert what_it_checks(cells[3]) == "test cell"
-    assert plain_heading("## The **[He](https://x.org/he)** scale ##") == "The He scale"
-    assert plain_heading("#hashtag") is None and plain_heading("text") is None
-
-
-def test_a_written_answer_and_a_task_are_named_for_what_they_are():
-    answer = new_markdown_cell("**He**")
-    answer.metadata["nbgrader"] = {"solution": True, "grade": True, "grade_id": "a", "points": 2}
-    task = new_markdown_cell("Describe")
-    task.metadata["nbgrader"] = {"task": True, "grade_id": "t", "points": 1}
-    assert what_it_checks(answer) == "written answer"
-    assert what_it_checks(task) == "task"
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ compares before grading (``course.grading.cluster.bundle.mismatch``).
 
 import sys
 
-__all__ = ["report"]
+__all__ = ["report", "import_lines", "LOADERS"]
 
 
 def _course():
@@ -33,21 +33,16 @@ def _distributed():
     return distributed
 
 
+#: What a worker imports to grade, in the order checked: (name, a function importing it).
+LOADERS = (("course", _course), ("helpers", _helpers), ("nbgrader", _nbgrader),
+           ("distributed", _distributed))
+
+_FIX = "pip install the course package (the driver's version; it brings nbgrader and distributed)"
+
+
 def report():
     """(lines to print, whether this machine can grade)."""
-    lines, ok = [], True
-    fix = "pip install the course package (the driver's version; it brings nbgrader and distributed)"
-    for name, load in (("course", _course), ("helpers", _helpers), ("nbgrader", _nbgrader),
-                       ("distributed", _distributed)):
-        try:
-            module = load()
-        except ImportError as error:
-            lines.append(f"cannot import {name} ({error}): {fix}")
-            ok = False
-            continue
-        version = getattr(module, "__version__", "")
-        where = getattr(module, "__file__", "") or ""
-        lines.append(f"{name} {version} importable ({where})".replace("  ", " "))
+    lines, ok = import_lines(LOADERS)
     lines.append(f"python {sys.version.split()[0]} ({sys.executable})")
     if ok:
         from course.grading.cluster.bundle import package_digests
@@ -65,4 +60,27 @@ def report():
                      f"{len(digests['helpers'])} in helpers (the driver compares their digests)")
     lines.append("this machine can grade as a Dask worker" if ok
                  else "this machine cannot grade as a Dask worker (see above)")
+    return lines, ok
+
+
+def import_lines(loaders):
+    """(one line per module of ``loaders``: its version and file, or why it cannot be imported;
+    whether every one can).
+
+    Parameters
+    ----------
+    loaders : sequence of (str, callable)
+        Each module's name and a function that imports it and returns it (:data:`LOADERS`).
+    """
+    lines, ok = [], True
+    for name, load in loaders:
+        try:
+            module = load()
+        except ImportError as error:
+            lines.append(f"cannot import {name} ({error}): {_FIX}")
+            ok = False
+            continue
+        version = getattr(module, "__version__", "")
+        where = getattr(module, "__file__", "") or ""
+        lines.append(f"{name} {version} importable ({where})".replace("  ", " "))
     return lines, ok

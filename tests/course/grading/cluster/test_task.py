@@ -1,8 +1,7 @@
 """A worker's scratch course (course.grading.cluster.task): built from the driver's bundle alone."""
 
-import os
+import shutil
 import sqlite3
-import sys
 
 import pytest
 from nbgrader import api
@@ -18,16 +17,16 @@ def _tables(path):
 
 
 @pytest.fixture
-def driver(tmp_path, monkeypatch):
+def driver(tmp_path, empty_gradebook):
     """A driver's course root: its config, one released notebook, a gradebook that knows it."""
-    # nbgrader runs `alembic` by name to stamp a new gradebook: this environment's
-    monkeypatch.setenv("PATH", os.path.dirname(sys.executable), prepend=os.pathsep)
     root = tmp_path / "driver"
     (root / "release" / "ps1").mkdir(parents=True)
     (root / "release" / "ps1" / "one.ipynb").write_text("{}")
     (root / "nbgrader_config.py").write_text("c = get_config()\n")
+    # a new gradebook, as nbgrader makes it (made once per test process: tests/course/conftest.py)
+    shutil.copy2(empty_gradebook, root / "gradebook.db")
     url = f"sqlite:///{root / 'gradebook.db'}"
-    with Gradebook(url) as gb:   # a new gradebook, as nbgrader makes it
+    with Gradebook(url) as gb:
         gb.add_assignment("ps1")
         gb.add_notebook("one", "ps1")
         gb.add_grade_cell("check_one", "one", "ps1", max_score=2, cell_type="code")
