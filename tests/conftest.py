@@ -10,30 +10,7 @@ import pytest
 from filelock import FileLock
 
 from support import ROOT, build_graded_demo, make_course
-
-
-# The test files that take longest (their nbgrader runs: minutes each on this 2-core
-# machine), in the order they should start. pytest-xdist (`make test`: --dist loadfile
-# --no-loadscope-reorder) hands files to its workers in collection order, so these go
-# first and the many short files fill in around them, instead of one long file running
-# alone at the end. The demo class's grading (`graded_demo`, which the parallel and
-# PostgreSQL tests compare with) starts at once.
-START_FIRST = [
-    "integration/test_grading.py",
-    "integration/test_hostile.py",
-    "integration/test_cluster.py",
-    "integration/test_catalogue.py",
-    "integration/test_edited_submissions.py",
-    "integration/test_grade_reports.py",
-    "integration/test_collect.py",
-    "integration/test_readme.py",
-    "integration/test_parallel_grading.py",
-    "integration/test_postgres.py",
-    "integration/test_interrupted_grading.py",
-    "integration/test_grading_log.py",
-    "e2e/test_student_journey.py",
-    "e2e/test_untrusted_html.py",
-]
+from support.order import START_FIRST
 
 
 def pytest_collection_modifyitems(config, items):

@@ -95,11 +95,12 @@ def select_students(root, students=None, assignment=pipeline.ASSIGNMENT):
     Raises
     ------
     GradeError
-        If a student of the shard has no folder in ``submitted/``, or nobody
-        handed in a notebook.
+        If the gradebook has no ``assignment``, a student of the shard has no
+        folder in ``submitted/``, or nobody handed in a notebook.
     """
     from course.gradebook.scores import handed_in
 
+    require_assignment(worker_db_url(pipeline.db_url(root)), assignment)
     submitted = pipeline.students(root)
     if students is None:
         chosen = [s for s in submitted if handed_in(root, assignment, s)]
@@ -128,12 +129,8 @@ def nothing_handed_in(root, assignment, students):
     return found
 
 
-def prepare_gradebook(url, assignment, students):
-    """Check the assignment is in the gradebook and add the students up front.
-
-    Adding them here, in one process, keeps the workers from racing to
-    create the same rows.
-    """
+def require_assignment(url, assignment):
+    """Raise GradeError, naming what the gradebook at ``url`` holds, unless it has ``assignment``."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
         raise GradeError(f"no gradebook at {parsed.database}; run `course release` first")
@@ -147,6 +144,16 @@ def prepare_gradebook(url, assignment, students):
             raise GradeError(not_in_gradebook("assignment", assignment, known,
                                               f"the gradebook {parsed}")
                              + ("" if known else "; run `course release` first")) from None
+
+
+def prepare_gradebook(url, assignment, students):
+    """Check the assignment is in the gradebook and add the students up front.
+
+    Adding them here, in one process, keeps the workers from racing to
+    create the same rows.
+    """
+    require_assignment(url, assignment)
+    with scripts_on_path(), Gradebook(url) as gb:
         for student in students:
             gb.update_or_create_student(student)
 

@@ -95,8 +95,8 @@ def test_programs_reads_command_lines(command, programs):
 
 
 def test_the_files_that_start_first_exist(repo_root):
-    """conftest.START_FIRST names files by path: a moved or renamed file must be named anew."""
-    from conftest import START_FIRST
+    """START_FIRST names files by path: a moved or renamed file must be named anew."""
+    from support.order import START_FIRST
 
     missing = [name for name in START_FIRST if not (repo_root / "tests" / name).is_file()]
-    assert not missing, f"tests/conftest.py START_FIRST names files that do not exist: {missing}"
+    assert not missing, f"tests/support/order.py START_FIRST names files that do not exist: {missing}"
