@@ -20,7 +20,7 @@ from ._checking import Problem, again_problems, failure, function_name as _name
 from ._checking import raise_problems as _raise, raised_problem, refuse_reaching
 from ._checking import spoiled_problems
 from ._plain import Other, type_name
-from .gradients import ACTIVATIONS, DERIVATIVES
+from .network import ACTIVATIONS, DERIVATIVES
 
 __all__ = ["observe_backward", "backward_structure_verdict", "backward_values_verdict",
            "check_backward_structure", "check_backward_values", "where", "failure",

@@ -154,7 +154,7 @@ def test_fit_takes_the_steps_of_the_network_module_bit_for_bit(dims):
     for _ in range(6):
         AL, caches = forward(X, layers)
         costs.append(cross_entropy(AL, Y))
-        update(layers, backward(AL, Y, layers, caches), 0.5)
+        update(layers, backward(AL, Y, caches), 0.5)
     assert run.costs == costs
     for key, value in to_parameters(layers).items():
         np.testing.assert_array_equal(run.parameters[key], value, strict=True)
