@@ -19,8 +19,8 @@ Values are compared with :data:`RTOL` through :func:`close` and :func:`proportio
 
 import numpy as np
 
-from . import _plain
-from ._plain import SPOILED
+from . import plain
+from .plain import SPOILED
 
 __all__ = ["RTOL", "close", "proportional", "CheckFailed", "Problem", "function_name", "failure",
            "raise_problems", "raised_problem", "again_problems", "spoiled_problems", "code_of",
@@ -130,7 +130,7 @@ def raised_problem(outcome):
 
 
 def _spoiled(value):
-    """Whether a second call's result is the first one, spoiled (see ``_plain.spoil``)."""
+    """Whether a second call's result is the first one, spoiled (see ``plain.spoil``)."""
     if type(value) is dict:
         return SPOILED in value or _all_nan(value.values())
     if type(value) in (list, tuple):
@@ -165,7 +165,7 @@ def again_problems(observation, problems_of):
     """The problems of the second call of ``observation`` (``"again"``), if any.
 
     The checks call a function twice with the same arguments, spoiling what the
-    first call returned in between (``helpers._plain.call_again``): a function that
+    first call returned in between (``helpers.plain.call_again``): a function that
     returns the same object twice, or that changed an argument in place the first
     time, shows it in the second result. ``problems_of(outcome)`` judges one outcome.
     """
@@ -189,15 +189,15 @@ def observe_twice(function, first_args, again_args, inputs, names):
     """An observation of two calls of ``function`` that share the arrays ``inputs``.
 
     ``inputs`` are the array arguments (views on shared memory, as
-    :func:`helpers._plain.shared_arrays` makes them), ``names`` their names in the
+    :func:`helpers.plain.shared_arrays` makes them), ``names`` their names in the
     lesson. The function is called with ``first_args``, then, what it returned
-    spoiled, with ``again_args`` (:func:`helpers._plain.call_again`); the inputs are
+    spoiled, with ``again_args`` (:func:`helpers.plain.call_again`); the inputs are
     compared with their copies as each call returns.
 
     Returns
     -------
     dict
-        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers._plain.call`), a
+        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers.plain.call`), a
         tuple result as a list; ``"reused"``: whether the second result shares an
         object with the first; ``"changed"``: the names of the inputs changed in place,
         in the order of ``names``.
@@ -209,7 +209,7 @@ def observe_twice(function, first_args, again_args, inputs, names):
         changed.update(name for name, a, b in zip(names, inputs, kept)
                        if not np.array_equal(a, b))
 
-    first, again, reused = _plain.call_again(function, first_args, again_args, inputs=inputs,
+    first, again, reused = plain.call_again(function, first_args, again_args, inputs=inputs,
                                              checkpoint=checkpoint)
     for outcome in (first, again):
         if outcome is not None and "returned" in outcome and type(outcome["returned"]) is tuple:

@@ -24,11 +24,11 @@ import math
 
 import numpy as np
 
-from . import _plain
+from . import plain
 from ._checking import RTOL, Problem, again_problems, close, failure, function_name as _name
 from ._checking import observe_twice, raise_problems as _raise, raised_problem, refuse_reaching
 from ._checking import spoiled_problems
-from ._plain import Other, type_name
+from .plain import Other, type_name
 from .initializers import SCALES
 
 __all__ = ["SCALES", "check_scale", "check_propagate_structure", "check_propagate_values",
@@ -88,7 +88,7 @@ def check_scale(scale, n_prevs, expected, *, scheme, rtol=RTOL):
     if len(n_prevs) != len(expected):
         raise ValueError(f"{len(n_prevs)} sizes but {len(expected)} expected values")
     n_prevs, expected = [int(n) for n in n_prevs], [float(e) for e in expected]
-    outcomes = [_plain.call(scale, n) for n in n_prevs]
+    outcomes = [plain.call(scale, n) for n in n_prevs]
     problems = scale_verdict(_name(scale), n_prevs, outcomes, expected, scheme, rtol=rtol)
     _raise(scale_header(_name(scale), scheme), problems)
     return scale_pass_line(_name(scale), n_prevs, outcomes)
@@ -159,20 +159,20 @@ def observe(propagate, X, hidden_sizes, weight_std, activation, seed):
     """What ``propagate`` does, as plain data: called twice, as the grader calls it.
 
     Each call gets a copy of ``X`` (in shared memory, as the grader hands it:
-    :func:`helpers._plain.shared_arrays`), the same list ``hidden_sizes`` (so that a
+    :func:`helpers.plain.shared_arrays`), the same list ``hidden_sizes`` (so that a
     function that changes it in place shows it the second time), the caller's
     ``weight_std`` and ``activation``, and a new ``np.random.default_rng(seed)``;
     what the first call returned is spoiled before the second
-    (:func:`helpers._plain.call_again`).
+    (:func:`helpers.plain.call_again`).
 
     Returns
     -------
     dict
-        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers._plain.call`), a
+        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers.plain.call`), a
         tuple result as a list; ``"changed"``: ``["X"]`` if the input was changed in
         place, else ``[]``.
     """
-    _block, (X_given,) = _plain.shared_arrays([np.array(X, dtype=float)])
+    _block, (X_given,) = plain.shared_arrays([np.array(X, dtype=float)])
     sizes = list(hidden_sizes)
 
     def args():
@@ -265,7 +265,7 @@ def values_verdict(observation, X, hidden_sizes, expected, *, weight_std, activa
     given = (weight_std, activation, seed, rtol)
     again = observation.get("again") or {}
     varies = "returned" in again and not _same(again["returned"], observation["call"]["returned"])
-    with _plain.quiet():
+    with plain.quiet():
         problems = _value_problems(observation["call"]["returned"], expected, X, hidden_sizes,
                                    *given, varies=varies)
     if "X" in observation.get("changed", ()):

@@ -1,7 +1,7 @@
 """Checks of the initialization exercises, with messages that name the likely mistake.
 
 A check calls the student's function itself, turns what it returned into plain
-data (:func:`observe`, see :mod:`helpers._plain`), judges that data
+data (:func:`observe`, see :mod:`helpers.plain`), judges that data
 (:func:`structure_verdict`, :func:`values_verdict`) and raises
 ``AssertionError`` with a message in the lesson's words, under the header
 :func:`where` names, when something is wrong (the roles every check module
@@ -19,11 +19,11 @@ import re
 
 import numpy as np
 
-from . import _plain
+from . import plain
 from ._checking import RTOL, CheckFailed, Problem, again_problems, close, failure
 from ._checking import function_name as _name, proportional, raise_problems, raised_problem
 from ._checking import refuse_reaching, spoiled_problems
-from ._plain import Other, type_name
+from .plain import Other, type_name
 from .initializers import SCALES
 
 __all__ = ["SCHEMES", "SEED", "check_structure", "check_values", "observe", "structure_verdict",
@@ -80,17 +80,17 @@ def observe(initialize, layers_dims):
     -------
     dict
         ``"call"``: the outcome of the call (``{"returned": ...}`` or ``{"raised": ...}``,
-        see :func:`helpers._plain.call`); ``"again"``: the outcome of a second call
+        see :func:`helpers.plain.call`); ``"again"``: the outcome of a second call
         with the same list, after the first result was spoiled
-        (:func:`helpers._plain.call_again`); ``"other"``: when the result is not well
+        (:func:`helpers.plain.call_again`); ``"other"``: when the result is not well
         formed, the outcome of a second call for other sizes (``layers_dims`` plus
         one each), which tells typed-in shapes apart; else None.
     """
     dims = list(layers_dims)
-    outcome, again, reused = _plain.call_again(initialize, (dims,), (dims,))
+    outcome, again, reused = plain.call_again(initialize, (dims,), (dims,))
     other = None
     if "returned" in outcome and _structure_problems(outcome["returned"], layers_dims):
-        other = _plain.call(initialize, [n + 1 for n in layers_dims])
+        other = plain.call(initialize, [n + 1 for n in layers_dims])
     return {"call": outcome, "again": again, "reused": reused, "other": other}
 
 
@@ -226,7 +226,7 @@ def values_verdict(observation, layers_dims, expected, scheme, *, rtol=None):
     if problems:
         return problems
     rtol = RTOL if rtol is None else rtol
-    with _plain.quiet():
+    with plain.quiet():
         return diagnose(observation["call"]["returned"], expected, layers_dims, scheme,
                         rtol=rtol) or again_problems(
             observation, lambda again: values_verdict({"call": again}, layers_dims, expected,

@@ -17,11 +17,11 @@ give (a weight not transposed, another activation's derivative, a forgotten
 
 import numpy as np
 
-from . import _plain
+from . import plain
 from ._checking import RTOL, Problem, again_problems, close, failure, function_name as _name
 from ._checking import observe_twice, proportional, raise_problems as _raise, raised_problem
 from ._checking import refuse_reaching, spoiled_problems
-from ._plain import Other, type_name
+from .plain import Other, type_name
 from .network import ACTIVATIONS, DERIVATIVES
 
 __all__ = ["observe", "structure_verdict", "values_verdict", "check_backward_structure",
@@ -44,18 +44,18 @@ def observe(step, dA, cache, activation):
     """What ``step(dA, cache, activation)`` does, as plain data.
 
     The function gets copies of the inputs (in shared memory, as the grader hands
-    them: :func:`helpers._plain.shared_arrays`), so that the caller's are safe, and is
+    them: :func:`helpers.plain.shared_arrays`), so that the caller's are safe, and is
     called twice with those same arrays, what it returned the first time spoiled
-    in between (:func:`helpers._plain.call_again`), as the grader calls it.
+    in between (:func:`helpers.plain.call_again`), as the grader calls it.
 
     Returns
     -------
     dict
-        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers._plain.call`), a
+        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers.plain.call`), a
         tuple result as a list; ``"changed"``: the names of the inputs it changed in place.
     """
     A_prev, W, Z = cache
-    _block, given = _plain.shared_arrays([np.array(a, dtype=float) for a in (dA, A_prev, W, Z)])
+    _block, given = plain.shared_arrays([np.array(a, dtype=float) for a in (dA, A_prev, W, Z)])
     args = (given[0], (given[1], given[2], given[3]), activation)
     return observe_twice(step, args, args, given, _INPUTS)
 
@@ -238,7 +238,7 @@ def values_verdict(observation, dA, cache, activation, expected, *, rtol=RTOL):
     problems = structure_verdict(observation, n, n_prev, m)
     if problems:
         return problems
-    with _plain.quiet():
+    with plain.quiet():
         return _value_problems(observation, dA, A_prev, W, Z, activation, expected, rtol) or \
             again_problems(observation, lambda again: values_verdict(
                 {"call": again, "changed": []}, dA, cache, activation, expected, rtol=rtol))

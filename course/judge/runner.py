@@ -135,7 +135,7 @@ def outcomes(request, namespace, arrays, codec, checkpoint):
     also refuses an answer cell that reaches into the interpreter:
     ``helpers/answer_rules.py``).
     """
-    from helpers._plain import error_text, plain, shares_state, spoil
+    from helpers.plain import error_text, plain, shares_state, spoil
 
     calls, encode, seed, randn = prepared(request, arrays), codec.encode, np.random.seed, \
         np.random.randn
@@ -247,7 +247,7 @@ def _drain(fd):
 
 def serve(request, namespace, codec):
     """Answer one request: fork, relay the child's answer, report the changed inputs."""
-    from helpers._plain import shared_arrays
+    from helpers.plain import shared_arrays
 
     block, arrays = shared_arrays([codec.decode_array(a) for a in request["arrays"]])
     before = [a.tobytes() for a in arrays]

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers._plain import Other
+from helpers.plain import Other
 from helpers.activation_checks import (
     check_propagate_structure, check_propagate_values, check_scale, scale_problem, structure_verdict,
     values_verdict)
