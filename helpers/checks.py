@@ -20,7 +20,7 @@ import re
 import numpy as np
 
 from . import plain
-from ._checking import RTOL, CheckFailed, Problem, again_problems, close, failure
+from ._checking import RTOL, CheckFailed, Problem, again_problems, close, code_of, failure
 from ._checking import function_name as _name, proportional, raise_problems, raised_problem
 from ._checking import refuse_reaching, spoiled_problems
 from .plain import Other, type_name
@@ -28,7 +28,7 @@ from .initializers import SCALES
 
 __all__ = ["SCHEMES", "SEED", "check_structure", "check_values", "observe", "structure_verdict",
            "values_verdict", "where", "failure", "structure_pass_line", "values_pass_line",
-           "diagnose", "raised_problem", "CheckFailed"]
+           "diagnose", "raised_problem", "Problem", "code_of", "CheckFailed"]
 
 #: The seed the random exercises set with ``np.random.seed`` before drawing.
 SEED = 3

@@ -18,7 +18,7 @@ import numpy as np
 from helpers import activation_checks as part2
 from helpers import checks as part1
 from helpers import gradient_checks as part3
-from helpers._checking import code_of
+from helpers.checks import code_of   # every part's Problems carry their mistake codes alike
 from helpers.network import ACTIVATIONS, sigmoid
 
 from course.judge.spec import Call, Constant, Exercise, Named, Rng, TestCell, Verdict
