@@ -5,10 +5,10 @@ data (:func:`observe`, see :mod:`helpers.plain`), judges that data
 (:func:`structure_verdict`, :func:`values_verdict`) and raises
 ``AssertionError`` with a message in the lesson's words, under the header
 :func:`where` names, when something is wrong (the roles every check module
-names alike: :mod:`helpers._checking`). On success it returns a one-line summary for the notebook to print.
-Checks never print, plot or warn. The grader judges what the kernel sends it
-with the same verdict functions, so a message is the same in the notebook and
-in the feedback.
+names alike: :mod:`helpers._checking`). On success it returns a one-line
+summary for the notebook to print. Checks never print, plot or warn. The
+grader judges what the kernel sends it with the same verdict functions, so a
+message is the same in the notebook and in the feedback.
 
 The expected values are always passed in by the caller; this module holds only
 the rules the exercises state (shapes, zero biases, the scale of each scheme).
