@@ -1,16 +1,57 @@
-"""What the checks of every notebook share: how a failure reads, and how it is raised.
+"""What the checks of every notebook share: tolerances, observations, and how a failure reads.
 
-A check gathers the problems it found, each a sentence in the lesson's words,
-under a header naming the call it made; :func:`failure` lays them out and
-:func:`raise_problems` raises them as one :class:`CheckFailed`.
+Every check module (:mod:`helpers.checks`, :mod:`helpers.activation_checks`,
+:mod:`helpers.gradient_checks`) names the same roles the same way:
+
+- ``observe(function, ...)``: call the student's function as the grader does
+  (twice, the first result spoiled in between) and return what happened as
+  plain data, an *observation*;
+- ``structure_verdict(observation, ...)`` and ``values_verdict(observation, ...)``:
+  the problems found (a list of :class:`Problem`; empty when right), the same
+  functions the grader runs on what it observed;
+- ``where(name, ...)``: the header naming the call; :func:`failure` lays the
+  problems out under it and :func:`raise_problems` raises them as one
+  :class:`CheckFailed`;
+- ``structure_pass_line`` and ``values_pass_line``: what a passing check prints.
+
+Values are compared with :data:`RTOL` through :func:`close` and :func:`proportional`.
 """
 
 import numpy as np
 
-from ._plain import SPOILED
+from . import plain
+from .plain import SPOILED
 
-__all__ = ["CheckFailed", "Problem", "function_name", "failure", "raise_problems", "raised_problem",
-           "again_problems", "spoiled_problems", "code_of", "refuse_reaching"]
+__all__ = ["RTOL", "close", "proportional", "CheckFailed", "Problem", "function_name", "failure",
+           "raise_problems", "raised_problem", "again_problems", "spoiled_problems", "code_of",
+           "refuse_reaching", "observe_twice"]
+
+#: Relative tolerance of every comparison of a student's values with the expected ones.
+RTOL = 1e-6
+
+#: Absolute tolerance, as a share of the largest expected value: an element that
+#: should be 0 may be off by the rounding of the others.
+_ATOL_SHARE = 1e-12
+
+
+def _atol(want, factor=1.0):
+    return _ATOL_SHARE * abs(factor) * (float(np.max(np.abs(want))) if want.size else 0.0)
+
+
+def close(got, want, rtol=RTOL):
+    """Whether ``got`` has the shape of ``want`` and its values within ``rtol`` of them."""
+    return got.shape == want.shape and bool(np.allclose(got, want, rtol=rtol, atol=_atol(want)))
+
+
+def proportional(got, want, rtol=RTOL):
+    """The factor c with ``got == c * want`` (within ``rtol``), or None when there is none.
+
+    None too for ``c == 0`` and for an all-zero ``want``, which any array is a multiple of.
+    """
+    c = float(np.vdot(got, want) / np.vdot(want, want)) if np.any(want) else 0.0
+    if c != 0 and np.allclose(got, c * want, rtol=rtol, atol=_atol(want, c)):
+        return c
+    return None
 
 
 class CheckFailed(AssertionError):
@@ -89,7 +130,7 @@ def raised_problem(outcome):
 
 
 def _spoiled(value):
-    """Whether a second call's result is the first one, spoiled (see ``_plain.spoil``)."""
+    """Whether a second call's result is the first one, spoiled (see ``plain.spoil``)."""
     if type(value) is dict:
         return SPOILED in value or _all_nan(value.values())
     if type(value) in (list, tuple):
@@ -124,7 +165,7 @@ def again_problems(observation, problems_of):
     """The problems of the second call of ``observation`` (``"again"``), if any.
 
     The checks call a function twice with the same arguments, spoiling what the
-    first call returned in between (``helpers._plain.call_again``): a function that
+    first call returned in between (``helpers.plain.call_again``): a function that
     returns the same object twice, or that changed an argument in place the first
     time, shows it in the second result. ``problems_of(outcome)`` judges one outcome.
     """
@@ -142,6 +183,39 @@ def again_problems(observation, problems_of):
                         "or keep something between calls? The second time: " + problems[0]),
                 *problems[1:]]
     return []
+
+
+def observe_twice(function, first_args, again_args, inputs, names):
+    """An observation of two calls of ``function`` that share the arrays ``inputs``.
+
+    ``inputs`` are the array arguments (views on shared memory, as
+    :func:`helpers.plain.shared_arrays` makes them), ``names`` their names in the
+    lesson. The function is called with ``first_args``, then, what it returned
+    spoiled, with ``again_args`` (:func:`helpers.plain.call_again`); the inputs are
+    compared with their copies as each call returns.
+
+    Returns
+    -------
+    dict
+        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers.plain.call`), a
+        tuple result as a list; ``"reused"``: whether the second result shares an
+        object with the first; ``"changed"``: the names of the inputs changed in place,
+        in the order of ``names``.
+    """
+    kept = [a.copy() for a in inputs]
+    changed = set()
+
+    def checkpoint():
+        changed.update(name for name, a, b in zip(names, inputs, kept)
+                       if not np.array_equal(a, b))
+
+    first, again, reused = plain.call_again(function, first_args, again_args, inputs=inputs,
+                                             checkpoint=checkpoint)
+    for outcome in (first, again):
+        if outcome is not None and "returned" in outcome and type(outcome["returned"]) is tuple:
+            outcome["returned"] = list(outcome["returned"])
+    return {"call": first, "again": again, "reused": reused,
+            "changed": [name for name in names if name in changed]}
 
 
 def _error_hint(message):

@@ -9,26 +9,32 @@ one weight draw per layer from the generator given).
 
 The student's function gets the real thing for every argument (a
 ``numpy.random.Generator``, the caller's functions). To say *why* activations
-are wrong, :func:`propagate_values_verdict` recomputes from the inputs what the
+are wrong, :func:`values_verdict` recomputes from the inputs what the
 usual mistakes give (draws transposed, the scale of the wrong layer, no
 activation, ...) and names the one that matches: a judgement on returned values
 only, which the grader makes the same way on what its judge process observed.
+
+The propagation's functions have the names every check module gives these roles
+(:func:`observe`, :func:`structure_verdict`, :func:`values_verdict`, :func:`where`,
+see :mod:`helpers._checking`); the scales' are :func:`scale_verdict`,
+:func:`scale_header` and :func:`scale_pass_line`.
 """
 
 import math
 
 import numpy as np
 
-from . import _plain
-from ._checking import Problem, again_problems, failure, function_name as _name
-from ._checking import raise_problems as _raise, raised_problem, refuse_reaching
+from . import plain
+from ._checking import RTOL, Problem, again_problems, close, failure, function_name as _name
+from ._checking import observe_twice, raise_problems as _raise, raised_problem, refuse_reaching
 from ._checking import spoiled_problems
-from ._plain import Other, type_name
+from .plain import Other, type_name
 from .initializers import SCALES
 
 __all__ = ["SCALES", "check_scale", "check_propagate_structure", "check_propagate_values",
-           "observe_propagate", "scale_problem", "propagate_structure_verdict",
-           "propagate_values_verdict", "failure"]
+           "scale_verdict", "scale_problem", "scale_header", "scale_pass_line", "observe",
+           "structure_verdict", "values_verdict", "where", "failure", "structure_pass_line",
+           "values_pass_line"]
 
 # SCALES (helpers.initializers): each scheme's scale as a function of n_prev, and its formula.
 
@@ -54,8 +60,6 @@ _MISTAKEN_SCALES = [
     ("zero", lambda n: 0.0,
      "is 0: is it integer division? 1 // n_prev and 2 // n_prev are 0 for large n_prev"),
 ]
-
-RTOL = 1e-6
 
 
 def check_scale(scale, n_prevs, expected, *, scheme, rtol=RTOL):
@@ -84,8 +88,8 @@ def check_scale(scale, n_prevs, expected, *, scheme, rtol=RTOL):
     if len(n_prevs) != len(expected):
         raise ValueError(f"{len(n_prevs)} sizes but {len(expected)} expected values")
     n_prevs, expected = [int(n) for n in n_prevs], [float(e) for e in expected]
-    outcomes = [_plain.call(scale, n) for n in n_prevs]
-    problems = scale_problems(_name(scale), n_prevs, outcomes, expected, scheme, rtol=rtol)
+    outcomes = [plain.call(scale, n) for n in n_prevs]
+    problems = scale_verdict(_name(scale), n_prevs, outcomes, expected, scheme, rtol=rtol)
     _raise(scale_header(_name(scale), scheme), problems)
     return scale_pass_line(_name(scale), n_prevs, outcomes)
 
@@ -102,7 +106,7 @@ def scale_pass_line(name, n_prevs, outcomes):
     return f"✓ {shown}"
 
 
-def scale_problems(name, n_prevs, outcomes, expected, scheme, *, rtol=RTOL):
+def scale_verdict(name, n_prevs, outcomes, expected, scheme, *, rtol=RTOL):
     """The problems of the outcomes of ``name(n)`` for each ``n`` in ``n_prevs`` (empty: right)."""
     rule = SCALES[scheme][1]
     problems = []
@@ -151,42 +155,30 @@ def scale_problem(outcome, want, n, scheme, rule, rtol=RTOL):
 
 # --- propagation -------------------------------------------------------------------------
 
-def observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed):
+def observe(propagate, X, hidden_sizes, weight_std, activation, seed):
     """What ``propagate`` does, as plain data: called twice, as the grader calls it.
 
     Each call gets a copy of ``X`` (in shared memory, as the grader hands it:
-    :func:`helpers._plain.shared_arrays`), the same list ``hidden_sizes`` (so that a
+    :func:`helpers.plain.shared_arrays`), the same list ``hidden_sizes`` (so that a
     function that changes it in place shows it the second time), the caller's
     ``weight_std`` and ``activation``, and a new ``np.random.default_rng(seed)``;
     what the first call returned is spoiled before the second
-    (:func:`helpers._plain.call_again`).
+    (:func:`helpers.plain.call_again`).
 
     Returns
     -------
     dict
-        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers._plain.call`), a
+        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers.plain.call`), a
         tuple result as a list; ``"changed"``: ``["X"]`` if the input was changed in
         place, else ``[]``.
     """
-    _block, (X_given,) = _plain.shared_arrays([np.array(X, dtype=float)])
-    kept = X_given.copy()
+    _block, (X_given,) = plain.shared_arrays([np.array(X, dtype=float)])
     sizes = list(hidden_sizes)
 
     def args():
         return (X_given, sizes, weight_std, activation, np.random.default_rng(seed))
 
-    changed = []
-
-    def checkpoint():   # after each call, as the grader's fork server compares
-        if not changed and not np.array_equal(X_given, kept):
-            changed.append("X")
-
-    first, again, reused = _plain.call_again(propagate, args(), args(), inputs=(X_given,),
-                                             checkpoint=checkpoint)
-    for outcome in (first, again):
-        if outcome is not None and "returned" in outcome and type(outcome["returned"]) is tuple:
-            outcome["returned"] = list(outcome["returned"])
-    return {"call": first, "again": again, "reused": reused, "changed": changed}
+    return observe_twice(propagate, args(), args(), (X_given,), ("X",))
 
 
 def _structure_problems(output, X_shape, hidden_sizes):
@@ -236,25 +228,25 @@ def where(name, X_shape, hidden_sizes):
     return f"{name}(X of shape {tuple(X_shape)}, {list(hidden_sizes)})"
 
 
-def propagate_structure_verdict(observation, X_shape, hidden_sizes):
-    """The problems of an :func:`observe_propagate` observation's structure (empty: right)."""
+def structure_verdict(observation, X_shape, hidden_sizes):
+    """The problems of an :func:`observe` observation's structure (empty: right)."""
     outcome = observation["call"]
     if "raised" in outcome:
         return [raised_problem(outcome)]
     return spoiled_problems(outcome) or \
         _structure_problems(outcome["returned"], tuple(X_shape), hidden_sizes) or \
-        again_problems(observation, lambda again: propagate_structure_verdict(
+        again_problems(observation, lambda again: structure_verdict(
             {"call": again}, X_shape, hidden_sizes))
 
 
-def propagate_values_verdict(observation, X, hidden_sizes, expected, *, weight_std, activation,
-                             seed, rtol=RTOL):
-    """The problems of an :func:`observe_propagate` observation's values (empty: right).
+def values_verdict(observation, X, hidden_sizes, expected, *, weight_std, activation, seed,
+                   rtol=RTOL):
+    """The problems of an :func:`observe` observation's values (empty: right).
 
     Parameters
     ----------
     observation : dict
-        From :func:`observe_propagate`, in the notebook, or built by the grader from
+        From :func:`observe`, in the notebook, or built by the grader from
         what its judge process observed.
     X : ndarray of shape (n_0, m)
         The input the function was given.
@@ -266,20 +258,20 @@ def propagate_values_verdict(observation, X, hidden_sizes, expected, *, weight_s
     seed : int
         The seed of the generator it was given.
     """
-    problems = propagate_structure_verdict(observation, np.shape(X), hidden_sizes)
+    problems = structure_verdict(observation, np.shape(X), hidden_sizes)
     if problems:
         return problems
     X = np.asarray(X, dtype=float)
     given = (weight_std, activation, seed, rtol)
     again = observation.get("again") or {}
     varies = "returned" in again and not _same(again["returned"], observation["call"]["returned"])
-    with _plain.quiet():
+    with plain.quiet():
         problems = _value_problems(observation["call"]["returned"], expected, X, hidden_sizes,
                                    *given, varies=varies)
     if "X" in observation.get("changed", ()):
         problems.append(Problem("changed_input", "X was changed in place: compute new arrays, "
                                 "leave the input alone"))
-    return problems or again_problems(observation, lambda again: propagate_values_verdict(
+    return problems or again_problems(observation, lambda again: values_verdict(
         {"call": again}, X, hidden_sizes, expected, weight_std=weight_std,
         activation=activation, seed=seed, rtol=rtol))
 
@@ -317,10 +309,10 @@ def check_propagate_structure(propagate, X, hidden_sizes, weight_std, activation
     """
     __tracebackhide__ = True
     refuse_reaching(propagate)
-    observation = observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed)
+    observation = observe(propagate, X, hidden_sizes, weight_std, activation, seed)
     name = _name(propagate)
     _raise(where(name, np.shape(X), hidden_sizes),
-           propagate_structure_verdict(observation, np.shape(X), hidden_sizes))
+           structure_verdict(observation, np.shape(X), hidden_sizes))
     return structure_pass_line(name, np.shape(X), hidden_sizes, observation["call"]["returned"])
 
 
@@ -345,17 +337,12 @@ def check_propagate_values(propagate, X, hidden_sizes, weight_std, activation, s
     refuse_reaching(propagate)
     expected = [np.array(A, dtype=float) for A in expected]
     X = np.array(X, dtype=float)
-    observation = observe_propagate(propagate, X, hidden_sizes, weight_std, activation, seed)
+    observation = observe(propagate, X, hidden_sizes, weight_std, activation, seed)
     name = _name(propagate)
     _raise(where(name, X.shape, hidden_sizes),
-           propagate_values_verdict(observation, X, hidden_sizes, expected,
-                                    weight_std=weight_std, activation=activation, seed=seed,
-                                    rtol=rtol))
+           values_verdict(observation, X, hidden_sizes, expected, weight_std=weight_std,
+                          activation=activation, seed=seed, rtol=rtol))
     return values_pass_line(name, X.shape, hidden_sizes)
-
-
-def _close(A, want, rtol):
-    return A.shape == want.shape and np.allclose(A, want, rtol=rtol, atol=1e-12)
 
 
 def _same(a, b):
@@ -368,7 +355,7 @@ def _same(a, b):
 def _value_problems(output, expected, X, hidden_sizes, weight_std, activation, seed, rtol, *,
                     varies=False):
     wrong = [l for l, (A, want) in enumerate(zip(output, expected), start=1)
-             if not _close(A, np.asarray(want, dtype=float), rtol)]
+             if not close(A, np.asarray(want, dtype=float), rtol)]
     if not wrong:
         return []
     if varies:   # the same inputs and a new generator of the same seed: other results
@@ -378,7 +365,7 @@ def _value_problems(output, expected, X, hidden_sizes, weight_std, activation, s
             candidate = _propagation(X, hidden_sizes, weight_std, activation, seed, **variant)
         except (ValueError, TypeError, ArithmeticError):
             continue    # this mistake cannot be made with these sizes
-        if candidate is not None and all(_close(A, c, rtol) for A, c in zip(output, candidate)):
+        if candidate is not None and all(close(A, c, rtol) for A, c in zip(output, candidate)):
             return [Problem(code, explanation)]
     first = wrong[0]
     if first > 1:

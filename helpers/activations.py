@@ -9,13 +9,12 @@ The initial weights of its experiments are
 import numpy as np
 
 from .initializers import initialize_parameters  # noqa: F401 (its old home)
-from .network import relu, sigmoid
+from .network import ACTIVATIONS
 
 __all__ = ["ACTIVATIONS", "gaussian_inputs", "layer_stats", "format_layer_stats",
            "initialize_parameters"]
 
-#: The activation functions the experiments compare, by name.
-ACTIVATIONS = {"sigmoid": sigmoid, "tanh": np.tanh, "relu": relu}
+# ACTIVATIONS: the activation functions the experiments compare, by name (helpers.network's).
 
 
 def gaussian_inputs(n_features, n_examples, *, random_state=0):

@@ -1,13 +1,14 @@
 """Checks of the initialization exercises, with messages that name the likely mistake.
 
 A check calls the student's function itself, turns what it returned into plain
-data (:func:`observe`, see :mod:`helpers._plain`), judges that data
+data (:func:`observe`, see :mod:`helpers.plain`), judges that data
 (:func:`structure_verdict`, :func:`values_verdict`) and raises
-``AssertionError`` with a message in the lesson's words when something is
-wrong. On success it returns a one-line summary for the notebook to print.
-Checks never print, plot or warn. The grader judges what the kernel sends it
-with the same verdict functions, so a message is the same in the notebook and
-in the feedback.
+``AssertionError`` with a message in the lesson's words, under the header
+:func:`where` names, when something is wrong (the roles every check module
+names alike: :mod:`helpers._checking`). On success it returns a one-line
+summary for the notebook to print. Checks never print, plot or warn. The
+grader judges what the kernel sends it with the same verdict functions, so a
+message is the same in the notebook and in the feedback.
 
 The expected values are always passed in by the caller; this module holds only
 the rules the exercises state (shapes, zero biases, the scale of each scheme).
@@ -18,15 +19,16 @@ import re
 
 import numpy as np
 
-from . import _plain
-from ._checking import CheckFailed, Problem, again_problems, function_name as _name
-from ._checking import raise_problems, raised_problem, refuse_reaching, spoiled_problems
-from ._checking import failure as _failure
-from ._plain import Other, type_name
+from . import plain
+from ._checking import RTOL, CheckFailed, Problem, again_problems, close, code_of, failure
+from ._checking import function_name as _name, proportional, raise_problems, raised_problem
+from ._checking import refuse_reaching, spoiled_problems
+from .plain import Other, type_name
 from .initializers import SCALES
 
 __all__ = ["SCHEMES", "SEED", "check_structure", "check_values", "observe", "structure_verdict",
-           "values_verdict", "failure", "diagnose", "raised_problem", "CheckFailed"]
+           "values_verdict", "where", "failure", "structure_pass_line", "values_pass_line",
+           "diagnose", "raised_problem", "Problem", "code_of", "CheckFailed"]
 
 #: The seed the random exercises set with ``np.random.seed`` before drawing.
 SEED = 3
@@ -70,8 +72,6 @@ _MISTAKEN_SCALES = [
 
 _RULES = {"zeros": "zeros", "random": "10", "he": SCALES["he"][1]}
 
-RTOL = 1e-6
-
 
 def observe(initialize, layers_dims):
     """What ``initialize(layers_dims)`` returns, as plain data.
@@ -80,21 +80,21 @@ def observe(initialize, layers_dims):
     -------
     dict
         ``"call"``: the outcome of the call (``{"returned": ...}`` or ``{"raised": ...}``,
-        see :func:`helpers._plain.call`); ``"again"``: the outcome of a second call
+        see :func:`helpers.plain.call`); ``"again"``: the outcome of a second call
         with the same list, after the first result was spoiled
-        (:func:`helpers._plain.call_again`); ``"other"``: when the result is not well
+        (:func:`helpers.plain.call_again`); ``"other"``: when the result is not well
         formed, the outcome of a second call for other sizes (``layers_dims`` plus
         one each), which tells typed-in shapes apart; else None.
     """
     dims = list(layers_dims)
-    outcome, again, reused = _plain.call_again(initialize, (dims,), (dims,))
+    outcome, again, reused = plain.call_again(initialize, (dims,), (dims,))
     other = None
-    if "returned" in outcome and structure_problems(outcome["returned"], layers_dims):
-        other = _plain.call(initialize, [n + 1 for n in layers_dims])
+    if "returned" in outcome and _structure_problems(outcome["returned"], layers_dims):
+        other = plain.call(initialize, [n + 1 for n in layers_dims])
     return {"call": outcome, "again": again, "reused": reused, "other": other}
 
 
-def structure_problems(parameters, layers_dims):
+def _structure_problems(parameters, layers_dims):
     """Everything wrong with the keys, types, shapes and dtypes of ``parameters`` (plain data)."""
     if type(parameters) is not dict:
         if isinstance(parameters, Other) and parameters.type == "dict" and parameters.detail:
@@ -200,7 +200,7 @@ def structure_verdict(observation, layers_dims):
         return [raised_problem(outcome)]
     parameters = outcome["returned"]
     problems = spoiled_problems(outcome) or _with_typed_in(
-        structure_problems(parameters, layers_dims), parameters, observation.get("other"))
+        _structure_problems(parameters, layers_dims), parameters, observation.get("other"))
     return problems or again_problems(
         observation, lambda again: structure_verdict({"call": again}, layers_dims))
 
@@ -226,27 +226,27 @@ def values_verdict(observation, layers_dims, expected, scheme, *, rtol=None):
     if problems:
         return problems
     rtol = RTOL if rtol is None else rtol
-    with _plain.quiet():
+    with plain.quiet():
         return diagnose(observation["call"]["returned"], expected, layers_dims, scheme,
                         rtol=rtol) or again_problems(
             observation, lambda again: values_verdict({"call": again}, layers_dims, expected,
                                                       scheme, rtol=rtol))
 
 
-def failure(name, layers_dims, problems):
-    """The message of a check that found ``problems`` in ``name(layers_dims)``."""
-    return _failure(f"{name}({list(layers_dims)})", problems)
+def where(name, layers_dims):
+    """How a check names the call it made, e.g. ``initialize_parameters_he([2, 4, 1])``."""
+    return f"{name}({list(layers_dims)})"
 
 
 def structure_pass_line(name, layers_dims, parameters):
     """What :func:`check_structure` prints when the structure is right."""
-    return (f"✓ {name}({list(layers_dims)}): keys and shapes are right "
+    return (f"✓ {where(name, layers_dims)}: keys and shapes are right "
             f"({', '.join(f'{k} {v.shape}' for k, v in parameters.items())})")
 
 
 def values_pass_line(name, layers_dims):
     """What :func:`check_values` prints when the values are right."""
-    return f"✓ {name}({list(layers_dims)}): values are right"
+    return f"✓ {where(name, layers_dims)}: values are right"
 
 
 def check_structure(initialize, layers_dims):
@@ -320,7 +320,7 @@ def diagnose(parameters, expected, layers_dims, scheme, *, rtol=RTOL):
     for l in range(1, len(layers_dims)):
         key = f"W{l}"
         got, want = parameters[key], np.asarray(expected[key], dtype=float)
-        if np.allclose(got, want, rtol=rtol, atol=0):
+        if close(got, want, rtol):
             continue
         if explained:
             problems.append(Problem(explained.code, f"{key} {explained}"))
@@ -339,7 +339,7 @@ def _mistaken_scale(parameters, expected, layers_dims, scheme, rtol):
     used = []
     for l in range(1, len(layers_dims)):
         want = np.asarray(expected[f"W{l}"], dtype=float)
-        factor = _proportional(parameters[f"W{l}"], want) if np.any(want) else None
+        factor = proportional(parameters[f"W{l}"], want)
         if factor is None:
             return None
         used.append((factor * SCHEMES[scheme](layers_dims[l - 1], layers_dims[l]),
@@ -366,12 +366,12 @@ def _weight_mistake(key, got, want, n_prev, n, scheme, parameters):
     if not np.any(got):
         return "all_zero_weights", (f"{key} is all zeros: the weights need random values scaled by {rule}. "
                 f"If the scale is computed, check for integer division (2 // n is 0 for n > 2)")
-    factor = _proportional(got, want)
+    factor = proportional(got, want)
     if factor is not None:
         used = factor * SCHEMES[scheme](n_prev, n)
         for code, scale, explanation, schemes in _MISTAKEN_SCALES:
-            if scheme in schemes and math.isclose(used, scale(n_prev, n), rel_tol=1e-6) and not \
-                    math.isclose(scale(n_prev, n), SCHEMES[scheme](n_prev, n), rel_tol=1e-6):
+            if scheme in schemes and math.isclose(used, scale(n_prev, n), rel_tol=RTOL) and not \
+                    math.isclose(scale(n_prev, n), SCHEMES[scheme](n_prev, n), rel_tol=RTOL):
                 return code, f"{key} {explanation.format(rule=rule)}"
         return "wrong_scale", (f"{key} is {factor:.4g} times the expected values: the draws are right "
                 f"but the scale is not; this initialization multiplies np.random.randn by {rule}")
@@ -404,23 +404,13 @@ def _weight_mistake(key, got, want, n_prev, n, scheme, parameters):
             f"draw one np.random.randn(rows, columns) per layer and scale it by {rule}")
 
 
-def _proportional(got, want):
-    """The factor c with ``got == c * want``, or None when they are not proportional."""
-    c = float(np.vdot(got, want) / np.vdot(want, want))
-    if c != 0 and np.allclose(got, c * want, rtol=1e-6, atol=1e-12 * abs(c) * np.abs(want).max()):
-        return c
-    return None
-
-
 def _reseeded(key, got, parameters, want):
     """Whether ``key`` repeats W1's first draws, as reseeding inside the loop does."""
     if key == "W1":
         return False
     first = parameters["W1"].ravel()
     k = min(first.size, got.size)
-    a, b = got.ravel()[:k], first[:k]
-    c = float(np.vdot(a, b) / np.vdot(b, b)) if np.any(b) else 0.0
-    return c != 0 and np.allclose(a, c * b, rtol=1e-6, atol=0)
+    return proportional(got.ravel()[:k], first[:k]) is not None
 
 
 def _from_default_rng(key, got, parameters):
@@ -430,7 +420,7 @@ def _from_default_rng(key, got, parameters):
     for k in range(1, l + 1):
         drawn = stream.standard_normal(parameters[f"W{k}"].shape)
     fresh = np.random.default_rng(SEED).standard_normal(got.shape)
-    return any(_proportional(got, d) is not None for d in (drawn, fresh))
+    return any(proportional(got, d) is not None for d in (drawn, fresh))
 
 
 def _place_in_stream(got):
@@ -451,7 +441,7 @@ def _place_in_stream(got):
     return None
 
 
-def _runs_of(values, stream, rtol=1e-6):
+def _runs_of(values, stream, rtol=RTOL):
     """Whether ``values`` is ``c * stream[start:start + len(values)]`` for some start and c.
 
     The same test as ``np.allclose(values, c * run, rtol=rtol, atol=0)`` at every
@@ -470,4 +460,4 @@ def _runs_of(values, stream, rtol=1e-6):
 def _raise(initialize, layers_dims, problems):
     """Raise one :class:`CheckFailed` listing ``problems``, if any."""
     __tracebackhide__ = True
-    raise_problems(f"{_name(initialize)}({list(layers_dims)})", problems)
+    raise_problems(where(_name(initialize), layers_dims), problems)

@@ -25,7 +25,8 @@ from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator, StrMethodFor
 
 from ._widgets import png_of, show_still_then_controls, titled_box, widgets_wanted
 from .activations import gaussian_inputs
-from .gradients import ACTIVATIONS, depth_profile
+from .gradients import depth_profile
+from .network import ACTIVATIONS
 
 __all__ = ["INITS", "Settings", "profile_for", "Drawing", "draw", "render", "explorer",
            "show_explorer", "widgets_wanted"]

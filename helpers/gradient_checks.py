@@ -1,9 +1,11 @@
 """Checks of the gradients notebook's exercise, with messages that name the likely mistake.
 
 As in :mod:`helpers.checks`, a check calls the student's function itself,
-turns what happened into plain data (:func:`observe_backward`), judges it
-(:func:`backward_structure_verdict`, :func:`backward_values_verdict`) and
-raises ``AssertionError`` with a message in the lesson's words; on success it
+turns what happened into plain data (:func:`observe`), judges it
+(:func:`structure_verdict`, :func:`values_verdict`) and raises
+``AssertionError`` with a message in the lesson's words, under the header
+:func:`where` names (the roles every check module names alike:
+:mod:`helpers._checking`); on success it
 returns a one-line summary to print. Checks never print, plot or warn. The
 grader judges what a kernel sends it with the same verdict functions.
 
@@ -15,18 +17,16 @@ give (a weight not transposed, another activation's derivative, a forgotten
 
 import numpy as np
 
-from . import _plain
-from ._checking import Problem, again_problems, failure, function_name as _name
-from ._checking import raise_problems as _raise, raised_problem, refuse_reaching
-from ._checking import spoiled_problems
-from ._plain import Other, type_name
-from .gradients import ACTIVATIONS, DERIVATIVES
+from . import plain
+from ._checking import RTOL, Problem, again_problems, close, failure, function_name as _name
+from ._checking import observe_twice, proportional, raise_problems as _raise, raised_problem
+from ._checking import refuse_reaching, spoiled_problems
+from .plain import Other, type_name
+from .network import ACTIVATIONS, DERIVATIVES
 
-__all__ = ["observe_backward", "backward_structure_verdict", "backward_values_verdict",
-           "check_backward_structure", "check_backward_values", "where", "failure",
-           "structure_pass_line", "values_pass_line"]
-
-RTOL = 1e-6
+__all__ = ["observe", "structure_verdict", "values_verdict", "check_backward_structure",
+           "check_backward_values", "where", "failure", "structure_pass_line",
+           "values_pass_line"]
 
 #: Each activation's derivative in the lesson's words.
 FORMULAS = {"relu": "1 where Z > 0, else 0", "sigmoid": "s * (1 - s), s being sigmoid(Z)",
@@ -40,37 +40,24 @@ def where(name, shape, activation):
     return f'{name}(dA of shape {tuple(shape)}, cache, "{activation}")'
 
 
-def observe_backward(step, dA, cache, activation):
+def observe(step, dA, cache, activation):
     """What ``step(dA, cache, activation)`` does, as plain data.
 
     The function gets copies of the inputs (in shared memory, as the grader hands
-    them: :func:`helpers._plain.shared_arrays`), so that the caller's are safe, and is
+    them: :func:`helpers.plain.shared_arrays`), so that the caller's are safe, and is
     called twice with those same arrays, what it returned the first time spoiled
-    in between (:func:`helpers._plain.call_again`), as the grader calls it.
+    in between (:func:`helpers.plain.call_again`), as the grader calls it.
 
     Returns
     -------
     dict
-        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers._plain.call`), a
+        ``"call"`` and ``"again"``: the outcomes (see :func:`helpers.plain.call`), a
         tuple result as a list; ``"changed"``: the names of the inputs it changed in place.
     """
     A_prev, W, Z = cache
-    _block, given = _plain.shared_arrays([np.array(a, dtype=float) for a in (dA, A_prev, W, Z)])
-    kept = [a.copy() for a in given]
+    _block, given = plain.shared_arrays([np.array(a, dtype=float) for a in (dA, A_prev, W, Z)])
     args = (given[0], (given[1], given[2], given[3]), activation)
-    changed = set()
-
-    def checkpoint():   # after each call, as the grader's fork server compares
-        changed.update(name for name, a, b in zip(_INPUTS, given, kept)
-                       if not np.array_equal(a, b))
-
-    first, again, reused = _plain.call_again(step, args, args, inputs=given,
-                                             checkpoint=checkpoint)
-    for outcome in (first, again):
-        if outcome is not None and "returned" in outcome and type(outcome["returned"]) is tuple:
-            outcome["returned"] = list(outcome["returned"])
-    changed = [name for name in _INPUTS if name in changed]
-    return {"call": first, "again": again, "reused": reused, "changed": changed}
+    return observe_twice(step, args, args, given, _INPUTS)
 
 
 def _raised(outcome):
@@ -143,8 +130,8 @@ def _shape_message(label, got, want, n, m):
     return Problem("wrong_shape", message + ", the shape of A_prev")
 
 
-def backward_structure_verdict(observation, n, n_prev, m):
-    """The problems of an :func:`observe_backward` observation's structure (empty: right).
+def structure_verdict(observation, n, n_prev, m):
+    """The problems of an :func:`observe` observation's structure (empty: right).
 
     Parameters
     ----------
@@ -157,12 +144,7 @@ def backward_structure_verdict(observation, n, n_prev, m):
         return [_raised(outcome)]
     return spoiled_problems(outcome) or _structure_problems(
         outcome["returned"], n, n_prev, m) or again_problems(
-        observation, lambda again: backward_structure_verdict({"call": again}, n, n_prev, m))
-
-
-def _close(got, want, rtol):
-    scale = float(np.max(np.abs(want))) if want.size else 0.0
-    return got.shape == want.shape and np.allclose(got, want, rtol=rtol, atol=1e-12 * scale)
+        observation, lambda again: structure_verdict({"call": again}, n, n_prev, m))
 
 
 def _slopes(Z, activation):
@@ -214,7 +196,7 @@ def _explain_dW(got, dA, A_prev, Z, activation, rtol):
                                           "with dZ = dA * g'(Z) not divided by m"))):
             if m == 1 and what[0] is not None:
                 continue   # with one example, 1/m changes nothing
-            if _close(got, full * scale, rtol):
+            if close(got, full * scale, rtol):
                 return _explained(what, (code, why))
     return None
 
@@ -231,25 +213,18 @@ def _explain_dA_prev(got, dA, W, Z, activation, m, rtol):
             forms.append((np.dot(W, dZ), ("W_not_transposed", "uses W where the gradient "
                                           "needs the transposed weights: dA_prev = W.T @ dZ")))
         for value, what in forms:
-            if _close(got, value, rtol):
+            if close(got, value, rtol):
                 return _explained(what, (code, why))
     return None
 
 
-def _proportional(got, want):
-    c = float(np.vdot(got, want) / np.vdot(want, want)) if np.any(want) else 0.0
-    if c != 0 and np.allclose(got, c * want, rtol=1e-6, atol=0):
-        return c
-    return None
-
-
-def backward_values_verdict(observation, dA, cache, activation, expected, *, rtol=RTOL):
-    """The problems of an :func:`observe_backward` observation's values (empty: right).
+def values_verdict(observation, dA, cache, activation, expected, *, rtol=RTOL):
+    """The problems of an :func:`observe` observation's values (empty: right).
 
     Parameters
     ----------
     observation : dict
-        From :func:`observe_backward`, in the notebook, or decoded by the grader.
+        From :func:`observe`, in the notebook, or decoded by the grader.
     dA : ndarray of shape (n, m)
     cache : (A_prev, W, Z)
         The inputs the function was given.
@@ -260,12 +235,12 @@ def backward_values_verdict(observation, dA, cache, activation, expected, *, rto
     A_prev, W, Z = (np.asarray(a, dtype=float) for a in cache)
     dA = np.asarray(dA, dtype=float)
     n, n_prev, m = W.shape[0], W.shape[1], A_prev.shape[1]
-    problems = backward_structure_verdict(observation, n, n_prev, m)
+    problems = structure_verdict(observation, n, n_prev, m)
     if problems:
         return problems
-    with _plain.quiet():
+    with plain.quiet():
         return _value_problems(observation, dA, A_prev, W, Z, activation, expected, rtol) or \
-            again_problems(observation, lambda again: backward_values_verdict(
+            again_problems(observation, lambda again: values_verdict(
                 {"call": again, "changed": []}, dA, cache, activation, expected, rtol=rtol))
 
 
@@ -279,7 +254,7 @@ def _value_problems(observation, dA, A_prev, W, Z, activation, expected, rtol):
              lambda: _explain_dA_prev(got_dA_prev, dA, W, Z, activation, m, rtol)),
             ("dW", got_dW, want_dW,
              lambda: _explain_dW(got_dW, dA, A_prev, Z, activation, rtol))):
-        if _close(got, want, rtol):
+        if close(got, want, rtol):
             continue
         if not np.all(np.isfinite(got)):
             problems.append(Problem("not_finite", f"{label} contains inf or nan"))
@@ -288,7 +263,7 @@ def _value_problems(observation, dA, A_prev, W, Z, activation, expected, rtol):
         if why:
             problems.append(Problem(why.code, f"{label} {why}"))
             continue
-        c = _proportional(got, want)
+        c = proportional(got, want)
         if c is not None:
             problems.append(Problem("wrong_scale", f"{label} is {c:.4g} times the expected "
                                     f"values"))
@@ -336,10 +311,10 @@ def check_backward_structure(step, dA, cache, activation):
     __tracebackhide__ = True
     refuse_reaching(step)
     _A_prev, W, _Z = cache
-    observation = observe_backward(step, dA, cache, activation)
+    observation = observe(step, dA, cache, activation)
     name = _name(step)
     _raise(where(name, np.shape(dA), activation),
-           backward_structure_verdict(observation, W.shape[0], W.shape[1], np.shape(dA)[1]))
+           structure_verdict(observation, W.shape[0], W.shape[1], np.shape(dA)[1]))
     return structure_pass_line(name, np.shape(dA), activation, observation["call"]["returned"])
 
 
@@ -364,7 +339,7 @@ def check_backward_values(step, dA, cache, expected, *, rtol=RTOL):
     refuse_reaching(step)
     name = _name(step)
     for activation, answer in expected.items():
-        observation = observe_backward(step, dA, cache, activation)
+        observation = observe(step, dA, cache, activation)
         _raise(where(name, np.shape(dA), activation),
-               backward_values_verdict(observation, dA, cache, activation, answer, rtol=rtol))
+               values_verdict(observation, dA, cache, activation, answer, rtol=rtol))
     return values_pass_line(name, np.shape(dA), list(expected))

@@ -11,7 +11,8 @@ the shape of ``A[L]``, drawn after the weights. Its gradient with respect to
 ``A[L]`` has a spread of 1 at every width and depth, so that what happens to
 it on the way back is the network's doing alone.
 
-The gradients follow the convention of the course's exercises: ``dA[l]`` is
+Each layer is the course's one layer contract (:mod:`helpers.network`,
+without bias), with the convention of the notebook's exercise: ``dA[l]`` is
 the gradient of each example's own loss with respect to ``A[l]`` (one column
 per example, not divided by ``m``), and ``dW[l] = (1/m) dZ[l] @ A[l-1].T`` is
 the gradient of the cost ``J``, the mean over the examples.
@@ -27,42 +28,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from .initializers import draw_weights
-from .network import relu, sigmoid
+from .network import ACTIVATIONS, DERIVATIVES, _activation_name, layer_backward, layer_forward
 
 __all__ = ["ACTIVATIONS", "DERIVATIVES", "forward", "backward_step", "backward",
            "Profile", "depth_profile", "layer_std", "dead_units", "saturated_share",
            "gradient_to_weight", "format_per_layer"]
 
-#: The activation functions, by name (the same three as part 2).
-ACTIVATIONS = {"sigmoid": sigmoid, "tanh": np.tanh, "relu": relu}
-
-
-def _sigmoid_slope(Z):
-    s = sigmoid(Z)
-    return s * (1 - s)
-
-
-def _tanh_slope(Z):
-    return 1 - np.tanh(Z) ** 2
-
-
-def _relu_slope(Z):
-    return (Z > 0).astype(float)
-
-
-#: Each activation's derivative, as a function of the pre-activation ``Z``.
-DERIVATIVES = {"sigmoid": _sigmoid_slope, "tanh": _tanh_slope, "relu": _relu_slope}
-
-
-def _activation_name(activation):
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; expected one of "
-                         f"{', '.join(ACTIVATIONS)}")
-    return activation
+# ACTIVATIONS and DERIVATIVES: the layer contract's (helpers.network), by name.
 
 
 def forward(X, weights, activation):
     """Every layer's activations, and the cache each layer's backward step needs.
+
+    Each layer is :func:`helpers.network.layer_forward` without bias.
 
     Parameters
     ----------
@@ -78,18 +56,20 @@ def forward(X, weights, activation):
     caches : list of (A_prev, W, Z)
         One per layer, in order.
     """
-    g = ACTIVATIONS[_activation_name(activation)]
+    _activation_name(activation)
     A, activations, caches = np.asarray(X, dtype=float), [], []
     for W in weights:
-        Z = np.dot(W, A)
-        caches.append((A, W, Z))
-        A = g(Z)
+        A, cache = layer_forward(A, W, None, activation)
+        caches.append(cache)
         activations.append(A)
     return activations, caches
 
 
 def backward_step(dA, cache, activation):
-    """One layer's backward step: from the gradient of its output to its input's and weights'.
+    """One layer's backward step, as the notebook's exercise asks for it.
+
+    :func:`helpers.network.layer_backward` for each example's own gradient
+    ``dA`` (no bias), with the mean over the examples taken in ``dW``.
 
     Parameters
     ----------
@@ -106,10 +86,8 @@ def backward_step(dA, cache, activation):
     dW : ndarray of shape (n_l, n_{l-1})
         ``(1/m) dZ @ A_prev.T``, the gradient of the mean cost.
     """
-    A_prev, W, Z = cache
-    dZ = dA * DERIVATIVES[_activation_name(activation)](Z)
-    m = A_prev.shape[1]
-    return np.dot(W.T, dZ), np.dot(dZ, A_prev.T) / m
+    dA_prev, dW, _ = layer_backward(dA, cache, activation)
+    return dA_prev, dW / cache[0].shape[1]
 
 
 def backward(dAL, caches, activation, *, step=backward_step):

@@ -1,99 +1,158 @@
-"""A fully connected network: LINEAR->RELU x (L-1), then LINEAR->SIGMOID.
+"""A fully connected network, and the one layer contract every part of the course uses.
 
-Every layer follows one contract::
+Every layer follows the contract of part 3's exercise (``Gradients.ipynb``), with a bias::
 
-    A = layer_forward(A_prev, W, b, activation)       # cache: (A_prev, A)
-    dZ_prev = layer_backward(dZ, W, A_prev, (dW, db))  # writes dW and db
+    A, cache = layer_forward(A_prev, W, b, activation)        # cache: (A_prev, W, Z)
+    dA_prev, dW, db = layer_backward(dA, cache, activation)
 
-Inside this module a network is a list of ``(W, b)`` pairs, one per layer.
-The functions take optional ``out`` buffers; the arithmetic is the same with
-or without them, operation for operation. :class:`Passes` is the same two
-passes for a training run, into buffers allocated once and without a function
-call per layer (what :func:`helpers.training.fit` runs 15,000 times); tests
-check that it computes the same bits as :func:`forward` and :func:`backward`.
-The notebooks use the dict ``{"W1": ..., "b1": ..., "W2": ...}`` that the
-exercises return; :func:`to_layers` and :func:`to_parameters` convert at the
-edge and check every shape on the way in.
+``activation`` names one of :data:`ACTIVATIONS` ("relu", "sigmoid", "tanh");
+``b`` is None for a layer without bias (the deep network of parts 2 and 3).
+``dA`` is the gradient of a cost with respect to the layer's output, one
+column per example, and the three results are gradients of that same cost::
+
+    dZ = dA * g'(Z),   dW = dZ @ A_prev.T,   db = sum of dZ over the examples,   dA_prev = W.T @ dZ
+
+The mean over the examples sits in ``dA``. Training minimizes the mean
+cross-entropy, so its gradient carries ``1/m`` from the output layer down
+(:func:`cross_entropy_gradient`, the seed's arithmetic, which
+:func:`helpers.training.fit` reproduces bit for bit). Part 3's exercise hands
+a layer each example's own gradient instead (the gradient of the sum of the
+losses) and takes the mean in ``dW`` alone: its step is this one with ``dW``
+divided by ``m`` (:func:`helpers.gradients.backward_step`).
+
+Inside this module a network is a list of ``(W, b)`` pairs, one per layer,
+with ReLU hidden layers and a sigmoid output. :class:`Passes` is the fast path
+of :func:`forward` and :func:`backward` for a training run: the same operations
+in the same order, into buffers allocated once and without a function call per
+layer (what :func:`helpers.training.fit` runs 15,000 times); tests check that
+it computes the same bits. The notebooks use the dict ``{"W1": ..., "b1": ...,
+"W2": ...}`` that the exercises return; :func:`to_layers` and
+:func:`to_parameters` convert at the edge and check every shape on the way in.
 """
 
 import numpy as np
 
 __all__ = [
-    "sigmoid", "relu", "layer_forward", "layer_backward", "forward", "backward",
-    "Passes", "cross_entropy", "update", "to_layers", "to_parameters",
+    "ACTIVATIONS", "DERIVATIVES", "sigmoid", "relu", "layer_forward", "linear_backward",
+    "layer_backward", "forward", "cross_entropy_gradient", "backward", "Passes",
+    "cross_entropy", "update", "to_layers", "to_parameters",
 ]
 
 
-def sigmoid(Z, out=None):
-    """Logistic function ``1 / (1 + exp(-Z))``, elementwise (into ``out`` if given)."""
-    out = np.negative(Z, out)
-    np.exp(out, out)
-    np.add(1.0, out, out)
-    return np.divide(1.0, out, out)
+def sigmoid(Z):
+    """Logistic function ``1 / (1 + exp(-Z))``, elementwise."""
+    return 1.0 / (1.0 + np.exp(np.negative(Z)))
 
 
-def relu(Z, out=None):
-    """Rectified linear unit ``max(0, Z)``, elementwise (into ``out`` if given)."""
-    return np.maximum(0, Z, out=out)
+def relu(Z):
+    """Rectified linear unit ``max(0, Z)``, elementwise."""
+    return np.maximum(0, Z)
 
 
-def layer_forward(A_prev, W, b, activation, out=None):
-    """One layer: ``activation(W @ A_prev + b)``.
+def _sigmoid_slope(Z):
+    s = sigmoid(Z)
+    return s * (1 - s)
+
+
+def _tanh_slope(Z):
+    return 1 - np.tanh(Z) ** 2
+
+
+def _relu_slope(Z):
+    return (Z > 0).astype(float)
+
+
+#: The activation functions, by the name a layer is given.
+ACTIVATIONS = {"sigmoid": sigmoid, "tanh": np.tanh, "relu": relu}
+
+#: Each activation's derivative, as a function of the pre-activation ``Z``
+#: (ReLU's slope at 0 is 0, as ``max(0, Z)`` is flat there).
+DERIVATIVES = {"sigmoid": _sigmoid_slope, "tanh": _tanh_slope, "relu": _relu_slope}
+
+
+def _activation_name(activation):
+    """``activation`` if it names one of :data:`ACTIVATIONS`; else a ValueError saying which do."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; expected one of "
+                         f"{', '.join(ACTIVATIONS)}")
+    return activation
+
+
+def layer_forward(A_prev, W, b, activation):
+    """One layer: ``A = g(Z)`` with ``Z = W @ A_prev + b``.
 
     Parameters
     ----------
-    A_prev : ndarray of shape (n_{l-1}, m)
-    W : ndarray of shape (n_l, n_{l-1})
-    b : ndarray of shape (n_l, 1)
-    activation : callable
-        :func:`relu` or :func:`sigmoid`.
-    out : ndarray of shape (n_l, m), optional
-        Where to write the activation (a new array if None).
+    A_prev : ndarray of shape (n_prev, m)
+        The layer's input, one example per column.
+    W : ndarray of shape (n, n_prev)
+    b : ndarray of shape (n, 1), or None
+        None for a layer without bias: ``Z = W @ A_prev``.
+    activation : {"sigmoid", "tanh", "relu"}
 
     Returns
     -------
-    A : ndarray of shape (n_l, m)
+    A : ndarray of shape (n, m)
+    cache : (A_prev, W, Z)
+        What :func:`layer_backward` needs.
     """
-    Z = np.dot(W, A_prev, out)
-    Z += b
-    return activation(Z, out=Z)
+    g = ACTIVATIONS[_activation_name(activation)]
+    Z = np.dot(W, A_prev)
+    if b is not None:
+        Z = Z + b
+    return g(Z), (A_prev, W, Z)
 
 
-def layer_backward(dZ, W, A_prev, out, *, relu_below=True):
-    """Gradients of one layer, and the gradient that flows into the ReLU layer below.
+def linear_backward(dZ, cache):
+    """The gradients of a layer from the gradient of its pre-activation ``Z``.
 
     Parameters
     ----------
-    dZ : ndarray of shape (n_l, m)
-        Gradient of the cost with respect to this layer's ``W @ A_prev + b``.
-    W : ndarray of shape (n_l, n_{l-1})
-    A_prev : ndarray of shape (n_{l-1}, m)
-        The layer's input: a ReLU activation, or the data for the first layer.
-    out : (dW, db) of shapes (n_l, n_{l-1}) and (n_l, 1)
-        Where to write this layer's gradients.
-    relu_below : bool, default=True
-        Whether ``A_prev`` is a ReLU layer's output; False for the first layer.
+    dZ : ndarray of shape (n, m)
+        Gradient of the cost with respect to ``Z``.
+    cache : (A_prev, W, Z)
+        From :func:`layer_forward`.
 
     Returns
     -------
-    dZ_prev : ndarray of shape (n_{l-1}, m), or None
-        Gradient with respect to the previous layer's ``Z`` (None if not ``relu_below``).
+    dA_prev : ndarray of shape (n_prev, m)
+        ``W.T @ dZ``.
+    dW : ndarray of shape (n, n_prev)
+        ``dZ @ A_prev.T``.
+    db : ndarray of shape (n, 1)
+        ``dZ`` summed over the examples.
     """
-    dW, db = out
-    np.dot(dZ, A_prev.T, dW)
-    np.add.reduce(dZ, 1, None, db, True)  # np.sum, without its wrapper
-    if not relu_below:
-        return None
-    dA_prev = np.dot(W.T, dZ)
-    # ReLU passes the gradient where it was on: dA_prev * (A_prev > 0). A ReLU
-    # output is 0, positive or NaN, so sign(A_prev) is that 0/1 mask as floats
-    # (NaN only where dA_prev is NaN too, since NaN inputs make every later
-    # value of that example NaN): the same products, without a bool->float cast.
-    return np.multiply(dA_prev, np.sign(A_prev), dA_prev)
+    A_prev, W, _ = cache
+    dW = np.dot(dZ, A_prev.T)
+    db = np.sum(dZ, axis=1, keepdims=True)
+    return np.dot(W.T, dZ), dW, db
 
 
-def forward(X, layers, *, out=None):
-    """Propagate ``X`` through every layer.
+def layer_backward(dA, cache, activation):
+    """One layer's backward step: from the gradient of its output to its input's and parameters'.
+
+    Parameters
+    ----------
+    dA : ndarray of shape (n, m)
+        Gradient of the cost with respect to the layer's output ``A``.
+    cache : (A_prev, W, Z)
+        From :func:`layer_forward`.
+    activation : {"sigmoid", "tanh", "relu"}
+        The activation the layer applied.
+
+    Returns
+    -------
+    dA_prev : ndarray of shape (n_prev, m)
+    dW : ndarray of shape (n, n_prev)
+    db : ndarray of shape (n, 1)
+        As :func:`linear_backward` gives them for ``dZ = dA * g'(Z)``.
+    """
+    slope = DERIVATIVES[_activation_name(activation)]
+    return linear_backward(dA * slope(cache[2]), cache)
+
+
+def forward(X, layers):
+    """Propagate ``X`` through every layer: ReLU hidden layers, then a sigmoid.
 
     Parameters
     ----------
@@ -101,28 +160,41 @@ def forward(X, layers, *, out=None):
         Inputs, one example per column.
     layers : list of (W, b)
         ``W`` of shape (n_l, n_{l-1}) and ``b`` of shape (n_l, 1).
-    out : list of ndarray of shape (n_l, m), optional
-        One buffer per layer for its activation (new arrays if None).
 
     Returns
     -------
     AL : ndarray of shape (n_L, m)
         Sigmoid output of the last layer.
-    caches : list of (A_prev, A)
-        One per layer: the layer's input and its activation.
+    caches : list of (A_prev, W, Z)
+        One per layer, from :func:`layer_forward`.
     """
-    A = X
-    caches = []
-    last = len(layers) - 1
-    for l, (W, b) in enumerate(layers):
-        A_prev = A
-        A = layer_forward(A_prev, W, b, sigmoid if l == last else relu,
-                          out=None if out is None else out[l])
-        caches.append((A_prev, A))
+    A, caches = X, []
+    for l, (W, b) in enumerate(layers, start=1):
+        A, cache = layer_forward(A, W, b, "sigmoid" if l == len(layers) else "relu")
+        caches.append(cache)
     return A, caches
 
 
-def backward(AL, Y, layers, caches, *, out=None):
+def cross_entropy_gradient(AL, Y):
+    """``dZ`` of the sigmoid output layer: the gradient of the mean cross-entropy, ``(AL - Y) / m``.
+
+    The sigmoid's derivative and the loss's cancel into this one expression,
+    which stays finite where the sigmoid saturates (``AL`` exactly 0 or 1).
+
+    Parameters
+    ----------
+    AL : ndarray of shape (1, m)
+    Y : ndarray of shape (1, m)
+        Labels, 0 or 1.
+
+    Returns
+    -------
+    dZ : ndarray of shape (1, m)
+    """
+    return 1. / Y.shape[1] * np.subtract(AL, Y)
+
+
+def backward(AL, Y, caches):
     """Gradients of the mean cross-entropy with respect to every ``W`` and ``b``.
 
     Parameters
@@ -131,38 +203,35 @@ def backward(AL, Y, layers, caches, *, out=None):
         Output of :func:`forward`.
     Y : ndarray of shape (1, m)
         Labels, 0 or 1.
-    layers : list of (W, b)
-        The parameters :func:`forward` used.
-    caches : list of (A_prev, A)
+    caches : list of (A_prev, W, Z)
         The caches :func:`forward` returned.
-    out : list of (dW, db), optional
-        Buffers shaped like ``layers`` to write the gradients in (new arrays if None).
 
     Returns
     -------
     grads : list of (dW, db)
-        Same order and shapes as ``layers``.
+        One per layer, in the order and shapes of the layers.
     """
-    if out is None:
-        out = [(np.empty_like(W, dtype=np.float64), np.empty_like(b, dtype=np.float64))
-               for W, b in layers]
-    dZ = np.subtract(AL, Y)
-    dZ *= 1. / Y.shape[1]  # sigmoid and mean cross-entropy together: (AL - Y) / m
-    for l in range(len(layers) - 1, -1, -1):
-        dZ = layer_backward(dZ, layers[l][0], caches[l][0], out[l], relu_below=l > 0)
-    return out
+    dA, dW, db = linear_backward(cross_entropy_gradient(AL, Y), caches[-1])
+    grads = [(dW, db)]
+    for cache in reversed(caches[:-1]):
+        dA, dW, db = layer_backward(dA, cache, "relu")
+        grads.append((dW, db))
+    return grads[::-1]
 
 
 class Passes:
     """:func:`forward` and :func:`backward` for one training run, into arrays allocated once.
 
-    The fast path of the contract above: the same floating-point operations in
-    the same order as :func:`layer_forward` and :func:`layer_backward` (so the
-    same bits, which tests check), minus what costs time when
-    the arrays are as small as the course's and the loop runs 15,000 times:
-    no allocation, no function call per layer, and ReLU as ``maximum(zeros, Z)``
-    against an array of zeros, three times faster than against the scalar 0
-    (which NumPy converts to 0.0 first: the same values, NaN included).
+    The fast path of the contract: per layer, the floating-point operations of
+    :func:`layer_forward`, :func:`cross_entropy_gradient`, :func:`linear_backward`
+    and :func:`layer_backward`, in the same order (so the same bits, which tests
+    check), minus what costs time when the arrays are as small as the course's and
+    the loop runs 15,000 times: no allocation, no function call per layer, ReLU as
+    ``maximum(zeros, Z)`` against an array of zeros, three times faster than against
+    the scalar 0 (which NumPy converts to 0.0 first: the same values), and ReLU's
+    slope read from the activation, which is all the layer keeps: ``sign(A)`` is the
+    0./1. of ``Z > 0`` (``NaN`` where ``Z`` is, in a column whose gradient is then
+    ``NaN`` all the way down, so the products are the same).
     """
 
     def __init__(self, X, Y, layers, grads):
@@ -175,7 +244,7 @@ class Passes:
         self.inputs_T = [A.T for A in self.inputs]
         self.weights_T = [W.T for W in self.weights]
         self.zeros = [np.zeros_like(A) for A in self.activations[:-1]]
-        self.masks = [np.empty_like(A) for A in self.activations[:-1]]   # ReLU'(Z) as 0./1.
+        self.slopes = [np.empty_like(A) for A in self.activations[:-1]]   # ReLU'(Z) as 0./1.
         self.dA = [np.empty_like(A) for A in self.activations[:-1]]
         self.dZ = np.empty_like(self.activations[-1])
         self.Y = Y.astype(np.float64)  # the same 0.0/1.0 the int labels become in AL - Y
@@ -201,14 +270,14 @@ class Passes:
         """Write every layer's gradients into ``grads``."""
         dot, multiply, sign, reduce = np.dot, np.multiply, np.sign, np.add.reduce
         dZ = np.subtract(self.activations[-1], self.Y, self.dZ)
-        multiply(dZ, self.inv_m, dZ)  # sigmoid and mean cross-entropy together: (AL - Y) / m
+        multiply(self.inv_m, dZ, dZ)  # cross_entropy_gradient: (AL - Y) / m
         for l in range(len(self.weights) - 1, -1, -1):
-            dW, db = self.grads[l]
+            dW, db = self.grads[l]                      # linear_backward
             dot(dZ, self.inputs_T[l], dW)
-            reduce(dZ, 1, None, db, True)  # np.sum(dZ, axis=1, keepdims=True)
-            if l:
-                dZ = dot(self.weights_T[l], dZ, self.dA[l - 1])  # dA_prev, then * ReLU'
-                multiply(dZ, sign(self.inputs[l], self.masks[l - 1]), dZ)
+            reduce(dZ, 1, None, db, True)               # np.sum(dZ, axis=1, keepdims=True)
+            if l:                                       # layer_backward of the ReLU below
+                dA = dot(self.weights_T[l], dZ, self.dA[l - 1])
+                dZ = multiply(dA, sign(self.inputs[l], self.slopes[l - 1]), dA)
 
 
 def cross_entropy(AL, Y):

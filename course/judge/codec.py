@@ -2,12 +2,12 @@
 
 :func:`encode` runs in the judge process (``course/judge/runner.py``) on what
 the student's function returned, already turned into plain data by
-``helpers._plain.plain``. :func:`decode` runs in the grader on what arrived:
+``helpers.plain.plain``. :func:`decode` runs in the grader on what arrived:
 it walks the JSON values and rebuilds exactly the plain types (``None``,
 ``bool``, bounded ``int``, finite or named ``float``, short ``str``, ``list``,
 ``tuple``, ``dict`` with short ``str`` or ``int`` keys, NumPy arrays of a fixed
 list of numeric dtypes read with ``numpy.frombuffer``, and
-``helpers._plain.Other``), checking every size before anything is allocated.
+``helpers.plain.Other``), checking every size before anything is allocated.
 Nothing that arrives is evaluated, executed or unpickled.
 
 ``decode(encode(plain(x)))`` equals ``plain(x)`` for every value
@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from helpers._plain import DTYPES, MAX_ELEMENTS, MAX_INT, MAX_ITEMS, MAX_TEXT, MIN_INT, Other
+from helpers.plain import DTYPES, MAX_ELEMENTS, MAX_INT, MAX_ITEMS, MAX_TEXT, MIN_INT, Other
 
 __all__ = ["CodecError", "encode", "decode", "MAX_NODES", "MAX_TOTAL_ELEMENTS", "MAX_DEPTH"]
 
@@ -38,7 +38,7 @@ class CodecError(ValueError):
 # -- encoding (the judge process) ------------------------------------------------------------
 
 def encode(value):
-    """Plain data (see ``helpers._plain``) as JSON-ready values; :func:`decode` inverts it."""
+    """Plain data (see ``helpers.plain``) as JSON-ready values; :func:`decode` inverts it."""
     kind = type(value)
     if value is None or kind is bool or kind is int or kind is str:
         return value
@@ -60,7 +60,7 @@ def encode(value):
 
 
 def encode_array(array):
-    """An array of one of ``helpers._plain.DTYPES`` as ``{"dtype", "shape", "data"}``."""
+    """An array of one of ``helpers.plain.DTYPES`` as ``{"dtype", "shape", "data"}``."""
     little = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False)
     return {"dtype": array.dtype.name, "shape": list(array.shape),
             "data": base64.b64encode(little.tobytes()).decode("ascii")}

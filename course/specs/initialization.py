@@ -18,8 +18,8 @@ import numpy as np
 from helpers import activation_checks as part2
 from helpers import checks as part1
 from helpers import gradient_checks as part3
-from helpers._checking import code_of
-from helpers.network import relu, sigmoid
+from helpers.checks import code_of   # every part's Problems carry their mistake codes alike
+from helpers.network import ACTIVATIONS, sigmoid
 
 from course.judge.spec import Call, Constant, Exercise, Named, Rng, TestCell, Verdict
 
@@ -66,8 +66,7 @@ def scale(scheme):
 
 
 #: What the judge's named arguments are (``runner.named``), for the reference.
-NAMED = {"relu": relu, "sigmoid": sigmoid, "tanh": np.tanh,
-         "inverse_sqrt": lambda n: 1 / math.sqrt(n), **SCALES}
+NAMED = {**ACTIVATIONS, "inverse_sqrt": lambda n: 1 / math.sqrt(n), **SCALES}
 
 
 def live(argument):
@@ -154,13 +153,17 @@ def _pairs(observed):
             for i in range(0, len(observed), 2)]
 
 
+def _initializer_failure(function, dims, problems):
+    return part1.failure(part1.where(function, dims), problems)
+
+
 def _initializer_structure(key, function, visible):
     dims_list = [list(visible), *map(list, STRUCTURE_DIMS)]
 
     def judge(observed):
         observations = _pairs(observed)
         checks = [(lambda d=dims, o=obs: (part1.structure_verdict(o, d),
-                                          lambda p, d=d: part1.failure(function, d, p)))
+                                          lambda p, d=d: _initializer_failure(function, d, p)))
                   for dims, obs in zip(dims_list, observations)]
         return _first_failure(key, checks, lambda: part1.structure_pass_line(
             function, visible, observations[0]["call"]["returned"]))
@@ -177,7 +180,7 @@ def _initializer_values(key, function, scheme, visible):
 
     def judge(observed):
         checks = [(lambda d=dims, o=obs: (part1.values_verdict(o, d, reference(d), scheme),
-                                          lambda p, d=d: part1.failure(function, d, p)))
+                                          lambda p, d=d: _initializer_failure(function, d, p)))
                   for (dims, _), obs in zip(cases, _pairs(observed))]
         return _first_failure(key, checks, lambda: part1.values_pass_line(function, visible))
 
@@ -211,7 +214,7 @@ def _scale(scheme, visible):
             mine = outcomes[at:at + len(group)]
             at += len(group)
             checks.append(lambda g=group, m=mine: (
-                part2.scale_problems(function, g, m, [exact(n) for n in g], scheme),
+                part2.scale_verdict(function, g, m, [exact(n) for n in g], scheme),
                 lambda p: part2.failure(part2.scale_header(function, scheme), p)))
         return _first_failure(function, checks, lambda: part2.scale_pass_line(
             function, list(visible), outcomes[:len(visible)]))
@@ -277,7 +280,7 @@ def _propagation_cells(key, function):
 
     def structure(observed):
         observations = [c.observation(o) for c, o in zip(structure_calls, observed)]
-        checks = [(lambda c=c, o=o: (part2.propagate_structure_verdict(o, c.X.shape, c.sizes),
+        checks = [(lambda c=c, o=o: (part2.structure_verdict(o, c.X.shape, c.sizes),
                                      lambda p, c=c: header(p, c)))
                   for c, o in zip(structure_calls, observations)]
         first = structure_calls[0]
@@ -285,7 +288,7 @@ def _propagation_cells(key, function):
             function, first.X.shape, first.sizes, observations[0]["call"]["returned"]))
 
     def values(observed):
-        checks = [(lambda c=c, o=c.observation(o): (part2.propagate_values_verdict(
+        checks = [(lambda c=c, o=c.observation(o): (part2.values_verdict(
             o, c.X, c.sizes, c.expected(), weight_std=live(c.std),
             activation=NAMED[c.activation], seed=c.seed), lambda p, c=c: header(p, c)))
             for c, o in zip(value_calls, observed)]
@@ -366,7 +369,7 @@ def _backward_cells(key, function):
 
     def structure(observed):
         observations = [c.observation(o) for c, o in zip(structure_calls, observed)]
-        checks = [(lambda c=c, o=o: (part3.backward_structure_verdict(
+        checks = [(lambda c=c, o=o: (part3.structure_verdict(
             o, c.W.shape[0], c.W.shape[1], c.dA.shape[1]), lambda p, c=c: header(p, c)))
             for c, o in zip(structure_calls, observations)]
         first = structure_calls[0]
@@ -374,7 +377,7 @@ def _backward_cells(key, function):
             function, first.dA.shape, first.activation, observations[0]["call"]["returned"]))
 
     def values(observed):
-        checks = [(lambda c=c, o=c.observation(o): (part3.backward_values_verdict(
+        checks = [(lambda c=c, o=c.observation(o): (part3.values_verdict(
             o, c.dA, c.cache(), c.activation, c.expected()), lambda p, c=c: header(p, c)))
             for c, o in zip(value_calls, observed)]
         shown = value_calls[:len(VISIBLE_BACKWARD)]

@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from helpers._plain import Other
+from helpers.plain import Other
 from helpers.activation_checks import (
-    check_propagate_structure, check_propagate_values, check_scale, propagate_structure_verdict,
-    propagate_values_verdict, scale_problem)
+    check_propagate_structure, check_propagate_values, check_scale, scale_problem, structure_verdict,
+    values_verdict)
 from helpers.network import relu, sigmoid
 
 
@@ -300,31 +300,31 @@ def _expected_values():
 
 
 def _verdict(record):
-    return propagate_values_verdict(record, X, SIZES_, _expected_values(), weight_std=_std,
-                                    activation=np.tanh, seed=3)
+    return values_verdict(record, X, SIZES_, _expected_values(), weight_std=_std,
+                          activation=np.tanh, seed=3)
 
 
-def test_propagate_values_verdict_names_values_it_cannot_explain():
+def test_values_verdict_names_values_it_cannot_explain():
     problems = _verdict(_record(_wrong()))
     assert [p.code for p in problems] == ["wrong_values"], problems
 
 
-def test_propagate_values_verdict_names_results_that_change_between_calls():
+def test_values_verdict_names_results_that_change_between_calls():
     problems = _verdict(_record(_wrong(), again={"returned": [A * 2 for A in _wrong()]}))
     assert [p.code for p in problems] == ["global_generator"], problems
 
 
-def test_propagate_values_verdict_names_an_input_changed_in_place():
+def test_values_verdict_names_an_input_changed_in_place():
     problems = _verdict(_record(_expected_values(), changed=["X"]))
     assert [p.code for p in problems] == ["changed_input"], problems
     assert problems[0].startswith("X was changed in place")
 
 
-def test_propagate_values_verdict_empty_for_right_values():
+def test_values_verdict_empty_for_right_values():
     assert _verdict(_record(_expected_values())) == []
 
 
-def test_propagate_values_verdict_names_a_list_returned_again_spoiled():
+def test_values_verdict_names_a_list_returned_again_spoiled():
     again = [np.full_like(A, np.nan) for A in _expected_values()] + ["__spoiled__"]
     problems = _verdict(_record(_expected_values(), again={"returned": again}))
     assert [p.code for p in problems] == ["reused_result"]
@@ -355,9 +355,9 @@ def test_check_propagate_fails_a_function_that_changes_its_list_in_place():
                                                      "arrays"),
     (np.zeros((5, 6), dtype=int), "layer 1's activations have dtype int64, not floats"),
 ])
-def test_propagate_structure_verdict_names_an_unheld_array(A, message):
+def test_structure_verdict_names_an_unheld_array(A, message):
     output = [A, *_expected_values()[1:]]
-    assert propagate_structure_verdict(_record(output), X.shape, SIZES_) == [message]
+    assert structure_verdict(_record(output), X.shape, SIZES_) == [message]
 
 
 @pytest.mark.parametrize("outcome, problem", [

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers import checks
-from helpers._plain import Other
+from helpers.plain import Other
 from helpers.checks import check_structure, check_values
 
 SCALES = {"zeros": lambda p, n: 0.0, "random": lambda p, n: 10.0,

@@ -123,6 +123,6 @@ def test_verdicts_on_plain_data_need_no_function():
     dA, cache = _layer()
     right = backward_step(dA, cache, "tanh")
     observation = {"call": {"returned": [right[0], right[1] * 2]}, "changed": []}
-    problems = gc.backward_values_verdict(observation, dA, cache, "tanh", right)
+    problems = gc.values_verdict(observation, dA, cache, "tanh", right)
     assert problems == ["dW is 2 times the expected values"]
-    assert gc.backward_structure_verdict(observation, 2, 3, 4) == []
+    assert gc.structure_verdict(observation, 2, 3, 4) == []

@@ -1,4 +1,4 @@
-"""helpers._plain: what a student's function returned, as plain data the checks judge."""
+"""helpers.plain: how the checks call a student's function, and what came back as plain data."""
 
 import collections
 import enum
@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import _plain
-from helpers._plain import (DTYPES, MAX_DEPTH, MAX_ELEMENTS, MAX_ITEMS, MAX_NAME, MAX_TEXT,
-                            Other, plain)
+from helpers import plain as plain_data
+from helpers.plain import (DTYPES, MAX_DEPTH, MAX_ELEMENTS, MAX_ITEMS, MAX_NAME,
+                                 MAX_TEXT, Other, plain)
 
 
 # --- plain values are kept as they are ----------------------------------------------------
@@ -234,11 +234,31 @@ def test_plain_ends_a_list_that_holds_itself():
     assert result == Other("list", detail="too large or too deeply nested")
 
 
+def test_plain_describes_a_result_too_large_in_all():
+    """Many small containers: past MAX_NODES values the rest is an Other, not held."""
+    def count(v):
+        if type(v) in (list, tuple):
+            return 1 + sum(count(x) for x in v)
+        if type(v) is dict:
+            return 1 + sum(count(x) for x in v.values())
+        return 1
+
+    def others(v):
+        if isinstance(v, Other):
+            return 1
+        return sum(others(x) for x in v) if type(v) is list else 0
+
+    value = plain([[[{}] * 1000] * 1000] * 3)
+    assert type(value) is list and len(value) == 3
+    assert others(value) > 0
+    assert count(value) <= plain_data.MAX_NODES + 1000
+
+
 # --- call -----------------------------------------------------------------------------------
 
 def test_call_returns_what_the_function_returned_as_plain_data():
     W = np.ones(2)
-    outcome = _plain.call(lambda x: {"W1": W * x}, 3)
+    outcome = plain_data.call(lambda x: {"W1": W * x}, 3)
     assert set(outcome) == {"returned"}
     np.testing.assert_array_equal(outcome["returned"]["W1"], [3.0, 3.0])
 
@@ -247,15 +267,15 @@ def test_call_reports_what_the_function_raised():
     def stub():
         raise NotImplementedError()
 
-    assert _plain.call(stub) == {"raised": "NotImplementedError"}
-    assert _plain.call(lambda: [][1]) == {"raised": "IndexError: list index out of range"}
+    assert plain_data.call(stub) == {"raised": "NotImplementedError"}
+    assert plain_data.call(lambda: [][1]) == {"raised": "IndexError: list index out of range"}
 
 
 def test_call_cuts_a_long_error_message():
     def long():
         raise ValueError("x" * 5000)
 
-    outcome = _plain.call(long)
+    outcome = plain_data.call(long)
     assert len(outcome["raised"]) == MAX_TEXT and outcome["raised"].startswith("ValueError: x")
 
 
@@ -267,7 +287,7 @@ def test_call_survives_an_exception_whose_message_cannot_be_read():
     def function():
         raise Broken()
 
-    assert _plain.call(function) == {"raised": "Broken: (its message could not be read)"}
+    assert plain_data.call(function) == {"raised": "Broken: (its message could not be read)"}
 
 
 def test_call_silences_warnings_and_floating_point_errors():
@@ -278,7 +298,7 @@ def test_call_silences_warnings_and_floating_point_errors():
 
     with warnings.catch_warnings(), np.errstate(all="raise"):
         warnings.simplefilter("error")
-        outcome = _plain.call(noisy)
+        outcome = plain_data.call(noisy)
         assert np.isinf(outcome["returned"]).all()
         with pytest.raises(FloatingPointError):   # the caller's settings are back
             np.array([1.0]) / 0
@@ -291,12 +311,12 @@ def test_call_lets_a_keyboard_interrupt_through():
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _plain.call(interrupted)
+        plain_data.call(interrupted)
 
 
 def test_type_name_of_held_and_unheld_values():
-    assert _plain.type_name([1]) == "list"
-    assert _plain.type_name(Other("Agreeable", base="ndarray")) == "Agreeable"
+    assert plain_data.type_name([1]) == "list"
+    assert plain_data.type_name(Other("Agreeable", base="ndarray")) == "Agreeable"
 
 
 def test_other_equality_and_hash_use_every_field():

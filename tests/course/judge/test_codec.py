@@ -13,8 +13,8 @@ from support import probes as support
 from course.judge import codec, process
 from course.judge.codec import CodecError as ProbeError, decode
 from course.judge.spec import Call
-from helpers import _plain
-from helpers._plain import DTYPES, MAX_ELEMENTS, MAX_ITEMS, MAX_TEXT, Other
+from helpers import plain as plain_data
+from helpers.plain import DTYPES, MAX_ELEMENTS, MAX_ITEMS, MAX_TEXT, Other
 
 FSTRING_MIDDLE = getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)   # Python 3.12+
 
@@ -104,13 +104,13 @@ def test_decode_carries_what_plain_describes():
         ValueError("z" * 10_000),
     ]
     for value in returned:
-        outcome = _plain.call(lambda: value)
+        outcome = plain_data.call(lambda: value)
         _assert_same(_round_trip(outcome), outcome)
 
     def long_error():
         raise ValueError("z" * 10_000)
 
-    raised = _plain.call(long_error)
+    raised = plain_data.call(long_error)
     assert len(raised["raised"]) == MAX_TEXT
     _assert_same(_round_trip(raised), raised)
 
@@ -295,7 +295,7 @@ def _code_runners(text, name=""):
 def test_course_and_helpers_run_no_code_from_data():
     paths = sorted([*(support.ROOT / "course").rglob("*.py"),
                     *(support.ROOT / "helpers").glob("*.py")])
-    assert {"codec.py", "process.py", "spec.py", "_plain.py", "checks.py"} <= {
+    assert {"codec.py", "process.py", "spec.py", "plain.py", "checks.py"} <= {
         p.name for p in paths}
     found = {}
     for path in paths:
@@ -383,5 +383,5 @@ def test_decode_inverts_encode_on_generated_values():
         return Other("T", base="dict", shape=None, dtype=None, detail="d")
 
     for _ in range(300):
-        original = _plain.plain(value(0))
+        original = plain_data.plain(value(0))
         _assert_same(_round_trip(original), original)

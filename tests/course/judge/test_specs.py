@@ -9,7 +9,7 @@ from support import probes as support
 from course.judge import spec
 from course.specs import initialization as init
 from helpers import activation_checks, checks, gradient_checks
-from helpers._plain import Other
+from helpers.plain import Other
 
 NOTEBOOKS = support.notebooks()
 TESTS = support.TESTS

@@ -1,13 +1,22 @@
-"""What a student's function returned, as plain data that the checks judge.
+"""How the checks observe a student's function: the calls they make, and what came back.
 
-The checks never judge a live object. They first turn what the function returned
-into plain data: ``None``, ``bool``, ``int`` (as int64 or uint64 holds them),
-``float`` and short ``str``; plain ``list``, ``tuple`` and ``dict`` (keys short
-``str`` or such ``int``); NumPy arrays of numbers (copies); and :class:`Other`
-for anything else, which keeps only the name of its type and what is known of it. The same judging code then runs on
-the result of a call made under the exercise, in the student's notebook, and on
-a result that the grader received from its judge process as data (``course/judge/codec.py``
-decodes into exactly these types), so both say the same about the same answer.
+The checks never judge a live object. They call the student's function
+(:func:`call`; :func:`call_again`, twice with the same arguments and the first
+result spoiled in between; array inputs in shared memory, :func:`shared_arrays`)
+and turn what it returned into plain data (:func:`plain`): ``None``, ``bool``,
+``int`` (as int64 or uint64 holds them), ``float`` and short ``str``; plain
+``list``, ``tuple`` and ``dict`` (keys short ``str`` or such ``int``); NumPy
+arrays of numbers (copies); and :class:`Other` for anything else, which keeps only
+the name of its type and what is known of it. The verdict functions of the check
+modules judge that data alone.
+
+That is what lets a grader judge an answer where the student's code cannot reach
+it and still say what the check under the exercise says: it calls the function
+the same way, turns the result into the same plain data within the same limits
+(:data:`MAX_ELEMENTS` and the others below: what is larger is an :class:`Other`
+in the notebook too) and hands it to the same verdict functions. Everything here
+is what the checks under the exercises need; how a grader runs the function or
+carries the data elsewhere is not this module's business.
 """
 
 import contextlib
@@ -85,7 +94,8 @@ def plain(value, depth=0, budget=None):
     """``value`` as plain data (see the module docstring); arrays are copied.
 
     A result of more than :data:`MAX_NODES` values in all is described, past that
-    point, by an :class:`Other` (``"too large"``), so that what is sent stays small.
+    point, by an :class:`Other` (``"too large"``): what is judged stays small, and
+    the same wherever it is judged.
     """
     budget = [MAX_NODES] if budget is None else budget
     budget[0] -= 1
@@ -174,8 +184,7 @@ def spoil(result, inputs=()):
     Its float arrays are filled with NaN (unless they share memory with one of
     ``inputs``), a dict gets the key :data:`SPOILED`, a list the item :data:`SPOILED`:
     a function that hands out the same dict, list or arrays on every call (kept in a
-    global or a default argument) returns them spoiled the second time. The checks
-    under an exercise and the grader's judge process spoil alike.
+    global or a default argument) returns them spoiled the second time.
     """
     kind = type(result)
     items = (list(result.values()) if kind is dict else list(result) if kind in (list, tuple)
@@ -199,8 +208,9 @@ def call_again(function, first_args, again_args, inputs=(), checkpoint=None):
     afresh (a new generator of the same seed). Returns ``(first, again, reused)``,
     the outcomes as :func:`call` gives them, and whether the second result is, or
     holds, an object or array memory of the first (:func:`shares_state`).
-    ``checkpoint()``, if given, is called as each call returns (the grader's fork server
-    compares the inputs then).
+    ``checkpoint()``, if given, is called as each call returns, before anything else
+    runs (the checks compare the inputs with their copies then:
+    :func:`helpers._checking.observe_twice`).
     """
     checkpoint = checkpoint or (lambda: None)
     with quiet():
@@ -252,10 +262,9 @@ _ALIGN = 64
 def shared_arrays(arrays):
     """Float copies of ``arrays`` in one block of anonymous shared memory, as views on it.
 
-    The grader's judge process hands a function its array inputs this way, so that
-    a process the function cannot reach sees whether it changed them in place; the
-    checks under an exercise hand them the same way, so that a function gets the
-    same kind of array in the notebook as at autograde.
+    The checks hand a function its array inputs this way, so that it gets the same
+    kind of array in the notebook as where a grader calls it, in memory that another
+    process can read (to see whether the function changed them in place).
 
     Returns
     -------
