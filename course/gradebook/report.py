@@ -268,7 +268,8 @@ def distribution(record, notebook=None):
 def collect(root, assignment, *, formgrader_url=FORMGRADER_URL):
     """The :class:`ClassRecord` of ``assignment`` in the course at ``root``.
 
-    The roster is every student of the gradebook and every folder of ``submitted/``.
+    The roster is every student of the gradebook and every folder of ``submitted/``; the
+    specs are those the grader uses (``c.SandboxedExecute.spec_path`` first).
 
     Raises
     ------
@@ -297,8 +298,11 @@ def collect(root, assignment, *, formgrader_url=FORMGRADER_URL):
         roster = sorted(handed | {s.id for s in gb.students})
         scores = read_scores(gb, assignment, roster, root)
         links = _links(gb, assignment, scores)
+        spec_path = [str(root / folder) for folder in
+                     pipeline.config(root).SandboxedExecute.get("spec_path", [])]
         cells, exercises = _cells(root, assignment, notebooks,
-                                  specs.notebooks(assignment), specs.exercises(assignment))
+                                  specs.notebooks(assignment, spec_path),
+                                  specs.exercises(assignment, spec_path))
     students = []
     for score in scores:
         folder = root / "submitted" / score.student / assignment
@@ -308,8 +312,8 @@ def collect(root, assignment, *, formgrader_url=FORMGRADER_URL):
                                links=links.get(score.student, {}))
         _read_verdicts(root / "autograded" / score.student / assignment, cells, record)
         students.append(record)
-    return ClassRecord(assignment, cells, exercises, students, specs.mistakes(assignment),
-                       formgrader_url)
+    return ClassRecord(assignment, cells, exercises, students,
+                       specs.mistakes(assignment, spec_path), formgrader_url)
 
 
 def _links(gb, assignment, scores):
