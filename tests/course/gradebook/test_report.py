@@ -294,3 +294,15 @@ def test_write_replaces_the_files_whole_or_leaves_them(record, tmp_path, monkeyp
     with pytest.raises(RuntimeError):
         report_page.write(record, tmp_path / "out")
     assert {p.name: p.read_text() for p in (tmp_path / "out").iterdir()} == before
+
+
+def test_a_report_before_any_grading_says_so_in_one_line_and_writes_nothing(tmp_path, capsys):
+    import shutil
+
+    from course import cli
+
+    shutil.copy2(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    assert cli.main(["--root", str(tmp_path), "report"]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.startswith("course report: no gradebook at") and "course grade" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nbgrader_config.py"]
