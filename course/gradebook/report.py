@@ -30,17 +30,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.gradebook.scores import STATES as _SCORED
+from course.gradebook.scores import STATES
 from course.layout import FORMGRADER_URL
 
 __all__ = ["Cell", "ExerciseInfo", "StudentRecord", "ClassRecord", "Row", "collect",
            "cell_rows", "mistake_rows", "other_rows", "state_rows", "waiting_rows",
            "distribution", "describe", "NOT_SUBMITTED", "STATES", "FORMGRADER_URL"]
 
-#: A student on the roster who handed nothing in.
+#: A student on the roster who handed nothing in (one of ``course.gradebook.scores.STATES``).
 NOT_SUBMITTED = "not submitted"
-#: Every state a student of the roster can be in: ``course.gradebook.scores``' and not submitted.
-STATES = (*_SCORED, NOT_SUBMITTED)
 
 # Verdicts that name no misconception: the answer was not there, or not judged.
 _NOT_MISCONCEPTIONS = {"not_written", "reaches_interpreter"}
@@ -279,36 +277,33 @@ def collect(root, assignment, *, formgrader_url=FORMGRADER_URL):
     from nbgrader.api import Gradebook, MissingEntry
 
     from course import pipeline
-    from course.gradebook.scores import read_scores
+    from course.gradebook.scores import course_order, handed_in, read_scores
     from course.judge import spec as specs
 
     root = Path(root)
-    handed = set(pipeline.students(root))
     url = pipeline.db_url(root)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
         raise pipeline.PipelineError(f"no gradebook at {url.removeprefix('sqlite:///')}: "
                                      f"grade the class first (course grade {assignment})")
     with Gradebook(url) as gb:
         try:
-            notebooks = gb.find_assignment(assignment).notebooks
+            notebooks = course_order(gb, assignment)
         except MissingEntry:
             raise pipeline.PipelineError(
                 f"the gradebook has no assignment {assignment}: release it "
                 f"(course release) and grade it (course grade {assignment}) first") from None
-        roster = sorted(handed | {s.id for s in gb.students})
+        roster = sorted(set(pipeline.students(root)) | {s.id for s in gb.students})
         scores = read_scores(gb, assignment, roster, root)
         links = _links(gb, assignment, scores)
         spec_path = [str(root / folder) for folder in
                      pipeline.config(root).SandboxedExecute.get("spec_path", [])]
         cells, exercises = _cells(root, assignment, notebooks,
-                                  specs.notebooks(assignment, spec_path),
                                   specs.exercises(assignment, spec_path))
     students = []
     for score in scores:
-        folder = root / "submitted" / score.student / assignment
-        state = score.status if score.student in handed or score.submitted else NOT_SUBMITTED
-        record = StudentRecord(score.student, state, dict(score.points), set(score.needs_manual),
-                               handed_in={p.stem for p in folder.glob("*.ipynb")},
+        notebooks_in = {Path(name).stem for name in handed_in(root, assignment, score.student)}
+        record = StudentRecord(score.student, score.status, dict(score.points),
+                               set(score.needs_manual), handed_in=notebooks_in,
                                links=links.get(score.student, {}))
         _read_verdicts(root / "autograded" / score.student / assignment, cells, record)
         students.append(record)
@@ -332,10 +327,9 @@ def _links(gb, assignment, scores):
     return found
 
 
-def _cells(root, assignment, notebooks, order, exercises):
-    """The graded cells and the exercises, in course order, named as the release names them."""
-    rank = {name: k for k, name in enumerate(order)}
-    notebooks = sorted(notebooks, key=lambda nb: rank.get(nb.name, len(rank)))
+def _cells(root, assignment, notebooks, exercises):
+    """The graded cells and the exercises of ``notebooks`` (in course order), named as the
+    release names them."""
     exercise_of = {t.grade_id: (e.notebook, e.key) for e in exercises for t in e.tests}
     cells, infos = [], []
     for nb in notebooks:

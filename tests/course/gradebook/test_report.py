@@ -223,7 +223,7 @@ def test_descriptions_hold_none_of_a_students_numbers():
 
 
 def test_the_notebooks_come_in_the_courses_order():
-    assert specs.notebooks("initialization") == ["Initialization", "Layers", "Gradients"]
+    assert specs.notebook_order("initialization") == ("Initialization", "Layers", "Gradients")
 
 
 # -- the page and the CSV files --------------------------------------------------------------------
