@@ -18,7 +18,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 from rich.table import Table
 
-from course.layout import ASSIGNMENT, CATALOGUE, DEMO_CLASS, LMS_ARCHIVE
+from course.layout import ASSIGNMENT, CATALOGUE, DEMO_CLASS, FORMGRADER_URL, LMS_ARCHIVE
 
 
 def _root(path):
@@ -409,6 +409,35 @@ def cmd_grade(args, console):
     return 1 if failed else 0
 
 
+def cmd_report(args, console):
+    """The class report: an offline page and CSV files of what the class got wrong."""
+    from course.gradebook import report, report_page
+
+    root = _root(args.root)
+    record = report.collect(root, args.assignment, formgrader_url=args.formgrader_url)
+    folder = Path(args.output) if args.output else root / "reports" / args.assignment
+    written = report_page.write(record, folder)
+    states = ", ".join(f"{len(who)} {state}" for state, who in report.state_rows(record) if who)
+    console.print(f"{len(record.students)} students: {states}", highlight=False)
+    mistakes = report.mistake_rows(record)
+    if mistakes:
+        table = Table(title=f"Most made mistakes (of {len(mistakes)})")
+        for name, justify in (("students", "right"), ("mistake", "left"), ("exercise", "left")):
+            table.add_column(name, justify=justify, overflow="fold")
+        for row in mistakes[:5]:
+            exercise = record.exercise(row.exercise)
+            table.add_row(f"{row.count} of {row.of}", escape(row.description),
+                          escape(exercise.function if exercise else row.notebook))
+        console.print(table)
+    waiting = report.waiting_rows(record)
+    if waiting:
+        console.print(f"{len(waiting)} written answers wait for a grader (listed with their "
+                      f"formgrader links)", highlight=False)
+    console.print("Wrote " + ", ".join(str(p) for p in written), highlight=False,
+                  soft_wrap=True)
+    return 0
+
+
 def cmd_worker_check(args, console):
     """Whether this machine can grade as a Dask worker of the course."""
     from course.grading.cluster import worker_check
@@ -562,6 +591,23 @@ def build_parser():
     p.add_argument("--csv", action="store_true",
                    help="write CSV to standard output instead: one row per student, a "
                         "column per graded cell, the total, the maximum and the status")
+
+    p = _command(sub, "report", cmd_report,
+                 "write the class report: what the class got wrong, scores, answers to grade",
+                 "Write an offline HTML page and CSV files of an assignment from the gradebook "
+                 "and the graded notebooks: every mistake the checks named, with the students "
+                 "who made it (most made first), each test cell's results, the scores of each "
+                 "notebook as figures, every student's state, and the written answers waiting "
+                 "for a grader, with formgrader links.")
+    p.add_argument("assignment", nargs="?", default=ASSIGNMENT,
+                   help=f"assignment to report on (default: {ASSIGNMENT})")
+    p.add_argument("--output", default=None, metavar="FOLDER",
+                   help="folder to write report.html, mistakes.csv and cells.csv in "
+                        "(default: reports/ASSIGNMENT in the course root)")
+    p.add_argument("--formgrader-url", default=FORMGRADER_URL, metavar="URL",
+                   help=f"the Jupyter server whose formgrader the page links to (default: "
+                        f"{FORMGRADER_URL}, where `jupyter lab` in the course root "
+                        f"listens; on a hub, https://HUB/user/YOU)")
 
     p = _command(sub, "manual-grade", cmd_manual_grade,
                  "record points for a manually graded answer (what the formgrader does)",

@@ -13,3 +13,5 @@ CATALOGUE = Path("tests") / "catalogue"
 #: The demo class's answers, and the demo class as an LMS download.
 DEMO_CLASS = Path("demo") / "class.toml"
 LMS_ARCHIVE = Path("demo") / "lms" / "submissions.zip"
+#: Where ``jupyter lab`` in the course root serves the formgrader, which reports link to.
+FORMGRADER_URL = "http://localhost:8888"

@@ -41,11 +41,14 @@ def nbgrader(root, *args, check=True):
     return output
 
 
+def config(root):
+    """The course's nbgrader configuration: its ``nbgrader_config.py``."""
+    return PyFileConfigLoader("nbgrader_config.py", path=str(Path(root).resolve())).load_config()
+
+
 def db_url(root):
     """The gradebook URL the course's ``nbgrader_config.py`` gives (SQLite by default)."""
-    root = str(Path(root).resolve())
-    config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
-    return CourseDirectory(config=config, root=root).db_url
+    return CourseDirectory(config=config(root), root=str(Path(root).resolve())).db_url
 
 
 def students(root):

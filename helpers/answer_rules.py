@@ -194,6 +194,27 @@ def _parsed(source):
         return None
 
 
+#: Statements after which the rest of their block never runs.
+_BLOCK_ENDS = (ast.Raise, ast.Return, ast.Continue, ast.Break)
+
+
+def _unreachable_names(tree):
+    """The ``Name`` nodes of statements that follow a raise, return, break or continue in
+    their own block: code that never runs, as the release's stub leaves it (``raise
+    NotImplementedError()`` above the function's ``return dA_prev, dW``)."""
+    dead = set()
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if not isinstance(block, list):
+                continue
+            end = next((k for k, stmt in enumerate(block) if isinstance(stmt, _BLOCK_ENDS)),
+                       len(block))
+            dead.update(id(name) for stmt in block[end + 1:] for name in ast.walk(stmt)
+                        if isinstance(name, ast.Name))
+    return dead
+
+
 def reaches(source, prelude=(), names=()):
     """What in the answer cell ``source`` (Python) reaches beyond what its function needs.
 
@@ -215,6 +236,9 @@ def reaches(source, prelude=(), names=()):
     for cell in prelude:
         parsed = _parsed(cell)
         known |= bound_names(parsed) if parsed is not None else set()
+    # a name read only where nothing runs tells the function nothing (every other rule
+    # holds there too)
+    dead = _unreachable_names(tree)
     found = []
     for node in ast.walk(tree):
         line = getattr(node, "lineno", "?")
@@ -242,7 +266,7 @@ def reaches(source, prelude=(), names=()):
         elif isinstance(node, ast.Name) and (node.id.startswith("__")
                                              or node.id in _FORBIDDEN_BUILTINS):
             found.append(f"line {line}: {node.id}")
-        elif isinstance(node, ast.Name) and node.id not in known:
+        elif isinstance(node, ast.Name) and node.id not in known and id(node) not in dead:
             found.append(f"line {line}: {node.id}, which neither the answer cell nor the "
                          f"imports cell defines")
     return list(dict.fromkeys(found))

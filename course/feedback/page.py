@@ -85,15 +85,18 @@ def inline_script(parts):
     return "\n".join(text for _, text in parts)
 
 
-def content_security_policy(script):
-    """A policy under which ``script`` is the only script the page runs.
+def content_security_policy(script=None):
+    """A policy under which ``script`` is the only script the page runs (None: no script).
 
     Styles may be inline (nbgrader's page and MathJax's output use them) and images
     embedded or beside the page; nothing is fetched from anywhere else.
     """
-    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    scripts = "'none'"
+    if script is not None:
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+        scripts = f"'sha256-{digest}'"
     return ("default-src 'none'; "
-            f"script-src 'sha256-{digest}'; "
+            f"script-src {scripts}; "
             "style-src 'unsafe-inline'; "
             "img-src 'self' data:; "
             "base-uri 'none'; form-action 'none'")

@@ -1,1 +1,2 @@
-"""What the gradebook tells an instructor: scores in states, and the files made from them."""
+"""What the gradebook tells an instructor: scores in states, the files made from them,
+and the class report."""

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["Rng", "Named", "Constant", "Call", "Verdict", "TestCell", "Exercise", "Observed",
-           "exercises", "find", "require", "MissingTestCell", "PASSED"]
+           "exercises", "notebook_order", "mistakes", "find", "require", "MissingTestCell",
+           "PASSED"]
 
 #: The mistake code of a verdict that passed.
 PASSED = "passed"
@@ -165,6 +166,16 @@ def exercises(assignment, spec_path=()):
 def notebook_order(assignment, spec_path=()):
     """The notebooks of ``assignment`` in course order: as its exercises come in its spec."""
     return tuple(dict.fromkeys(e.notebook for e in exercises(assignment, spec_path)))
+
+
+def mistakes(assignment, spec_path=()):
+    """``{mistake code: what it means}`` of ``assignment``: the spec module's ``MISTAKES``.
+
+    The words a class report counts a mistake under, the same for every student who
+    made it (a verdict's text holds the numbers of the student's own call).
+    """
+    module = _module(assignment, tuple(spec_path))
+    return dict(getattr(module, "MISTAKES", {})) if module is not None else {}
 
 
 def find(assignment, notebook, grade_id, spec_path=()):

@@ -402,3 +402,166 @@ EXERCISES = (
     Exercise("Gradients", "backward_step", "backward_step",
              _backward_cells("backward", "backward_step"), "backward"),
 )
+
+
+# -- the mistakes in the lesson's words ------------------------------------------------------
+# What a verdict's mistake code means, the same for every student who made it: the words a
+# class report counts under (``course report``), without the numbers of any one student's
+# call. A code is "<exercise key>.<mistake>" (``helpers``' checks name the mistake).
+
+def _described(keys, table):
+    return {f"{key}.{mistake}": text for key in keys for mistake, text in table.items()}
+
+
+#: Mistakes any exercise can show.
+_ANY = {
+    "not_written": "not written: the stub still raises NotImplementedError",
+    "raised": "calling it raises an error",
+    "reaches_interpreter": "the answer cell reaches beyond NumPy, math and helpers, so the "
+                           "grader did not judge it: read it in the formgrader",
+    "reused_result": "hands out the same dict, list or arrays on every call (kept in a global "
+                     "or a default argument) instead of building new ones",
+    "not_repeatable": "gives another result when called again with the same arguments: it "
+                      "changes an argument in place or keeps something between calls",
+    "subclass": "returns a subclass of the type asked for, not the plain type",
+    "returned_none": "returns None: the function ends without `return`",
+    "not_an_array": "returns something else where a NumPy array is asked for",
+    "not_floats": "returns arrays that do not hold floating point numbers",
+    "not_finite": "returns values that hold inf or nan",
+    "wrong": "wrong in a way the checks do not name",
+}
+
+#: Mistakes of the three initializers' keys, shapes and dtypes.
+_STRUCTURE_MISTAKES = {
+    "not_a_dict": "does not return the parameters dict",
+    "odd_keys": "uses keys that are not plain strings such as 'W1'",
+    "keys_from_zero": "numbers the layers from 0 (W0, b0): the input layer has no weights",
+    "missing_last_layer": "leaves out the last layer: the loop stops one layer early",
+    "missing_keys": "leaves out some of the keys W1, b1, ..., WL, bL",
+    "unexpected_keys": "returns keys for layers that layers_dims does not have",
+    "dtype": "returns arrays of another float type than NumPy's float64",
+    "transposed_shape": "gives W the shape (n_prev, n) transposed: rows are this layer's "
+                        "units, columns the previous layer's",
+    "bias_not_a_column": "makes the biases 1-D, not column vectors with one row per unit",
+    "wrong_shape": "gives a weight or a bias a wrong shape",
+    "typed_in": "returns the example's keys and shapes whatever layers_dims says: typed in "
+                "from the example",
+    "bias_not_zero": "starts the biases at other values than zero",
+}
+
+
+def _drawn_mistakes(rule):
+    """Mistakes of the weights of an initializer that multiplies randn's draws by ``rule``."""
+    return {
+        "all_zero_weights": f"leaves the weights all zero instead of random values scaled by "
+                            f"{rule} (integer division in the scale?)",
+        "unscaled": f"leaves np.random.randn's draws unscaled instead of multiplying them by "
+                    f"{rule}",
+        "scaled_by_0_01": f"scales by 0.01, the usual 'small random' choice, instead of {rule}",
+        "wrong_scale": f"draws the right numbers and scales them by something else than {rule}",
+        "reseeded_in_loop": "reseeds the generator inside the loop: every layer starts with "
+                            "the same draws",
+        "uniform_draws": "draws uniformly from [0, 1) with np.random.rand, not a standard "
+                         "normal with np.random.randn",
+        "default_rng": "draws with np.random.default_rng, not the global generator that "
+                       "np.random.seed seeds",
+        "transposed_draws": "draws the transposed shape and turns it around with .T: the right "
+                            "draws in the wrong places",
+        "later_draws": "takes draws from further along the random sequence: the seed removed, "
+                       "or another draw first (a random bias?)",
+        "wrong_draws": "draws other numbers at the right scale: the seed removed or changed, or "
+                       "the draws in another order",
+        "wrong_values": "wrong weights that the checks cannot explain",
+    }
+
+
+#: The scales students use by mistake for He's.
+_HE_MISTAKES = {
+    "scaled_like_xavier": "scales the weights by Xavier's sqrt(1/n_prev), not He's "
+                          "sqrt(2/n_prev)",
+    "scaled_with_n": "scales with this layer's size n instead of the previous layer's n_prev",
+    "missing_sqrt": "scales by 2/n_prev: the square root is missing",
+    "sqrt_of_numerator": "scales by sqrt(2)/n_prev: the square root must cover the whole "
+                         "fraction",
+    "scaled_like_glorot": "scales by Glorot's sqrt(2/(n_prev + n)), not He's sqrt(2/n_prev)",
+    "scaled_by_10": "scales by 10 (the large random initialization) instead of sqrt(2/n_prev)",
+}
+
+_SCALE_MISTAKES = {
+    "not_a_number": "returns an array or another value where the scale is one number",
+    "variance_not_std": "returns the variance, not the standard deviation: the square root "
+                        "is missing",
+    "inverted_fraction": "turns the fraction upside down: n_prev goes below the line",
+    "sqrt_of_numerator": "takes the square root of the numerator only: it covers the whole "
+                         "fraction",
+    "integer_division": "returns 0: integer division (// or int) where the fraction needs floats",
+    "wrong_value": "returns a wrong value that the checks cannot explain",
+}
+
+_PROPAGATE_MISTAKES = {
+    "not_a_list": "does not return the list of activations",
+    "layer_count": "returns another number of arrays than there are hidden layers",
+    "input_in_list": "puts the input X in the list, which holds the hidden layers' activations",
+    "append_outside_loop": "appends to the list outside the loop: one layer's activations only",
+    "transposed_shape": "returns activations transposed: one row per unit and one column per "
+                        "example",
+    "wrong_shape": "returns activations of a wrong shape",
+    "changed_input": "changes the input X in place",
+    "transposed_draws": "draws each W with the shape (n_prev, n_l) and transposes it",
+    "std_of_n": "gives weight_std each layer's own size instead of n_prev, the previous layer's",
+    "std_not_applied": "does not multiply the weights by weight_std(n_prev)",
+    "no_activation": "does not apply the activation passed in",
+    "extra_draws": "draws from rng more than once per layer",
+    "one_draw": "uses one W for every layer instead of a new draw per layer",
+    "global_generator": "draws from NumPy's global generator (or one of its own), not from "
+                        "the rng passed in",
+    "input_not_updated": "feeds X to every layer instead of the previous layer's activations",
+    "wrong_values": "wrong activations that the checks cannot explain",
+}
+
+_BACKWARD_MISTAKES = {
+    "not_a_pair": "does not return the pair (dA_prev, dW)",
+    "swapped_results": "returns (dW, dA_prev): the results swapped",
+    "product_shapes": "multiplies arrays whose inner sizes do not match (W or A_prev not "
+                      "transposed?)",
+    "broadcast": "multiplies dA by a factor of another shape in dZ = dA * g'(Z)",
+    "dW_transposed": "computes dW transposed, A_prev @ dZ.T instead of dZ @ A_prev.T",
+    "wrong_shape": "returns dA_prev or dW of a wrong shape",
+    "dA_prev_not_through_W": "does not send the gradient back through the weights, "
+                             "dA_prev = W.T @ dZ",
+    "dA_prev_transposed": "returns dA_prev transposed",
+    "relu_slope_at_zero": "takes ReLU's slope at Z == 0 as 1; this course takes it as 0",
+    "derivative_of_relu": "uses ReLU's derivative for a layer with another activation",
+    "derivative_of_sigmoid": "uses sigmoid's derivative for a layer with another activation",
+    "derivative_of_tanh": "uses tanh's derivative for a layer with another activation",
+    "no_derivative": "leaves out the activation's derivative in dZ = dA * g'(Z)",
+    "activation_not_derivative": "multiplies dA by the activation g(Z) itself, not its "
+                                 "derivative",
+    "times_Z": "multiplies dA by Z instead of g'(Z)",
+    "tanh_of_Z_missing": "takes tanh's derivative as 1 - Z ** 2 instead of 1 - np.tanh(Z) ** 2",
+    "tanh_square_missing": "takes tanh's derivative as 1 - np.tanh(Z): the square is missing",
+    "sigmoid_one_minus_s": "takes sigmoid's derivative as 1 - s instead of s * (1 - s)",
+    "missing_one_over_m": "leaves out the 1/m of the mean over the examples in dW",
+    "divided_by_m_twice": "divides dW by m twice",
+    "dA_prev_divided_by_m": "divides dA_prev by m: only dW is a mean over the examples",
+    "W_not_transposed": "uses W where dA_prev needs the transposed weights, W.T @ dZ",
+    "changed_input": "changes its input arrays in place (an `*=` or `+=`?)",
+    "wrong_scale": "returns dA_prev or dW a constant factor off",
+    "wrong_values": "wrong gradients that the checks cannot explain",
+}
+
+#: ``{mistake code: what it means}`` for every code a verdict of :data:`EXERCISES` carries.
+MISTAKES = {
+    **_described([e.key for e in EXERCISES], _ANY),
+    **_described(["zeros", "random", "he"], _STRUCTURE_MISTAKES),
+    "zeros.nonzero_weights": "sets weights that are not zero",
+    **_described(["random"], _drawn_mistakes("10")),
+    "random.scaled_like_he": "scales by He's sqrt(2/n_prev) instead of 10",
+    **_described(["he"], _drawn_mistakes("sqrt(2/n_prev)")),
+    **_described(["he"], _HE_MISTAKES),
+    **_described(["xavier_scale", "he_scale"], _SCALE_MISTAKES),
+    "xavier_scale.he_scale": "returns He's scale sqrt(2/n_prev), not Xavier's sqrt(1/n_prev)",
+    "he_scale.xavier_scale": "returns Xavier's scale sqrt(1/n_prev), not He's sqrt(2/n_prev)",
+    **_described(["propagate"], _PROPAGATE_MISTAKES),
+    **_described(["backward"], _BACKWARD_MISTAKES),
+}

@@ -25,6 +25,36 @@ def test_guard_lets_the_solution_through(exercise):
     assert guard.reaches(source, IMPORTS[exercise.notebook]) == []
 
 
+@pytest.mark.parametrize("exercise", support.EXERCISES, ids=lambda e: e.function)
+def test_guard_lets_the_release_stub_through(exercise):
+    """An answer not written yet is judged (and named not written), not refused: the names
+    the stub leaves undefined (``return dA_prev, dW``) follow its ``raise`` and never run."""
+    import nbformat
+
+    path = support.ROOT / "release" / "initialization" / f"{exercise.notebook}.ipynb"
+    cell = support.answer_cells(nbformat.read(path, as_version=4))[exercise.answer]
+    assert "raise NotImplementedError()" in cell.source
+    assert guard.reaches(python_source(cell.source), IMPORTS[exercise.notebook]) == []
+
+
+@pytest.mark.parametrize("source, found", [
+    ("def f(x):\n    if x:\n        return y\n    raise ValueError\n", "line 3: y, which"),
+    ("def f(x):\n    raise ValueError\n    import os\n", "line 3: import of os"),
+    ("def f(x):\n    for i in x:\n        continue\n    return y\n", "line 4: y, which"),
+    ("def f(x):\n    try:\n        raise ValueError\n    finally:\n        y\n",
+     "line 5: y, which"),
+])
+def test_guard_still_reads_code_that_runs_or_imports_after_a_raise(source, found):
+    """Only names read where nothing runs are let through; every other rule holds there too."""
+    assert any(line.startswith(found) for line in guard.reaches(source)), guard.reaches(source)
+
+
+def test_guard_lets_names_read_after_a_raise_in_their_block_through():
+    source = ("def f(x):\n    if x:\n        raise ValueError\n        return y\n"
+              "    while x:\n        break\n        z\n    return x\n")
+    assert guard.reaches(source) == []
+
+
 def test_guard_lets_a_function_that_shows_what_it_computes_through():
     source = ("def f(d):\n    from IPython.display import display\n"
               "    import matplotlib.pyplot as plt\n    display(d)\n    plt.plot([1, 2])\n"

@@ -57,6 +57,7 @@ def judge(observed):
 
 
 EXERCISES = (Exercise("Cubes", "cube", "cube", (TestCell("check_cube", CALLS, judge),), "cube"),)
+MISTAKES = {"cube.squared": "squares x where the cube is asked for"}
 '''
 
 
@@ -155,3 +156,17 @@ def test_new_exercise_wrong_answer_loses_its_points_with_its_mistake_code(course
     assert _points(root, student) == 0, log
     verdict = _verdict(root, student)
     assert verdict["passed"] is False and verdict["code"] == code
+
+
+def test_new_exercise_mistakes_are_counted_in_its_spec_s_words(course):
+    """`course report` finds the spec where the grader does (spec_path) and names each
+    mistake with the spec's MISTAKES, or by its code where the spec says nothing."""
+    from course.gradebook import report
+
+    root, _ = course
+    record = report.collect(root, ASSIGNMENT)
+    assert [(r.code, r.description, r.students) for r in report.mistake_rows(record)] == [
+        ("cube.changed_input", "changed input (the spec does not describe cube.changed_input)",
+         ("in-place-student",)),
+        ("cube.squared", "squares x where the cube is asked for", ("squares-student",))]
+    assert [e.function for e in record.exercises] == ["cube"]

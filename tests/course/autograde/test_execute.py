@@ -336,3 +336,32 @@ def test_widget_state_over_what_is_left_is_left_out(bounded, caplog):
     bounded._limit_widgets()
     assert "widgets" not in bounded.nb.metadata
     assert "widget state went over what is left of its 25000 bytes" in _lines(caplog)[0]
+
+
+# -- the verdict in a test cell's metadata is the grader's -------------------------------
+
+def test_a_verdict_handed_in_does_not_survive_a_test_that_ends_without_one(grader, monkeypatch):
+    """A student who writes a verdict into a test cell's metadata cannot choose what a
+    report counts where the grader reaches none (here: the function ran past its limit)."""
+    from course.judge import spec as specs
+    from course.judge.process import JudgeTimeout
+
+    class Stopped:
+        def observe(self, *args):
+            raise JudgeTimeout("past its limit")
+
+    exercise, test = specs.find("initialization", "Initialization", "check_he_values")
+    answer = nbformat.v4.new_code_cell(
+        "def initialize_parameters_he(layers_dims):\n    return {}",
+        metadata={"nbgrader": {"solution": True, "grade_id": exercise.answer}})
+    forged = {"verdict": {"passed": False, "code": "he.scaled_like_xavier", "text": "forged"}}
+    cell = nbformat.v4.new_code_cell("print(check_values(initialize_parameters_he))", metadata={
+        "nbgrader": {"grade": True, "grade_id": "check_he_values", "points": 2},
+        "course": forged})
+    grader.nb = nbformat.v4.new_notebook(cells=[answer, cell])
+    grader._locked, grader.timeout = {}, 5
+    monkeypatch.setattr(grader, "_judge_of", lambda **kwargs: Stopped())
+    monkeypatch.setattr(grader, "_stop_judge", lambda: None)
+    grader._judge(cell, 1, (exercise, test))
+    assert cell.outputs[0].ename == "CellTimeoutError"
+    assert "course" not in cell.metadata
