@@ -12,6 +12,10 @@ columns are ignored)::
     student_id,name,canvas_id,sis_user_id,sis_login_id,section,email,username,idnumber
     alice,"Liddell, Alice",20460,S-1001,aliddell,Section 1,alice@example.edu,aliddell,1001
 
+The columns of nbgrader's own student list are read too: ``id`` for ``student_id``,
+and ``last_name``/``first_name`` for ``name``; so one file can register the class
+(``nbgrader db student import roster.csv``) and place its grades.
+
 - **Canvas** (its gradebook import, whose rules are its ``GradebookImporter``): the
   header ``Student,ID,SIS User ID,SIS Login ID,Section`` and one column per
   assignment, titled ``Title (assignment id)`` to update an existing assignment (a
@@ -92,14 +96,19 @@ def read_roster(path):
         raise RosterError(f"{path} is not UTF-8 text; save the roster as CSV in UTF-8") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in reader.fieldnames or []]
-    if "student_id" not in header:
+    id_column = "student_id" if "student_id" in header else "id" if "id" in header else None
+    if id_column is None:
         raise RosterError(f"{path}: the header has no student_id column; expected "
-                          f"{','.join(ROSTER_FIELDS)} (student_id required)")
+                          f"{','.join(ROSTER_FIELDS)} (student_id, or nbgrader's id, required)")
     reader.fieldnames = header
     people, seen = {}, {}
     for row in reader:
         where = f"{path}, line {reader.line_num}"
-        values = {f: (row.get(f) or "").strip() for f in ROSTER_FIELDS}
+        row = {k: (v or "").strip() for k, v in row.items() if k is not None}
+        values = {f: row.get(f, "") for f in ROSTER_FIELDS}
+        values["student_id"] = row.get(id_column, "")
+        if not values["name"] and (row.get("last_name") or row.get("first_name")):
+            values["name"] = ", ".join(n for n in (row.get("last_name"), row.get("first_name")) if n)
         if not any(values.values()):
             continue
         student = values.pop("student_id")

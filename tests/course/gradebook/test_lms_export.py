@@ -175,6 +175,14 @@ def test_the_roster_keeps_its_order_and_ignores_extra_columns():
     assert roster["bob"].name == 'Builder, Bob "The"' and roster["bob"].sis_user_id == ""
 
 
+def test_nbgraders_own_student_list_is_a_roster(tmp_path):
+    """The file `nbgrader db student import` reads: id, last_name, first_name, email."""
+    path = tmp_path / "students.csv"
+    path.write_text("id,last_name,first_name,email\nann,Lee,Ann,ann@example.edu\n")
+    assert read_roster(path) == {"ann": lms_export.Person("ann", name="Lee, Ann",
+                                                          email="ann@example.edu")}
+
+
 def test_a_roster_saved_by_a_spreadsheet_with_a_byte_order_mark_reads(tmp_path):
     path = tmp_path / "roster.csv"
     path.write_bytes("\ufeffstudent_id,email\r\nann,ann@example.edu\r\n".encode("utf-8"))
@@ -182,7 +190,7 @@ def test_a_roster_saved_by_a_spreadsheet_with_a_byte_order_mark_reads(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("id,email\nann,a@x\n", "the header has no student_id column"),
+    ("name,email\nAnn,a@x\n", "the header has no student_id column"),
     ("student_id,email\nann,a@x\nann,b@x\n", "line 3: ann is on the roster twice"),
     ("student_id,email\nann,a@x\nbob,A@x\n", "line 3: bob has the email 'A@x' of ann"),
     ("student_id,email\n,a@x\n", "line 2: no student_id"),
