@@ -490,18 +490,22 @@ def sync(gb, rules, student):
 def store(gb, rules, student):
     """Store ``student``'s penalty as of now in the gradebook (for nbgrader's own views).
 
-    What ``AssignLatePenalties`` would write after a regrade: the extension, and each
-    notebook's penalty on its score now. Returns the :class:`LateWork`, or None
-    when the gradebook holds no submission of the student's.
+    What ``AssignLatePenalties`` would write after a regrade: the extension, and the
+    penalty on its score now of each notebook handed in (nbgrader leaves a notebook
+    not handed in without one). Returns the :class:`LateWork`, or None when the
+    gradebook holds no submission of the student's.
     """
     work = rules.assess(gb, student)
     if work is None:
         return None
     submission = gb.find_submission(rules.assignment, student)
     submission.extension = timedelta(hours=work.extension_hours) if work.extension_hours else None
+    folder = rules.submitted_folder(student)
     for notebook in submission.notebooks:
-        notebook.late_submission_penalty = (work.penalties.get(notebook.notebook.name, 0.0)
-                                            if work.seconds_late > 0 else None)
+        name = notebook.notebook.name
+        handed_in = folder is None or (folder / f"{name}.ipynb").is_file()
+        notebook.late_submission_penalty = (work.penalties.get(name, 0.0)
+                                            if work.seconds_late > 0 and handed_in else None)
     gb.db.commit()
     return work
 

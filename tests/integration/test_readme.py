@@ -69,7 +69,9 @@ NOT_RUN = [
 LEAVES = {
     "For instructors": ["gradebook.db", "grades.csv", "scores.csv",
                         "feedback/alice/initialization/Initialization.html",
-                        "submitted/emeka/initialization/Initialization.ipynb"],
+                        "submitted/emeka/initialization/Initialization.ipynb",
+                        "submitted/dmitri/initialization/timestamp.txt", "extensions.csv",
+                        "canvas-grades.csv", "moodle-grades.csv"],
     "Two commands": ["grades.csv"],
 }
 
@@ -77,7 +79,8 @@ LEAVES = {
 # the top: course/feedback/templates/ is the course's own).
 _ANYWHERE = shutil.ignore_patterns(".git", ".venv", ".pytest_cache", "__pycache__", "*.egg-info",
                                    ".ipynb_checkpoints", "build")
-_AT_THE_TOP = {"test-artifacts", "gradebook.db", "grades.csv", "feedback", "downloaded"}
+_AT_THE_TOP = {"test-artifacts", "gradebook.db", "grades.csv", "feedback", "downloaded",
+               "extensions.csv", "roster.csv", "canvas-grades.csv", "moodle-grades.csv"}
 
 
 def IGNORED(folder, names):

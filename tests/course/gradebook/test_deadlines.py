@@ -258,6 +258,12 @@ def test_store_writes_the_penalty_of_now_and_clears_it_once_not_late(course):
         stored = {nb.notebook.name: nb.late_submission_penalty
                   for nb in gb.find_submission(ASSIGNMENT, "bob").notebooks}
         assert stored == pytest.approx({"one": 1.0, "two": 1.0})
+    (course / "submitted" / "bob" / ASSIGNMENT / "two.ipynb").unlink()   # as if not handed in
+    with Gradebook(url_of(course)) as gb:   # nbgrader gives a notebook not handed in no penalty
+        deadlines.store(gb, Rules.load(course, gb, ASSIGNMENT), "bob")
+        stored = {nb.notebook.name: nb.late_submission_penalty
+                  for nb in gb.find_submission(ASSIGNMENT, "bob").notebooks}
+        assert stored == {"one": pytest.approx(1.0), "two": None}
     extensions.grant(course / "extensions.csv", ASSIGNMENT, "bob", 48)
     with Gradebook(url_of(course)) as gb:
         deadlines.store(gb, Rules.load(course, gb, ASSIGNMENT), "bob")
