@@ -9,9 +9,10 @@ the SQLite gradebook (`sequential`, the reference), and once on three workers
 with a PostgreSQL gradebook, one worker SIGKILLed while it grades
 (`on_the_cluster`): every cell must get the same points, every student one
 submission, and the controls, handed in late (one with an extension, which only the
-driver's extensions.csv knows), the same late penalties. Two controls of it are graded again, with SQLite, by the scheduler
-test (the scheduler stopped mid-run, then the run started again) and by the TLS
-test (a scheduler and worker on tls:// only, and drivers that must be refused).
+driver's extensions.csv knows), the same late penalties. Two controls of it are
+graded again, with SQLite, by the scheduler test (the scheduler stopped mid-run,
+then the run started again) and by the TLS test (a scheduler and worker on tls://
+only, and drivers that must be refused).
 """
 
 import concurrent.futures

@@ -26,12 +26,14 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from course import lms, pipeline
+from course import pipeline
+from course.submissions import lms_archive
 from support import ASSIGNMENT, ROOT, lean, make_course
 from support.lms_import import canvas_import, moodle_import
 
@@ -123,10 +125,10 @@ def late(tmp_path_factory):
         _lean_copy(student, base / "lms-class" / student / ASSIGNMENT)
     downloaded = root / "downloaded" / ASSIGNMENT
     (downloaded / "archive").mkdir(parents=True)
-    lms.write_archive(base / "lms-class", ASSIGNMENT, downloaded / "archive" / "submissions.zip",
-                      late=["dmitri", "bob"])
+    lms_archive.write_archive(base / "lms-class", ASSIGNMENT,
+                              downloaded / "archive" / "submissions.zip", late=["dmitri", "bob"])
     berlin = (due - timedelta(hours=2)).replace(tzinfo=timezone.utc).astimezone(
-        __import__("zoneinfo").ZoneInfo("Europe/Berlin"))
+        ZoneInfo("Europe/Berlin"))
     india = (due + timedelta(hours=30)).replace(tzinfo=timezone.utc).astimezone(
         timezone(timedelta(hours=5, minutes=30)))
     (downloaded / "submission_times.csv").write_text(
