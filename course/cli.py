@@ -86,8 +86,9 @@ def _late_cells(score, work):
         return "[red]unknown[/red]", "", "not final"
     late = "on time" if work.state == "on time" else duration(work.seconds_late)
     penalty = f"-{round(work.penalty, 2):g}" if work.penalty else ""
-    final = (f"{round(score.total - work.penalty, 2):g}" if score.complete
-             else _subtotal(score, list(score.max_points)))
+    final = _subtotal(score, list(score.max_points))
+    if score.graded:   # the points so far, after the penalty (a written answer's, when graded)
+        final = f"{round(score.total - work.penalty, 2):g}" + (" + manual" if score.needs_manual else "")
     return late, penalty, final
 
 
@@ -169,6 +170,10 @@ def cmd_release(args, console):
     if args.due is not None and args.no_db:
         raise SystemExit("course release: the due date is kept in the gradebook; --due and "
                          "--no-db do not go together")
+    if args.due is not None and args.due.strip().lower() != "none":
+        from course.gradebook.deadlines import parse_time
+
+        parse_time(args.due, what="--due")   # a due date that cannot be read stops here
     pipeline.release(root, db=not args.no_db)
     console.print(f"release/{ASSIGNMENT} regenerated from source/{ASSIGNMENT}")
     if not args.no_db:
@@ -616,7 +621,8 @@ def cmd_export(args, console):
            f"Moodle: Grades > Import > CSV file; map from "
            f"{lms_export.MOODLE_ID_FIELDS[args.id_field][0]!r} to "
            f"{lms_export.MOODLE_ID_FIELDS[args.id_field][1]}, and {column!r} to the grade item")
-    console.print(f"wrote {output}: {len(rows)} grades for the {len(roster)} students of "
+    console.print(f"wrote {output}: {len(rows)} grade{'' if len(rows) == 1 else 's'} for the "
+                  f"{len(roster)} students of "
                   f"{roster_path.name} ({how})", highlight=False, markup=False, soft_wrap=True)
     for note in notes:
         console.print(note, highlight=False, markup=False, soft_wrap=True)

@@ -212,7 +212,8 @@ class LmsCollectorPlugin(_collector_base()):
                 where = f"{path}, line {reader.line_num}"
                 student = (row["student_id"] or "").strip()
                 try:
-                    moment = parse_time(row["submitted_at"] or "", what=where, naive=self._zone())
+                    moment = parse_time(row["submitted_at"] or "", what=f"{where}: submitted_at",
+                                        naive=self._zone())
                 except DeadlineError as error:
                     self._fail(str(error))
                 if student in self._times:
