@@ -132,18 +132,23 @@ class Final:
 
     points: float | None
     why: str = ""
+    handed_in: bool = True   # False: no notebook handed in (``not submitted``)
 
 
 def final_scores(scores, lateness):
     """``{student: Final}`` from their :class:`~course.gradebook.scores.Score` and ``LateWork`` (or None).
 
     A score is final when every cell has its points (nothing waits for a grader,
-    nothing failed) and its lateness is known; the late penalty is taken off.
+    nothing failed) and its lateness is known; the late penalty is taken off. A
+    student with no notebook handed in (``not submitted``) has no score: the roster
+    decides (:func:`plan`'s ``zero_missing``).
     """
     result = {}
     for score in scores:
         work = lateness.get(score.student)
-        if not score.submitted:
+        if score.status == "not submitted":
+            result[score.student] = Final(None, "nothing handed in", handed_in=False)
+        elif not score.submitted:
             result[score.student] = Final(None, "handed in, not graded yet")
         elif not score.graded:
             result[score.student] = Final(None, "failed to grade")
@@ -192,7 +197,7 @@ def plan(roster, finals, *, lms, id_field="email", zero_missing=None, roster_nam
         final = finals.get(student)
         if not _identity(person, lms, id_field):
             notes.append(f"{student}: no {label} in {roster_name}: left out")
-        elif final is None:
+        elif final is None or not final.handed_in:
             if zero_missing is None:
                 notes.append(f"{student}: on {roster_name}, nothing handed in: left out "
                              f"(--zero-missing writes 0)")
@@ -206,8 +211,8 @@ def plan(roster, finals, *, lms, id_field="email", zero_missing=None, roster_nam
         else:
             rows.append((person, final.points))
     for student in sorted(set(finals) - set(roster)):
-        notes.append(f"{student}: in the gradebook, not on {roster_name}: left out "
-                     f"(add a row for them)")
+        notes.append(f"{student}: in the gradebook or submitted/, not on {roster_name}: left "
+                     f"out (add a row for them)")
     return rows, notes
 
 

@@ -123,9 +123,9 @@ def copy_gradebook(source, url):
     import sqlalchemy
     from nbgrader.api import Base, Gradebook
 
-    from course.grading.local import _scripts_on_path
+    from course.grading.local import scripts_on_path
 
-    with _scripts_on_path(), Gradebook(url):   # nbgrader makes its tables, as on first use
+    with scripts_on_path(), Gradebook(url):   # nbgrader makes its tables, as on first use
         pass
     reading, writing = sqlalchemy.create_engine(source), sqlalchemy.create_engine(url)
     try:

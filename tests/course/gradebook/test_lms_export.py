@@ -67,6 +67,20 @@ def test_only_final_scores_are_kept_after_the_late_penalty():
     assert lms_export.final_scores([failed], {})["ivy"].why == "failed to grade"
     never = _score("joe", None, None, None, submitted=False)
     assert lms_export.final_scores([never], {})["joe"].why == "handed in, not graded yet"
+    empty = _score("kim", None, None, None, submitted=False, handed_in=False)   # no notebook
+    assert lms_export.final_scores([empty], {})["kim"] == lms_export.Final(None, "nothing handed in",
+                                                                         handed_in=False)
+
+
+def test_a_student_with_an_empty_folder_counts_as_nothing_handed_in():
+    roster = {"kim": lms_export.Person("kim", email="kim@example.edu")}
+    finals = lms_export.final_scores([_score("kim", None, None, None, submitted=False,
+                                             handed_in=False)], {})
+    rows, notes = lms_export.plan(roster, finals, lms="moodle", roster_name="roster.csv")
+    assert rows == [] and notes == ["kim: on roster.csv, nothing handed in: left out "
+                                    "(--zero-missing writes 0)"]
+    rows, _ = lms_export.plan(roster, finals, lms="moodle", zero_missing={"kim"})
+    assert [(p.student, points) for p, points in rows] == [("kim", 0.0)]
 
 
 def test_the_canvas_file_is_the_documented_one_byte_for_byte():
@@ -90,7 +104,7 @@ def test_everyone_left_out_is_named_once_with_the_reason():
         "left out",
         "fay: no canvas_id, sis_user_id or sis_login_id in roster.csv: left out",
         "gus: on roster.csv, nothing handed in: left out (--zero-missing writes 0)",
-        "hal: in the gradebook, not on roster.csv: left out (add a row for them)"]
+        "hal: in the gradebook or submitted/, not on roster.csv: left out (add a row for them)"]
     _, notes = _plan("moodle", id_field="idnumber")
     assert "fay: no idnumber in roster.csv: left out" in notes
 
