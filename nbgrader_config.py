@@ -41,6 +41,7 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "course.feedback.hidden_tests.HideHiddenTests",
     "course.feedback.summary.DescribeGradedCells",   # each graded cell's exercise; not graded yet
+    "course.gradebook.deadlines.DescribeLateness",   # handed in when, and what lateness cost
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # The page a student is handed works offline, as one file: MathJax inlined from a
@@ -71,7 +72,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.LimitOutput",
     "course.feedback.sanitize.SanitizeOutputs",        # what the student displayed, made inert
     "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
+    "course.gradebook.deadlines.LatePenalties",   # nbgrader's AssignLatePenalties, facts first
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # When a run starts: grade again the submissions whose grading a killed run cut
@@ -138,12 +139,20 @@ c.HTMLExporter.filters = {"clean_html": "course.feedback.sanitize.clean_html",
 # skipped with a warning naming it, and stays in downloaded/initialization/.
 # (`course lms-archive` writes the demo class in this form: demo/lms/submissions.zip.)
 c.FileNameCollectorPlugin.named_regexp = (
-    r".*/(?P<student_id>[A-Za-z][A-Za-z0-9]*)_(?:LATE_)?[0-9]+_[0-9]+_"
+    r".*/(?P<student_id>[A-Za-z][A-Za-z0-9]*)_(?:(?P<late>LATE)_)?[0-9]+_[0-9]+_"
     r"(?P<file_id>[^/]+?)(?:-[0-9]+)?\.ipynb$"
 )
 # A damaged archive is named in one line and nothing is extracted (nbgrader's own
 # extractor ends in a traceback, halfway).
 c.ZipCollectApp.extractor_plugin = "course.submissions.lms_archive.CheckedExtractorPlugin"
+# Canvas's download gives no submission time, only LATE_. course.submissions.lms_archive.LmsCollectorPlugin
+# takes each student's time from downloaded/initialization/submission_times.csv
+# (student_id,submitted_at, times with their zone) and zip_collect writes it to
+# submitted/<student>/initialization/timestamp.txt; a file flagged LATE_ without a
+# time is named in a warning. For an LMS whose file names hold the time, give the
+# pattern a (?P<timestamp>...) group (and LmsCollectorPlugin.timestamp_format and
+# .timezone if it is not ISO 8601 with a zone).
+c.ZipCollectApp.collector_plugin = "course.submissions.lms_archive.LmsCollectorPlugin"
 
 # Through nbgrader's exchange, as on a JupyterHub where students fetch and submit
 # from JupyterLab's Assignments tab: every user's nbgrader reads the same
@@ -156,6 +165,22 @@ c.ZipCollectApp.extractor_plugin = "course.submissions.lms_archive.CheckedExtrac
 # instructor then runs `nbgrader release_assignment initialization` and, after
 # the deadline, `nbgrader collect initialization` and `nbgrader autograde ...`.
 # c.Exchange.root = "/srv/nbgrader/exchange"
+
+# --- Deadlines, late work and extensions (course/gradebook/deadlines.py) ------
+# The due date is nbgrader's (the gradebook's Assignment.duedate): set it with
+# `course release --due "2027-03-01 23:59 Europe/Berlin"`, or here, where it then
+# wins and is written into the gradebook at every release and autograde:
+#   c.Deadlines.due = {"initialization": "2027-03-01 23:59 Europe/Berlin"}
+# Submission times come from timestamp.txt (nbgrader collect, nbgrader zip_collect);
+# extensions from extensions.csv (`course extend STUDENT --hours N`). The penalty
+# is nbgrader's AssignLatePenalties with this plugin, and every view of a score
+# (course scores, grades.csv, feedback, course export) computes it afresh from the
+# time, the due date, the extension and the score as they are now.
+c.AssignLatePenalties.plugin_class = "course.gradebook.deadlines.LatePolicy"
+c.LatePolicy.percent_per_day = 10     # of the score, per day (24 h) started past the due date
+c.LatePolicy.max_percent = 50         # at most half the score ...
+c.LatePolicy.zero_after_days = 7      # ... and nothing for work more than a week late
+c.LatePolicy.grace_minutes = 5        # up to 5 minutes late is on time
 
 # --- Exporting grades ----------------------------------------------------------
 # `nbgrader export` writes grades.csv with nbgrader's columns and two more: each

@@ -76,11 +76,29 @@ OVERRIDE_NOTE = (f"{OVERRIDE_MARK} an instructor's points in place of the autogr
                  f"(`course manual-grade STUDENT CELL --clear` restores them)")
 
 
-def score_tables(scores):
+def _late_cells(score, work):
+    """The ``late``, ``penalty`` and ``final`` cells of a student's row (``work``: a LateWork)."""
+    from course.gradebook.deadlines import duration
+
+    if work is None or work.due is None:
+        return "", "", _subtotal(score, list(score.max_points))
+    if work.state == "unknown":
+        return "[red]unknown[/red]", "", "not final"
+    late = "on time" if work.state == "on time" else duration(work.seconds_late)
+    penalty = f"-{round(work.penalty, 2):g}" if work.penalty else ""
+    final = _subtotal(score, list(score.max_points))
+    if score.graded:   # the points so far, after the penalty (a written answer's, when graded)
+        final = f"{round(score.total - work.penalty, 2):g}" + (" + manual" if score.needs_manual else "")
+    return late, penalty, final
+
+
+def score_tables(scores, lateness=None):
     """Rich Tables of points: one per notebook (a column per exercise), then the totals.
 
     A written answer an instructor has not graded yet shows "needs manual
-    grading"; a cell the autograder could not score shows "not graded".
+    grading"; a cell the autograder could not score shows "not graded". With
+    ``lateness`` (``{student: LateWork}``) and a due date, the last table says how
+    late each submission was, the penalty taken off and the final score.
     """
     if not scores:
         table = Table(title="Scores")
@@ -119,20 +137,60 @@ def score_tables(scores):
             table.add_row(score.student, *(_subtotal(score, ids) for ids in parts.values()),
                           _subtotal(score, list(first.max_points)))
         tables.append(table)
+    if lateness and any(w is not None and w.due is not None for w in lateness.values()):
+        tables.append(lateness_table(scores, lateness))
     return tables
 
 
-def score_table(scores):
+def lateness_table(scores, lateness):
+    """A rich Table: when each student handed in, how late, the penalty and the final score."""
+    from course.gradebook.deadlines import format_time
+
+    maximum = sum(scores[0].max_points.values())
+    table = Table(title="Late work")
+    for name, justify in (("student", "left"), ("handed in", "left"), ("late", "left"),
+                          ("penalty", "right"), (f"final\n(/{maximum:g})", "right")):
+        table.add_column(name, justify=justify)
+    for score in scores:
+        work = lateness.get(score.student)
+        handed = format_time(work.submitted) if work is not None and work.submitted else "-"
+        table.add_row(score.student, handed, *_late_cells(score, work))
+    return table
+
+
+def score_table(scores, lateness=None):
     """All of :func:`score_tables` as one renderable."""
-    return Group(*score_tables(scores))
+    return Group(*score_tables(scores, lateness))
 
 
 def cmd_release(args, console):
     from course import pipeline
 
     root = _root(args.root)
+    if args.due is not None and args.no_db:
+        raise SystemExit("course release: the due date is kept in the gradebook; --due and "
+                         "--no-db do not go together")
+    if args.due is not None and args.due.strip().lower() != "none":
+        from course.gradebook.deadlines import parse_time
+
+        parse_time(args.due, what="--due")   # a due date that cannot be read stops here
     pipeline.release(root, db=not args.no_db)
     console.print(f"release/{ASSIGNMENT} regenerated from source/{ASSIGNMENT}")
+    if not args.no_db:
+        rules = pipeline.set_due(root, args.due)
+        if rules.due is not None:
+            console.print(f"due {_due_line(rules)}", highlight=False)
+        elif args.due is not None:
+            console.print(f"{ASSIGNMENT} has no due date now", highlight=False)
+
+
+def _due_line(rules):
+    """``2027-03-01 22:59 UTC (nbgrader_config.py); late work: <the policy>``."""
+    from course.gradebook.deadlines import format_time
+
+    policy = rules.policy.describe() if hasattr(rules.policy, "describe") else type(rules.policy).__name__
+    where = " (c.Deadlines.due in nbgrader_config.py)" if rules.configured else ""
+    return f"{format_time(rules.due)}{where}; late work: {policy}"
 
 
 def cmd_demo_class(args, console):
@@ -213,36 +271,57 @@ def cmd_demo(args, console):
 def cmd_scores(args, console):
     from course import pipeline
 
-    scores = pipeline.scores(_root(args.root))
+    root = _root(args.root)
+    scores = pipeline.scores(root)
+    rules, lateness = pipeline.lateness(root, ASSIGNMENT, [s.student for s in scores])
     if args.csv:
-        sys.stdout.write(scores_csv(scores))
+        sys.stdout.write(scores_csv(scores, lateness))
         return 0
-    console.print(score_table(scores))
+    console.print(score_table(scores, lateness))
+    if rules.due is not None:
+        console.print(f"Due {_due_line(rules)}", highlight=False, soft_wrap=True)
+        for student, work in lateness.items():
+            if work is not None and work.state in ("late", "unknown"):
+                console.print(f"{student}: {work.summary()}", highlight=False, markup=False,
+                              soft_wrap=True)
     return 0
 
 
-def scores_csv(scores):
+def scores_csv(scores, lateness=None):
     """The scores as CSV text: student, a column per graded cell, total, max, status, overrides.
 
     A cell without points yet (an answer waiting for a grader, a cell the autograder
     could not score) is left empty, never written as 0; the status says which
     (:data:`course.gradebook.scores.STATES`), and ``overrides`` lists the autograded cells
-    whose points an instructor set.
+    whose points an instructor set. With ``lateness`` (``{student: LateWork}``) and a
+    due date, three more: ``late`` (how late and what it cost, in words, or why that
+    is unknown), ``late_penalty`` (points) and ``final`` (the total after it, empty
+    while the score or the lateness is not final).
     """
     import csv
     import io
 
     cells = list(scores[0].max_points) if scores else []
+    dated = bool(lateness) and any(w is not None and w.due is not None for w in lateness.values())
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", *cells, "total", "max", "status", "overrides"])
+    writer.writerow(["student", *cells, "total", "max", "status", "overrides",
+                     *(["late", "late_penalty", "final"] if dated else [])])
     for score in scores:
         points = [score.points.get(cell) for cell in cells]
         total = score.final_total
-        writer.writerow([score.student, *("" if p is None else f"{p:g}" for p in points),
-                         "" if total is None else f"{total:g}",
-                         f"{sum(score.max_points.values()):g}", score.status,
-                         " ".join(c for c in cells if c in score.overrides)])
+        row = [score.student, *("" if p is None else f"{p:g}" for p in points),
+               "" if total is None else f"{total:g}",
+               f"{sum(score.max_points.values()):g}", score.status,
+               " ".join(c for c in cells if c in score.overrides)]
+        if dated:
+            work = lateness.get(score.student)
+            known = work is not None and work.state != "unknown"
+            penalty = work.penalty if known else 0.0
+            row += [work.summary() if work is not None else "",
+                    f"{round(penalty, 2):g}" if known else "",
+                    f"{round(score.total - penalty, 2):g}" if known and score.complete else ""]
+        writer.writerow(row)
     return out.getvalue()
 
 
@@ -400,8 +479,14 @@ def cmd_grade(args, console):
     console.print(f"{len(outcomes) - len(failed)} graded, {len(failed)} failed, "
                   f"{len(outcomes)} submissions in {wall:.1f} s with {where} "
                   f"({wall / len(outcomes):.1f} s per submission)")
+    _, lateness = pipeline.lateness(root, args.assignment,
+                                    [o.student for o in outcomes if o.success])
     for outcome in outcomes:
-        for line in outcome.problems:
+        lines = list(outcome.problems)
+        work = lateness.get(outcome.student)
+        if work is not None and work.state in ("late", "unknown"):
+            lines.append(f"{outcome.student}: {work.summary()}")
+        for line in dict.fromkeys(lines):   # an unknown time is logged by the grader too
             console.print(line, highlight=False, markup=False, soft_wrap=True)
         if not outcome.success:
             console.print(f"{outcome.student}: failed to grade: {outcome.reason}", style="red",
@@ -472,6 +557,107 @@ def cmd_manual_grade(args, console):
                   + (" (an override of the autograder's)" if args.override else ""))
 
 
+def cmd_extend(args, console):
+    """Grant a student more time, or take it back."""
+    from datetime import datetime, timezone
+
+    from course import pipeline
+    from course.gradebook.deadlines import format_time
+
+    root = _root(args.root)
+    if args.revoke == (args.hours is not None):
+        raise SystemExit("course extend: give --hours N (the extension) or --revoke")
+    now = format_time(datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0))
+    changed, previous, work, rules = pipeline.extend(
+        root, args.student, None if args.revoke else args.hours, args.assignment,
+        note=args.note or "", granted=now)
+    if args.revoke:
+        console.print(f"{args.student}: the extension of {changed.hours:g} hours on "
+                      f"{args.assignment} is revoked; due {format_time(rules.due)} again",
+                      highlight=False, markup=False, soft_wrap=True)
+    else:
+        replaced = f" (replaces {previous.hours:g} hours)" if previous is not None else ""
+        console.print(f"{args.student}: {changed.hours:g} hours more on {args.assignment}: due "
+                      f"{format_time(rules.due + _hours(changed.hours))}{replaced}",
+                      highlight=False, markup=False, soft_wrap=True)
+    if work is not None:
+        console.print(f"{args.student}'s graded submission: {work.summary()}", highlight=False,
+                      markup=False, soft_wrap=True)
+
+
+def _hours(hours):
+    from datetime import timedelta
+
+    return timedelta(hours=hours)
+
+
+def cmd_extensions(args, console):
+    """List the extensions of an assignment, with each student's own due date."""
+    from course import pipeline
+    from course.gradebook.deadlines import format_time
+
+    root = _root(args.root)
+    rules, _ = pipeline.lateness(root, args.assignment, [])
+    granted = sorted((e for (a, _), e in rules.extensions.items() if a == args.assignment),
+                     key=lambda e: e.student)
+    if rules.due is None:
+        console.print(f"{args.assignment} has no due date", highlight=False)
+    else:
+        console.print(f"{args.assignment}: due {_due_line(rules)}", highlight=False, soft_wrap=True)
+    table = Table(title=f"Extensions: {args.assignment}")
+    for name, justify in (("student", "left"), ("hours", "right"), ("due", "left"),
+                          ("granted", "left"), ("note", "left")):
+        table.add_column(name, justify=justify, overflow="fold")
+    for e in granted:
+        due = format_time(rules.due + _hours(e.hours)) if rules.due is not None else "-"
+        table.add_row(escape(e.student), f"{e.hours:g}", due, escape(e.granted), escape(e.note))
+    console.print(table)
+
+
+def cmd_export(args, console):
+    """grades.csv (nbgrader's export), or the file an LMS imports."""
+    from course import pipeline
+
+    root = _root(args.root)
+    if args.to == "nbgrader":
+        pipeline.export(root)
+        console.print(f"wrote {root / 'grades.csv'}", highlight=False)
+        return 0
+    from datetime import datetime, timezone
+
+    from course.gradebook import lms_export
+
+    roster_path = Path(args.roster) if args.roster else root / "roster.csv"
+    roster = lms_export.read_roster(roster_path)
+    scores = pipeline.scores(root, args.assignment)
+    rules, lateness = pipeline.lateness(root, args.assignment, [s.student for s in scores])
+    finals = lms_export.final_scores(scores, lateness)
+    zero = None
+    if args.zero_missing:   # not before a student's own due date
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        zero = {s for s in roster if rules.due is None
+                or rules.due + _hours(rules.extension_hours(s)) <= now}
+    rows, notes = lms_export.plan(roster, finals, lms=args.to, id_field=args.id_field,
+                                  zero_missing=zero, roster_name=roster_path.name)
+    column = args.column or args.assignment
+    if args.to == "canvas":
+        text = lms_export.canvas_csv(rows, column, pipeline.max_score(root, args.assignment))
+    else:
+        text = lms_export.moodle_csv(rows, column, args.id_field)
+    output = Path(args.output) if args.output else root / f"{args.to}-grades.csv"
+    output.write_text(text, encoding="utf-8", newline="")
+    how = ("Canvas: Grades > Import" if args.to == "canvas" else
+           f"Moodle: Grades > Import > CSV file; map from "
+           f"{lms_export.MOODLE_ID_FIELDS[args.id_field][0]!r} to "
+           f"{lms_export.MOODLE_ID_FIELDS[args.id_field][1]}, and {column!r} to the grade item")
+    console.print(f"wrote {output}: {len(rows)} grade{'' if len(rows) == 1 else 's'} for the "
+                  f"{len(roster)} students of "
+                  f"{roster_path.name} ({how})", highlight=False, markup=False, soft_wrap=True)
+    for note in notes:
+        console.print(note, highlight=False, markup=False, soft_wrap=True)
+    return 0
+
+
 def _command(sub, name, func, summary, description, **options):
     """A subcommand: ``summary`` in ``course --help``, ``description`` in its own ``--help``."""
     p = sub.add_parser(name, help=summary, description=description, **options)
@@ -498,6 +684,10 @@ def build_parser():
                  "Generate the student version, release/, from source/ with nbgrader "
                  "(generate_assignment) and record the assignment in the gradebook.")
     p.add_argument("--no-db", action="store_true", help="do not record the assignment in the gradebook")
+    p.add_argument("--due", default=None, metavar="WHEN",
+                   help="the due date, with its time zone: '2027-03-01 23:59 Europe/Berlin' or "
+                        "2027-03-01T23:59+01:00 ('none' removes it); recorded in the gradebook "
+                        "(c.Deadlines.due in nbgrader_config.py, if set, is used instead)")
 
     p = _command(sub, "demo-class", cmd_demo_class,
                  "rebuild the demo class in submitted/ from demo/class.toml",
@@ -609,6 +799,44 @@ def build_parser():
                         f"{FORMGRADER_URL}, where `jupyter lab` in the course root "
                         f"listens; on a hub, https://HUB/user/YOU)")
 
+    p = _command(sub, "extend", cmd_extend, "give a student more time, or take it back",
+                 "Give a student an extension of the due date (recorded in extensions.csv; a "
+                 "second one replaces the first), or take it back with --revoke. A graded "
+                 "submission's late penalty follows at once; `course extensions` lists them.")
+    p.add_argument("student", help="the student's id, as in submitted/<student>/")
+    p.add_argument("--hours", type=float, default=None,
+                   help="the extension in hours, counted from the assignment's due date (48: two days)")
+    p.add_argument("--revoke", action="store_true", help="take the student's extension back")
+    p.add_argument("--note", default=None, help="why, kept with the extension (e.g. 'medical, 26 Feb')")
+    p.add_argument("--assignment", default=ASSIGNMENT, help=f"the assignment (default: {ASSIGNMENT})")
+
+    p = _command(sub, "extensions", cmd_extensions, "list the extensions granted",
+                 "List the extensions of an assignment: each student's hours, own due date, "
+                 "when it was granted and why, under the due date and the late policy.")
+    p.add_argument("--assignment", default=ASSIGNMENT, help=f"the assignment (default: {ASSIGNMENT})")
+
+    p = _command(sub, "export", cmd_export, "write grades.csv, or the grade file Canvas or Moodle imports",
+                 "Write grades.csv (nbgrader export), or with --to canvas / --to moodle the CSV "
+                 "file that LMS documents for importing grades, from the gradebook and a roster "
+                 "(roster.csv: student_id and the LMS's ids; see the README). Only final scores "
+                 "are written, after the late penalty; everyone left out is named in one line.")
+    p.add_argument("--to", choices=["nbgrader", "canvas", "moodle"], default="nbgrader",
+                   help="nbgrader: grades.csv (default); canvas: Canvas's gradebook import CSV; "
+                        "moodle: Moodle's grade import CSV")
+    p.add_argument("--roster", default=None,
+                   help="the roster CSV (default: roster.csv in the course root)")
+    p.add_argument("--output", default=None,
+                   help="the file to write (default: canvas-grades.csv or moodle-grades.csv)")
+    p.add_argument("--column", default=None,
+                   help="the grade column's title: Canvas's assignment as 'Title (id)', or "
+                        "Moodle's grade item (default: the assignment's name)")
+    p.add_argument("--id-field", choices=["email", "username", "idnumber"], default="email",
+                   help="Moodle: the roster column that identifies users (default: email)")
+    p.add_argument("--zero-missing", action="store_true",
+                   help="write 0 for roster students who handed nothing in and whose due date "
+                        "(with extension) has passed (default: leave them out)")
+    p.add_argument("--assignment", default=ASSIGNMENT, help=f"the assignment (default: {ASSIGNMENT})")
+
     p = _command(sub, "manual-grade", cmd_manual_grade,
                  "record points for a manually graded answer (what the formgrader does)",
                  "Record the points of a manually graded answer in the gradebook, as the "
@@ -650,6 +878,9 @@ def _user_errors():
     errors = []
     for module, name in (("course.pipeline", "PipelineError"),
                          ("course.gradebook.scores", "ScoreError"),
+                         ("course.gradebook.deadlines", "DeadlineError"),
+                         ("course.gradebook.extensions", "ExtensionError"),
+                         ("course.gradebook.lms_export", "RosterError"),
                          ("course.submissions.build", "SubmissionError"),
                          ("course.submissions.catalogue", "CatalogueError"),
                          ("course.grading.local", "GradeError"),

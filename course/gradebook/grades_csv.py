@@ -9,6 +9,12 @@ says; a student with no notebook in ``submitted/`` is ``not submitted`` and scor
 as in nbgrader) and ``overrides`` (the autograded cells whose points an instructor
 set). ``score`` and ``raw_score`` are left empty where grading failed or has not run
 yet: no number is better than a wrong one in an LMS upload.
+
+The late penalty is computed afresh (:meth:`course.gradebook.deadlines.Rules.assess`:
+the time, due date, extension and score as they are now, not the penalty stored at
+autograde); ``duedate`` is the assignment's, ``extension_hours`` the student's, and
+``lateness`` says in words how late the work was and what it cost, or why that is
+unknown (no readable submission time: ``score`` is then left empty too).
 """
 
 import csv
@@ -17,13 +23,14 @@ from pathlib import Path
 from nbgrader.api import MissingEntry
 from nbgrader.plugins import CsvExportPlugin
 
+from course.gradebook.deadlines import Rules
 from course.gradebook.scores import read_scores
 
 __all__ = ["StatusCsvExportPlugin", "COLUMNS"]
 
 COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name",
            "email", "raw_score", "late_submission_penalty", "score", "max_score",
-           "status", "overrides"]
+           "status", "overrides", "extension_hours", "lateness"]
 
 
 def _everyone(gradebook, root):
@@ -58,12 +65,30 @@ class StatusCsvExportPlugin(CsvExportPlugin):
                         if not wanted_students or s.id in wanted_students]
             scores = {s.student: s for s in read_scores(gradebook, assignment.name,
                                                         [s.id for s in students], root)}
+            rules = Rules.load(root, gradebook, assignment.name, self.config)
             for student in students:
-                rows.append(self._row(gradebook, assignment, student, scores[student.id]))
+                row = self._row(gradebook, assignment, student, scores[student.id])
+                rows.append(self._late(row, rules, rules.assess(gradebook, student.id)))
         with open(dest, "w", newline="") as out:
             writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
+
+    @staticmethod
+    def _late(row, rules, work):
+        """``row`` with the due date, extension and penalty as of now, and lateness in words."""
+        row = {**row, "duedate": rules.due or "",
+               "extension_hours": f"{rules.extension_hours(row['student_id']):g}"
+               if rules.extension_hours(row["student_id"]) else ""}
+        if work is None:
+            return {**row, "lateness": ""}
+        row["lateness"] = work.summary()
+        if work.state == "unknown":
+            return {**row, "late_submission_penalty": "", "score": ""}
+        row["late_submission_penalty"] = work.penalty
+        if row["raw_score"] != "":
+            row["score"] = max(0.0, row["raw_score"] - work.penalty)
+        return row
 
     @staticmethod
     def _row(gradebook, assignment, student, score):

@@ -200,11 +200,18 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
     prepare_gradebook(url, assignment, students)
     checked = check_grader(root, url, assignment)
     outcomes = {}
-    workers = min(jobs, len(students))
+    for student, why in check_deadlines(root, url, assignment, students).items():
+        outcomes[student] = Graded(student, False, 0.0, reason=why)
+        if on_done is not None:
+            on_done(outcomes[student])
+    todo = [s for s in students if s not in outcomes]
+    if not todo:
+        return [outcomes[s] for s in students]
+    workers = min(jobs, len(todo))
     with ProcessPoolExecutor(workers, mp_context=worker_context(),
                              initializer=start_worker,
                              initargs=(str(root), url, kernel_threads(workers), checked)) as pool:
-        futures = {pool.submit(autograde_one, assignment, s): s for s in students}
+        futures = {pool.submit(autograde_one, assignment, s): s for s in todo}
         for future in as_completed(futures):
             try:
                 outcome = future.result()
@@ -235,6 +242,38 @@ def check_grader(root, url, assignment):
         except GradingFault:
             raise GradeError(run.stopped) from None
     return readiness.check_key(root, assignment)
+
+
+def check_deadlines(root, url, assignment, students):
+    """The students whose ``timestamp.txt`` nbgrader cannot read: ``{student: why}``.
+
+    nbgrader 0.9.6 stops on such a file with an AttributeError of its own (its
+    ``CourseDirectory.get_existing_timestamp`` calls a ``fail`` it does not have),
+    which would read as a fault of the submission; they are not graded, and the
+    line says which file and what to do. First the deadline settings are read
+    (the configured due date, the extensions file, the late policy), so that a
+    mistake there stops the run before anyone is graded.
+
+    Raises
+    ------
+    GradeError
+        If the deadline settings cannot be read.
+    """
+    from course.gradebook import deadlines
+    from course.gradebook.extensions import ExtensionError
+
+    with scripts_on_path(), Gradebook(url) as gb:
+        try:
+            deadlines.Rules.load(root, gb, assignment)
+        except (deadlines.DeadlineError, ExtensionError) as error:
+            raise GradeError(str(error)) from None
+    refused = {}
+    for student in students:
+        why = deadlines.unreadable_by_nbgrader(Path(root) / "submitted" / student / assignment,
+                                               f"submitted/{student}/{assignment}")
+        if why:
+            refused[student] = why
+    return refused
 
 
 # --- inside a worker process -------------------------------------------------

@@ -9,10 +9,25 @@ naming (the pattern is ``FileNameCollectorPlugin.named_regexp`` in
 
 for example ``alice_20460_880100_Initialization.ipynb``; ``LATE_`` marks a
 submission after the deadline and ``-1``, ``-2`` a file handed in again.
+
+Canvas's download carries no submission time (the archive's member dates are when
+the archive was made), only that flag; Moodle's neither. :class:`LmsCollectorPlugin`,
+the course's ``ZipCollectApp.collector_plugin``, gives ``zip_collect`` each
+student's time, which it writes to ``submitted/<student>/<assignment>/timestamp.txt``
+as ``nbgrader collect`` does: from a ``timestamp`` group of ``named_regexp``
+(nbgrader's own way, for an LMS that names the time, as Blackboard does), or else
+from ``downloaded/<assignment>/submission_times.csv``, which the instructor writes
+from what the LMS shows (``student_id,submitted_at``; times with their zone). A
+file the LMS flags as late with no time known is named in a warning: without a
+time, grading reports its lateness as unknown and applies no penalty.
 """
 
+import csv
+import os
 import zipfile
 from pathlib import Path
+
+from traitlets import Unicode
 
 # A fixed date for every member, so that the same class gives the same archive.
 _DATE = (2026, 1, 1, 0, 0, 0)
@@ -123,3 +138,123 @@ class CheckedExtractorPlugin(_extractor_base()):
         if bad:
             raise SystemExit(1)
         super().extract(archive_path, extracted_path)
+def _collector_base():
+    from nbgrader.plugins import FileNameCollectorPlugin
+
+    return FileNameCollectorPlugin
+
+
+class LmsCollectorPlugin(_collector_base()):
+    """nbgrader's file-name collector, with each submission's time where one is known.
+
+    The time of a file is the ``timestamp`` group of ``named_regexp`` when the
+    pattern has one (read with :attr:`timestamp_format` and :attr:`timezone` where
+    it is not ISO 8601 with a zone), else the student's row of :attr:`times_file`.
+    ``zip_collect`` keeps a student's latest time and writes it to ``timestamp.txt``.
+    A malformed times file stops ``zip_collect`` before anything is copied.
+    """
+
+    times_file = Unicode("submission_times.csv", help=(
+        "CSV of submission times, in downloaded/<assignment>/: a header student_id,submitted_at "
+        "and one row per student, times with their zone (2027-03-01 23:59 Europe/Berlin)")
+    ).tag(config=True)
+    timezone = Unicode("", help=(
+        "The zone of times written without one (an LMS's local time in file names), e.g. "
+        "Europe/Berlin; empty: such a time is refused")).tag(config=True)
+    timestamp_format = Unicode("", help=(
+        "strptime format of the timestamp group of named_regexp, when it is not ISO 8601 "
+        "(Blackboard: %Y-%m-%d-%H-%M-%S); empty: ISO 8601")).tag(config=True)
+
+    _times = None
+    _warned = None
+
+    def _fail(self, message):
+        fail = getattr(self.parent, "fail", None)
+        if fail is not None:
+            fail(message)   # zip_collect: logs the line and exits 1, before any file is copied
+        raise ValueError(message)
+
+    def _zone(self):
+        from course.gradebook.deadlines import DeadlineError, _zone
+
+        if not self.timezone:
+            return None
+        try:
+            return _zone(self.timezone, "LmsCollectorPlugin.timezone", self.timezone)
+        except DeadlineError as error:
+            self._fail(str(error))
+
+    def _times_path(self):
+        app = self.parent
+        coursedir = getattr(app, "coursedir", None)
+        if coursedir is None or not hasattr(app, "collect_directory_structure"):
+            return None
+        archive = os.path.join(coursedir.root, app.collect_directory_structure).format(
+            downloaded=app.downloaded_directory, assignment_id=coursedir.assignment_id,
+            collect_step=app.archive_directory)
+        return Path(archive).parent / self.times_file
+
+    def _load_times(self):
+        """``{student: ISO time in UTC}`` of the times file (empty when there is none)."""
+        from course.gradebook.deadlines import DeadlineError, parse_time
+
+        if self._times is not None:
+            return self._times
+        self._times = {}
+        path = self._times_path()
+        if path is None or not path.is_file():
+            return self._times
+        with open(path, newline="", encoding="utf-8-sig") as stream:
+            reader = csv.DictReader(stream)
+            if not {"student_id", "submitted_at"} <= set(reader.fieldnames or []):
+                self._fail(f"{path}: expected a header student_id,submitted_at")
+            for row in reader:
+                where = f"{path}, line {reader.line_num}"
+                student = (row["student_id"] or "").strip()
+                try:
+                    moment = parse_time(row["submitted_at"] or "", what=f"{where}: submitted_at",
+                                        naive=self._zone())
+                except DeadlineError as error:
+                    self._fail(str(error))
+                if student in self._times:
+                    self._fail(f"{where}: a second time for {student}")
+                self._times[student] = moment.isoformat(" ")
+        self.log.info("Submission times of %d students from %s", len(self._times), path)
+        return self._times
+
+    def _named_time(self, text):
+        from datetime import datetime
+
+        from course.gradebook.deadlines import DeadlineError, parse_time
+
+        try:
+            if self.timestamp_format:
+                moment = datetime.strptime(text, self.timestamp_format)
+                return parse_time(moment.isoformat(), what="the time in the file name",
+                                  naive=self._zone()).isoformat(" ")
+            return parse_time(text, what="the time in the file name",
+                              naive=self._zone()).isoformat(" ")
+        except (ValueError, DeadlineError) as error:
+            self._fail(f"{text!r} in a file name is not a time ({error}); set "
+                       f"LmsCollectorPlugin.timestamp_format and .timezone")
+
+    def collect(self, submitted_file):
+        info = super().collect(submitted_file)
+        if not info:
+            return info
+        late = info.pop("late", None)
+        if info.get("timestamp"):
+            info["timestamp"] = self._named_time(info["timestamp"])
+        else:
+            info.pop("timestamp", None)
+            when = self._load_times().get(info["student_id"])
+            if when is not None:
+                info["timestamp"] = when
+            elif late:
+                self._warned = self._warned or set()
+                if info["student_id"] not in self._warned:
+                    self._warned.add(info["student_id"])
+                    self.log.warning(f"{info['student_id']}: the LMS marks the submission late but "
+                                     f"gives no time; write it in {self._times_path() or self.times_file} "
+                                     f"(without a time, no late penalty is applied)")
+        return info

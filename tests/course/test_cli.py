@@ -15,7 +15,7 @@ HEAVY = ("nbgrader", "nbformat", "nbclient", "sqlalchemy", "jupyter_client", "ma
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["grade", "--help"], ["scores", "--help"],
-                                  ["report", "--help"]])
+                                  ["report", "--help"], ["extend", "--help"], ["export", "--help"]])
 def test_help_imports_neither_nbgrader_nor_nbformat(argv):
     code = ("import sys\nfrom course import __main__ as entry\n"
             f"try:\n    entry.main({argv!r})\nexcept SystemExit as exit_:\n    assert exit_.code == 0\n"
@@ -68,6 +68,44 @@ def test_scores_csv_tells_earned_zero_from_waiting_failed_and_not_graded():
     assert rows[3]["total"] == ""
     assert rows[5]["status"] == "not submitted" and rows[5]["total"] == "0"   # final: nothing
     assert rows[4]["status"] == "complete" and rows[4]["overrides"] == "check_he_values"
+
+
+def test_scores_csv_with_a_due_date_says_how_late_what_it_cost_and_the_final_score():
+    from datetime import datetime, timedelta
+
+    from course.gradebook.deadlines import LateWork
+
+    due = datetime(2027, 3, 1, 22, 59)
+    scores = [_score("ann", {"check_he_values": 2.0, "relu_spread_answer": 2.0}),
+              _score("ben", {"check_he_values": 2.0, "relu_spread_answer": 1.0}),
+              _score("cyd", {"check_he_values": 1.0, "relu_spread_answer": 2.0})]
+    lateness = {"ann": LateWork("ann", due, 0.0, due - timedelta(hours=1)),
+                "ben": LateWork("ben", due, 0.0, due + timedelta(hours=2), "", 7200.0,
+                                {"one": 0.3}, "-10% of the score (1 day started, 10% a day)"),
+                "cyd": LateWork("cyd", due, problem="no submitted/cyd/ps1/timestamp.txt")}
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(cli.scores_csv(scores, lateness)))}
+    assert (rows["ann"]["late"], rows["ann"]["late_penalty"], rows["ann"]["final"]) == ("on time", "0", "4")
+    assert rows["ben"]["late"] == ("late by 2 hours: -10% of the score (1 day started, 10% a day), "
+                                   "-0.3 points")
+    assert (rows["ben"]["late_penalty"], rows["ben"]["final"]) == ("0.3", "2.7")
+    assert rows["cyd"]["late"].startswith("lateness unknown") and rows["cyd"]["final"] == ""
+    without = list(csv.DictReader(io.StringIO(cli.scores_csv(scores, {}))))[0]
+    assert "late" not in without   # no due date, no columns
+
+
+def test_a_due_date_that_cannot_be_read_stops_release_before_anything_is_written(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    result = subprocess.run([sys.executable, "-m", "course", "--root", str(tmp_path), "release",
+                             "--due", "2027-03-01 23:59"], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "--due '2027-03-01 23:59' has no time zone; add one" in result.stdout
+    assert not (tmp_path / "release").exists() and not (tmp_path / "gradebook.db").exists()
+
+
+def test_extend_needs_hours_or_revoke(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    with pytest.raises(SystemExit, match="give --hours N \\(the extension\\) or --revoke"):
+        cli.main(["--root", str(tmp_path), "extend", "bob"])
 
 
 def test_scores_csv_of_no_students_is_a_header_only():

@@ -8,9 +8,11 @@ tests/hostile/catalogue.toml) is released once and copied for each run
 the SQLite gradebook (`sequential`, the reference), and once on three workers
 with a PostgreSQL gradebook, one worker SIGKILLed while it grades
 (`on_the_cluster`): every cell must get the same points, every student one
-submission. Two controls of it are graded again, with SQLite, by the scheduler
-test (the scheduler stopped mid-run, then the run started again) and by the TLS
-test (a scheduler and worker on tls:// only, and drivers that must be refused).
+submission, and the controls, handed in late (one with an extension, which only the
+driver's extensions.csv knows), the same late penalties. Two controls of it are
+graded again, with SQLite, by the scheduler test (the scheduler stopped mid-run,
+then the run started again) and by the TLS test (a scheduler and worker on tls://
+only, and drivers that must be refused).
 """
 
 import concurrent.futures
@@ -23,6 +25,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import dask.config as dask_config
@@ -61,7 +64,12 @@ c.SandboxKernelManager.memory_limit = "1G"
 c.SandboxKernelManager.sandbox_memory = "1500M"
 c.SandboxKernelManager.process_limit = 64
 c.SandboxKernelManager.extra_readonly = [{SITE!r}]
+c.Deadlines.due = {{"initialization": "2027-03-01 23:59 UTC"}}
 """
+# The controls hand in late: right 36 hours after the due date (2 days started: -20%),
+# wrong 12 hours after, with an extension of 24 hours (on time).
+HANDED_IN = {"control-right": "2027-03-03 12:00:00 UTC", "control-wrong": "2027-03-02 12:00:00 UTC"}
+EXTENSIONS = "assignment,student_id,hours\ninitialization,control-wrong,24\n"
 
 
 def _course(path, students):
@@ -72,8 +80,10 @@ def _course(path, students):
     for student in students:
         if student in CONTROLS:
             hand_in(root, student, answers=CONTROLS[student])
+            (root / "submitted" / student / ASSIGNMENT / "timestamp.txt").write_text(HANDED_IN[student])
         else:
             hand_in(root, student, entry=ENTRIES[student])
+    (root / "extensions.csv").write_text(EXTENSIONS)
     return root
 
 
@@ -102,6 +112,18 @@ def _points(root):
     return {s.student: s.points for s in pipeline.scores(root)}
 
 
+def _late(root):
+    """The controls' time, extension and stored penalty per notebook, as the gradebook holds them."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(pipeline.db_url(root)) as gb:
+        return {student: (gb.find_submission(ASSIGNMENT, student).timestamp,
+                          gb.find_submission(ASSIGNMENT, student).extension,
+                          {nb.notebook.name: (nb.score, nb.late_submission_penalty)
+                           for nb in gb.find_submission(ASSIGNMENT, student).notebooks})
+                for student in CONTROLS}
+
+
 def _grade(root, *args):
     console = cli.Console(record=True, width=140)
     code = cli.cmd_grade(cli.build_parser().parse_args(["--root", str(root), "grade", *args]),
@@ -113,11 +135,12 @@ def _grade(root, *args):
 def sequential(tmp_path_factory, class_template):
     """The reference: the class graded by `nbgrader autograde`, one submission after the other.
 
-    ``(points, statuses)``: {student: {cell: points}} and {student: status}.
+    ``(points, statuses, late)``: {student: {cell: points}}, {student: status} and the
+    controls' lateness (:func:`_late`).
     """
     root = _copy(class_template, tmp_path_factory.mktemp("sequential") / "course")
     pipeline.nbgrader(root, "autograde", ASSIGNMENT, "--force", check=False)
-    return _points(root), {s.student: s.status for s in pipeline.scores(root)}
+    return _points(root), {s.student: s.status for s in pipeline.scores(root)}, _late(root)
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +237,7 @@ def test_the_workers_ran_with_the_settings_of_course_worker(on_the_cluster):
 
 
 def test_the_cluster_grades_every_cell_as_sequential_nbgrader(on_the_cluster, sequential):
-    points, _ = sequential
+    points, *_ = sequential
     assert len(points) >= 12
     assert _points(on_the_cluster["root"]) == points
     # Not two equally broken runs: the controls got their usual points.
@@ -223,8 +246,22 @@ def test_the_cluster_grades_every_cell_as_sequential_nbgrader(on_the_cluster, se
     assert points["h-infinite-loop"]["check_he_values"] == 0   # the loop cost its cells
 
 
+def test_the_cluster_stores_the_late_penalties_of_sequential_grading(on_the_cluster, sequential):
+    """The plugin applies on the workers as locally, the extension included (the driver's)."""
+    *_, late = sequential
+    assert _late(on_the_cluster["root"]) == late
+    right_time, right_extension, right = late["control-right"]
+    assert right_extension is None and all(
+        penalty == pytest.approx(0.2 * score) for score, penalty in right.values())
+    assert any(penalty > 0 for _, penalty in right.values())
+    _, wrong_extension, wrong = late["control-wrong"]
+    assert wrong_extension == timedelta(hours=24)
+    assert all(penalty is None for _, penalty in wrong.values())
+    assert "control-right: late by 1 day 12 hours: -20% of the score" in on_the_cluster["output"]
+
+
 def test_the_summary_and_exit_status_are_those_of_local_grading(on_the_cluster, sequential):
-    _, statuses = sequential
+    _, statuses, _ = sequential
     root, code, output = on_the_cluster["root"], on_the_cluster["code"], on_the_cluster["output"]
     assert {s.student: s.status for s in pipeline.scores(root)} == statuses
     failed = sum(status == "failed to grade" for status in statuses.values())
@@ -295,7 +332,7 @@ def test_a_worker_killed_while_it_grades_costs_nothing(on_the_cluster, sequentia
     victim, keys = on_the_cluster["victim"], on_the_cluster["keys"]
     assert victim.returncode == -signal.SIGKILL and keys
     assert on_the_cluster["left"] == [], "the killed worker's grading outlived it"
-    points, statuses = sequential
+    points, statuses, _ = sequential
     root = on_the_cluster["root"]
     assert pipeline.db_url(root).startswith("postgresql")
     assert _points(root) == points   # the killed worker's students among them
@@ -347,7 +384,7 @@ def test_the_scheduler_stopped_mid_run_then_a_rerun_completes(tmp_path, class_te
     code, output = _grade(root, "--scheduler-file", str(again.scheduler_file))
     assert code == 0, output
     assert f"{len(graded)} submissions graded already" in output
-    points, _ = sequential
+    points, *_ = sequential
     assert _points(root) == {s: points[s] for s in students}
     rows, cells = _graded_once(url, students)
     assert rows == {s: (1, cells) for s in students}
@@ -411,7 +448,7 @@ def test_over_tls_the_class_gets_the_points_of_sequential_grading(over_tls, sequ
     assert over_tls["code"] == 0, over_tls["output"]
     assert f"{len(FEW)} graded, 0 failed" in over_tls["output"]
     assert "with 1 Dask worker (" in over_tls["output"]
-    points, _ = sequential
+    points, *_ = sequential
     assert _points(over_tls["root"]) == {s: points[s] for s in FEW}
 
 

@@ -71,7 +71,9 @@ LEAVES = {
                         "feedback/alice/initialization/Initialization.html",
                         "submitted/emeka/initialization/Initialization.ipynb",
                         "reports/initialization/report.html",
-                        "reports/initialization/mistakes.csv"],
+                        "reports/initialization/mistakes.csv",
+                        "submitted/dmitri/initialization/timestamp.txt", "extensions.csv",
+                        "canvas-grades.csv", "moodle-grades.csv"],
     "Two commands": ["grades.csv"],
 }
 
@@ -80,7 +82,7 @@ LEAVES = {
 _ANYWHERE = shutil.ignore_patterns(".git", ".venv", ".pytest_cache", "__pycache__", "*.egg-info",
                                    ".ipynb_checkpoints", "build")
 _AT_THE_TOP = {"test-artifacts", "gradebook.db", "grades.csv", "feedback", "downloaded",
-               "reports"}
+               "reports", "extensions.csv", "roster.csv", "canvas-grades.csv", "moodle-grades.csv"}
 
 
 def IGNORED(folder, names):

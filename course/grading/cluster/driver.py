@@ -39,8 +39,8 @@ import time
 from pathlib import Path
 
 from course import pipeline
-from course.grading.local import (GradeError, Graded, prepare_gradebook, scripts_on_path,
-                                  select_students)
+from course.grading.local import (GradeError, Graded, check_deadlines, prepare_gradebook,
+                                  scripts_on_path, select_students)
 
 __all__ = ["grade", "connect", "task_key", "validate", "record", "graded_already",
            "submission_files", "MalformedResult", "CONNECT_TIMEOUT", "LOST_AFTER"]
@@ -349,9 +349,9 @@ def record(root, url, assignment, student, result):
     not graded (no autograded copy), and the next run grades it again.
     """
     from nbgrader.api import Gradebook
-    from nbgrader.coursedir import CourseDirectory
 
     from course.grading.cluster.bundle import safe_relative
+    from course.gradebook import deadlines
 
     root = Path(root)
     dest = root / "autograded" / student / assignment
@@ -370,14 +370,16 @@ def record(root, url, assignment, student, result):
             for path in staging.rglob("*"):
                 if path.is_file():
                     path.chmod(0o444)   # nbgrader's permissions for autograded files
-        timestamp = CourseDirectory(root=str(root)).get_existing_timestamp(
-            str(root / "submitted" / student / assignment))
         with scripts_on_path(), Gradebook(url) as gb:
-            gb.update_or_create_submission(assignment, student,
-                                           **({"timestamp": timestamp} if timestamp else {}))
+            gb.update_or_create_submission(assignment, student)
             for name, got in result["notebooks"].items():
                 _record_notebook(gb, assignment, student, name, got)
             gb.db.commit()
+            # The worker's penalty lacks the extension (extensions.csv stays here): the
+            # time, due date and extension go in, and the plugin's penalty is stored again.
+            rules = deadlines.Rules.load(root, gb, assignment)
+            deadlines.sync(gb, rules, student)
+            deadlines.store(gb, rules, student)
         if dest.exists():
             shutil.rmtree(dest)
         if result["success"]:
@@ -474,14 +476,21 @@ def _grade_on(client, root, assignment, students, force, where, on_start, on_don
             raise GradeError(str(error)) from None
         cells = assignment_cells(gb, assignment)
     skipped = [] if force else graded_already(root, url, assignment, students)
-    todo = [s for s in students if s not in skipped]
+    refused = {s: Graded(s, False, 0.0, reason=why) for s, why in
+               check_deadlines(root, url, assignment, students).items() if s not in skipped}
+    todo = [s for s in students if s not in skipped and s not in refused]
     if not todo:
         if on_start is not None:
             on_start(0, skipped)
-        return []
+        for outcome in refused.values():
+            if on_done is not None:
+                on_done(outcome)
+        return list(refused.values())
     bundle = make_bundle(root, assignment, url, _course_id(root))
-    return _run(client, root, url, assignment, todo, skipped, bundle, cells, where,
-                on_start, on_done)
+    graded = _run(client, root, url, assignment, todo, skipped, bundle, cells, where,
+                  on_start, on_done, refused)
+    by_student = {o.student: o for o in [*graded, *refused.values()]}
+    return [by_student[s] for s in students if s in by_student]
 
 
 @contextlib.contextmanager
@@ -509,7 +518,8 @@ def _quiet_distributed():
             logger.setLevel(level)
 
 
-def _run(client, root, url, assignment, todo, skipped, bundle, cells, where, on_start, on_done):
+def _run(client, root, url, assignment, todo, skipped, bundle, cells, where, on_start, on_done,
+         refused=None):
     from course.grading.cluster.task import grade_submission
 
     workers = _wait_for_workers(client, where)
@@ -518,6 +528,9 @@ def _run(client, root, url, assignment, todo, skipped, bundle, cells, where, on_
     _check_workers(client, shared, workers)
     if on_start is not None:
         on_start(len(workers), skipped)
+    for outcome in (refused or {}).values():   # timestamp.txt unreadable: said, not graded
+        if on_done is not None:
+            on_done(outcome)
     futures = {}
     for student in todo:
         files = submission_files(root / "submitted" / student / assignment)
