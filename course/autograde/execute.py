@@ -493,13 +493,16 @@ class SandboxedExecute(Execute):
             return
         try:
             verdict = test.judge(observed)
+            example = test.judge(observed[:test.visible])   # what the check under the exercise says
         except Exception as error:  # the grader's own code failed: nobody can be scored
             self._stop(f"the grader's judging of {label} of {self._notebook}.ipynb failed "
                        f"({type(error).__name__}: {printable(str(error)[:200])}); this is a "
                        f"fault of course/specs/{self._assignment}.py, not of student "
                        f"{self._who}")
         cell.outputs = _verdict_outputs(verdict)
-        cell.metadata.setdefault("course", {})["verdict"] = verdict.as_data()
+        course = cell.metadata.setdefault("course", {})
+        course["verdict"] = verdict.as_data()
+        course["example"] = example.as_data()   # the visible example alone (Gradescope shows it)
 
     def _answer(self, exercise):
         """The source of the student's answer cell of ``exercise`` (empty if there is none).
