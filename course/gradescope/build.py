@@ -176,7 +176,9 @@ def _wheel(root, folder):
     name, version = dist.metadata["Name"].replace("-", "_"), dist.version
     info = f"{name}-{version}.dist-info"
     entries = {path: file.read_bytes() for path, file in _package_files(root).items()}
-    entries[f"{info}/METADATA"] = dist.read_text("METADATA").encode()
+    # an editable install's .dist-info, or the .egg-info setuptools leaves in a source tree
+    entries[f"{info}/METADATA"] = (dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+                                   or "").encode()
     entries[f"{info}/entry_points.txt"] = (dist.read_text("entry_points.txt") or "").encode()
     entries[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: course.gradescope\n"
                                 b"Root-Is-Purelib: true\nTag: py3-none-any\n")
@@ -222,6 +224,7 @@ def build(root, assignment, output=None, *, time_limit=TIME_LIMIT, if_no_sandbox
         the gradebook (run ``course release``), or the wheel cannot be built.
     """
     from nbgrader.api import MissingEntry
+    from sqlalchemy.engine import make_url
 
     from .. import cluster_task, pipeline
 
@@ -238,9 +241,12 @@ def build(root, assignment, output=None, *, time_limit=TIME_LIMIT, if_no_sandbox
         raise BuildError(f"--time-limit {time_limit} s leaves no time to grade; Gradescope's "
                          f"default is {TIME_LIMIT} s")
     output = Path(output) if output else root / f"gradescope-{assignment}.zip"
+    url = pipeline.db_url(root)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        raise BuildError(f"no gradebook at {parsed.database}; run `course release` first")
     try:
-        bundle = cluster_task.make_bundle(root, assignment, pipeline.db_url(root),
-                                          _course_id(root))
+        bundle = cluster_task.make_bundle(root, assignment, url, _course_id(root))
     except MissingEntry:
         raise BuildError(f"assignment {assignment!r} is not in the gradebook; run "
                          f"`course release` first") from None

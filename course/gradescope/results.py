@@ -62,11 +62,14 @@ def _results(tests, seconds, output, extra):
 
 
 def _notebook_of(line, names):
-    """The notebook a problem line names (``X (Layers): ...`` or ``... Layers.ipynb ...``), or None."""
+    """The notebook a problem line is about, or None: the first it names, as ``X (Layers): ...``
+    or ``Layers.ipynb`` (``Layers.ipynb was not handed in (found Initialization.ipynb)``)."""
+    found = []
     for name in names:
-        if f" ({name}): " in line or f"{name}.ipynb" in line:
-            return name
-    return None
+        at = [line.find(mark) for mark in (f" ({name}): ", f"{name}.ipynb") if mark in line]
+        if at:
+            found.append((min(at), name))
+    return min(found)[1] if found else None
 
 
 def _plain(line):

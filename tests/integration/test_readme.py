@@ -71,6 +71,7 @@ LEAVES = {
                         "feedback/alice/initialization/Initialization.html",
                         "submitted/emeka/initialization/Initialization.ipynb"],
     "Two commands": ["grades.csv"],
+    "Grading on Gradescope": ["gradescope-initialization.zip"],
 }
 
 # Left out of the copy: environments, caches and what grading writes (the last, only at

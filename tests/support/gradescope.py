@@ -108,3 +108,23 @@ def run_autograder(folder, kind="privileged", timeout=900):
     assert result.returncode == 0, result.stdout + result.stderr
     assert results.is_file(), result.stdout + result.stderr
     return json.loads(results.read_text()), result.stdout + result.stderr
+
+
+SCHEMA = Path(__file__).with_name("gradescope_results.schema.json")
+
+
+def validate(results):
+    """Raise ``jsonschema.ValidationError`` unless ``results`` follows Gradescope's specification.
+
+    Also checks what a schema cannot say: the JSON is plain (no NaN), and each test's
+    score is within its maximum.
+    """
+    import jsonschema
+
+    json.dumps(results, allow_nan=False)
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(results)
+    for test in results.get("tests", []):
+        if "score" in test and "max_score" in test:
+            assert 0 <= test["score"] <= test["max_score"], test
