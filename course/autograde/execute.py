@@ -468,7 +468,8 @@ class SandboxedExecute(Execute):
             verdict = specs.Verdict.failed(f"{exercise.key}.reaches_interpreter",
                                            answer_rules.message(exercise.function, reached))
             cell.outputs = _verdict_outputs(verdict)
-            cell.metadata.setdefault("course", {})["verdict"] = verdict.as_data()
+            course = cell.metadata.setdefault("course", {})
+            course["verdict"] = course["example"] = verdict.as_data()   # the example is not judged either
             self._report(f"{label}: the answer cell {exercise.answer} reaches beyond NumPy, "
                          f"math and helpers ({'; '.join(reached[:3])}); that test scores "
                          f"zero, read the cell in the formgrader")
@@ -493,7 +494,6 @@ class SandboxedExecute(Execute):
             return
         try:
             verdict = test.judge(observed)
-            example = test.judge(observed[:test.visible])   # what the check under the exercise says
         except Exception as error:  # the grader's own code failed: nobody can be scored
             self._stop(f"the grader's judging of {label} of {self._notebook}.ipynb failed "
                        f"({type(error).__name__}: {printable(str(error)[:200])}); this is a "
@@ -502,7 +502,9 @@ class SandboxedExecute(Execute):
         cell.outputs = _verdict_outputs(verdict)
         course = cell.metadata.setdefault("course", {})
         course["verdict"] = verdict.as_data()
-        course["example"] = example.as_data()   # the visible example alone (Gradescope shows it)
+        example = specs.example_verdict(test, observed)
+        if example is not None:   # what the check under the exercise says (Gradescope shows it)
+            course["example"] = example.as_data()
 
     def _answer(self, exercise):
         """The source of the student's answer cell of ``exercise`` (empty if there is none).

@@ -135,17 +135,19 @@ def _cell_tests(manifest, report, reason):
             message = _cell_message(cell, got, state, reason)
             score = got.get("score") if state == "graded" else 0
             score = score or 0
-            if state == "graded":
-                example = got.get("example") or {"passed": False, "text": message}
+            verdict = got.get("verdict") if state == "graded" else None
+            # the example's own verdict; a cell the judge did not decide failed as a whole
+            example = got.get("example") or (None if verdict else {"passed": False,
+                                                                   "text": message})
+            if state == "graded" and example:
                 j += 1
                 tests.append(_test(f"{_name(cell)} (the notebook's example)", number, 0, 0,
                                    "\n".join([*notes, example["text"]]), VISIBLE,
                                    status="passed" if example["passed"] else "failed",
                                    tags=tags))
                 number = f"{i}.{j}"
-                verdict = got.get("verdict")
-                if verdict:
-                    codes[cell["grade_id"]] = verdict["code"]
+            if verdict:
+                codes[cell["grade_id"]] = verdict["code"]
             tests.append(_test(_name(cell), number, score, cell["points"],
                                "\n".join([*notes, message]), AFTER_PUBLISHED,
                                status="passed" if score >= cell["points"] else "failed",

@@ -99,7 +99,7 @@ def container_command(folder, kind="privileged"):
     return command + ["/autograder/run_autograder"]
 
 
-def run_autograder(folder, kind="privileged", timeout=900):
+def run_autograder(folder, kind="privileged", timeout=2400):
     """Run ``run_autograder`` in its container; ``(results.json as a dict, stdout text)``."""
     result = subprocess.run(container_command(folder, kind), capture_output=True,
                             text=True, timeout=timeout, stdin=subprocess.DEVNULL,

@@ -184,3 +184,12 @@ def test_the_schema_refuses_what_gradescope_would_not_read():
                    dict(data, tests=[dict(data["tests"][0], visiblity="visible")])):   # a typo
         with pytest.raises(jsonschema.ValidationError):
             validate(copy.deepcopy(broken))
+
+
+def test_a_cell_whose_example_the_judge_could_not_tell_apart_shows_no_example():
+    report = _report()
+    del report["notebooks"]["Initialization"]["cells"]["check_he_values"]["example"]
+    data = results.graded(MANIFEST, report, 1)
+    validate(data)
+    name = "Exercise 3: initialize_parameters_he: the seeded values for [2, 4, 1]"
+    assert _tests(data, name) and not _tests(data, f"{name} (the notebook's example)")
