@@ -11,7 +11,7 @@ The zip holds, at its root (Gradescope's specification):
 - ``wheels/``: the course's own package (``helpers`` and ``course``), built from this
   course root;
 - ``bundle/``: what a scratch course needs to grade the assignment, the bundle a Dask
-  worker gets (``course.cluster_task.make_bundle``: ``nbgrader_config.py``, the release,
+  worker gets (``course.grading.cluster.bundle.make_bundle``: ``nbgrader_config.py``, the release,
   the data files of ``source/``, the assignment's cells as the gradebook holds them,
   and the digests of the packages it grades with, which the container checks);
 - ``gradescope.json``: the manifest: the graded cells in notebook order, named as the
@@ -63,7 +63,7 @@ def _release_names(release):
     import nbformat
     from nbgrader import utils
 
-    from ..feedback_summary import headings, what_it_checks
+    from course.feedback.summary import headings, what_it_checks
 
     nb = nbformat.read(release, as_version=4)
     named = {}
@@ -144,11 +144,11 @@ def _package_files(root):
 
     ``course`` from where this process imports it; ``helpers`` from the course root where
     it holds one (what ``course grade`` shows its kernels), else the installed one: the
-    files whose digests the bundle carries (``course.cluster_task.package_digests``).
+    files whose digests the bundle carries (``course.grading.cluster.bundle.package_digests``).
     """
     import course
 
-    from ..sandbox import package_dirs
+    from course.sandbox.kernel import package_dirs
 
     helpers = Path(root) / "helpers"
     folders = {"course": Path(course.__file__).parent,
@@ -226,7 +226,8 @@ def build(root, assignment, output=None, *, time_limit=TIME_LIMIT, if_no_sandbox
     from nbgrader.api import MissingEntry
     from sqlalchemy.engine import make_url
 
-    from .. import cluster_task, pipeline
+    from course import pipeline
+    from course.grading.cluster.bundle import make_bundle
 
     root = Path(root).resolve()
     minor = ".".join(map(str, sys.version_info[:2]))
@@ -246,7 +247,7 @@ def build(root, assignment, output=None, *, time_limit=TIME_LIMIT, if_no_sandbox
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
         raise BuildError(f"no gradebook at {parsed.database}; run `course release` first")
     try:
-        bundle = cluster_task.make_bundle(root, assignment, url, _course_id(root))
+        bundle = make_bundle(root, assignment, url, _course_id(root))
     except MissingEntry:
         raise BuildError(f"assignment {assignment!r} is not in the gradebook; run "
                          f"`course release` first") from None

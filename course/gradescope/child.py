@@ -5,14 +5,14 @@ the supervisor (:mod:`.run`), which stops it at the autograder's deadline. It
 
 1. reads the bundle the zip carries (``/autograder/source/bundle``) and checks that
    this machine grades as the one that built the zip would: the same Python minor
-   version, nbgrader and ``course``/``helpers`` packages (``course.cluster_task.mismatch``);
-2. checks that the grading sandbox starts (``course.sandbox.problem``); where it
+   version, nbgrader and ``course``/``helpers`` packages (``course.grading.cluster.bundle.mismatch``);
+2. checks that the grading sandbox starts (``course.sandbox.kernel.problem``); where it
    cannot, it reports that and grades nothing, unless the zip was built with
    ``--if-no-sandbox grade-unsandboxed``;
-3. builds the scratch course (``course.cluster_task.course_root``), with each
+3. builds the scratch course (``course.grading.cluster.task.course_root``), with each
    notebook's time bounded by what is left of the autograder's time
    (:func:`bound_time`), runs the kernel check, and grades the upload with
-   ``course.cluster_task.grade_submission``: ``nbgrader autograde`` with the
+   ``course.grading.cluster.task.grade_submission``: ``nbgrader autograde`` with the
    course's configuration, its sandbox, its matching of edited notebooks and its
    judge, as ``course grade`` does;
 4. writes a report (JSON) of what nbgrader and the judge decided, cell by cell:
@@ -34,7 +34,7 @@ __all__ = ["load_bundle", "bound_time", "summarize", "main"]
 
 
 def load_bundle(source):
-    """The bundle of ``course.cluster_task`` from the zip's ``bundle/`` folder (files as bytes)."""
+    """The bundle of ``course.grading.cluster`` from the zip's ``bundle/`` folder (files as bytes)."""
     folder = Path(source) / paths.BUNDLE
     bundle = json.loads((folder / "bundle.json").read_text())
     bundle["files"] = {name: (folder / "files" / name).read_bytes() for name in bundle["files"]}
@@ -97,9 +97,7 @@ def _cells(notebook_text):
 
 
 def summarize(collected):
-    """The report of a graded upload from ``course.cluster_task.collect``'s result."""
-    from ..grade import failure_reason
-
+    """The report of a graded upload from ``course.grading.cluster.task.collect``'s result."""
     notebooks = {}
     for name, info in collected["notebooks"].items():
         found = collected["files"].get(f"{name}.ipynb")
@@ -112,36 +110,39 @@ def summarize(collected):
                                **seen.get(grade_id, {})}
         notebooks[name] = {"status": info["status"], "cells": cells}
     success = collected["success"]
-    return {"status": "graded", "success": success,
-            "reason": "" if success else failure_reason(collected["log"]),
+    return {"status": "graded", "success": success, "student": collected["student"],
+            "reason": collected["reason"],
             "stopped": collected["stopped"], "problems": collected["problems"],
             "notebooks": notebooks}
 
 
 def grade(source, submission, student, budget):
     """Grade the upload; the report (a dict)."""
-    from .. import cluster_task, sandbox
+    from course.grading.cluster import task
+    from course.grading.cluster.bundle import mismatch
+    from course.sandbox.kernel import problem
+
     from .upload import handed_in
 
     bundle = load_bundle(source)
-    why = cluster_task.mismatch(bundle)
+    why = mismatch(bundle)
     if why:
         return {"status": "fault", "why": why}
     manifest = json.loads((Path(source) / paths.MANIFEST).read_text())
-    unsafe = sandbox.problem()
+    unsafe = problem()
     if unsafe and manifest.get("if_no_sandbox") != "grade-unsandboxed":
         return {"status": "refused", "why": unsafe}
-    root = cluster_task.course_root(bundle)
+    root = task.course_root(bundle)
     if unsafe:
         print(f"course gradescope: GRADING WITHOUT THE SANDBOX: {unsafe}", flush=True)
         _unsandboxed(root)
     notebook, cell = bound_time(root, budget)
     print(f"course gradescope: each notebook may take {notebook} s, each cell {cell} s",
           flush=True)
-    checked = json.loads(cluster_task.check_worker(bundle))
+    checked = json.loads(task.check_worker(bundle))
     if checked["problem"]:
         return {"status": "fault", "why": checked["problem"]}
-    collected = json.loads(cluster_task.grade_submission(bundle, student, handed_in(submission)))
+    collected = json.loads(task.grade_submission(bundle, student, handed_in(submission)))
     print(collected["log"], flush=True)
     if collected["stopped"]:
         return {"status": "fault", "why": collected["stopped"]}

@@ -61,29 +61,52 @@ def _results(tests, seconds, output, extra):
             "tests": tests}
 
 
-def _notebook_of(line, names):
-    """The notebook a problem line is about, or None: the first it names, as ``X (Layers): ...``
-    or ``Layers.ipynb`` (``Layers.ipynb was not handed in (found Initialization.ipynb)``)."""
+def _notebook_of(line, notebooks):
+    """The notebook a problem line is about, or None (the upload as a whole).
+
+    The first notebook it names (``alice (Layers): ...``, ``Layers.ipynb was not handed
+    in (found Initialization.ipynb)``), else the one holding a graded cell it names
+    (``test cell check_he_values was edited``).
+    """
     found = []
-    for name in names:
+    for name in notebooks:
         at = [line.find(mark) for mark in (f" ({name}): ", f"{name}.ipynb") if mark in line]
         if at:
             found.append((min(at), name))
-    return min(found)[1] if found else None
+    if found:
+        return min(found)[1]
+    for name, grade_ids in notebooks.items():
+        if _named(line, grade_ids):
+            return name
+    return None
 
 
-def _plain(line):
-    """A problem line without the ``student X: `` or ``X (Notebook): `` that names the student."""
-    return re.sub(r"^(?:student [^:]+|\S+ \([^)]*\)): ", "", line, count=1)
+def _plain(line, student):
+    """A problem line without the ``student: `` or ``student (Notebook): `` that names the student."""
+    match = re.match(rf"{re.escape(student)}(?: \([^)]*\))?: ", line)
+    return line[match.end():] if match else line
 
 
-def split_problems(problems, names):
+def split_problems(problems, manifest, student="student"):
     """``(lines about the upload as a whole, {notebook: its lines})``, each without the student's id."""
-    general, per = [], {name: [] for name in names}
+    notebooks = {nb["name"]: [c["grade_id"] for c in nb["cells"]] for nb in manifest["notebooks"]}
+    general, per = [], {name: [] for name in notebooks}
     for line in problems:
-        name = _notebook_of(line, names)
-        (per[name] if name else general).append(_plain(line))
+        name = _notebook_of(line, notebooks)
+        (per[name] if name else general).append(_plain(line, student))
     return general, per
+
+
+def _named(line, grade_ids):
+    """The graded cells of ``grade_ids`` that ``line`` names."""
+    return {g for g in grade_ids if re.search(rf"\b{re.escape(g)}\b", line)}
+
+
+def _notes(lines, grade_id, grade_ids):
+    """The lines of a notebook that concern the cell ``grade_id``: those naming it, and those
+    naming no graded cell (the notebook as a whole)."""
+    return [line for line in lines if grade_id in _named(line, grade_ids)
+            or not _named(line, grade_ids)]
 
 
 def _cell_message(cell, got, state, reason):
@@ -118,14 +141,16 @@ def _answer_test(cell, got, state, reason, number, notes, tags):
 
 def _cell_tests(manifest, report, reason):
     """Every graded cell's tests, in notebook order, and ``{grade_id: mistake code}``."""
-    names = [nb["name"] for nb in manifest["notebooks"]]
-    _, per = split_problems(report.get("problems", []), names)
+    _, per = split_problems(report.get("problems", []), manifest,
+                            report.get("student", "student"))
     tests, codes = [], {}
     for i, nb in enumerate(manifest["notebooks"], 1):
         info = report.get("notebooks", {}).get(nb["name"], {})
         state = info.get("status", "untouched") if report.get("success") else "untouched"
-        notes, tags, j = per[nb["name"]], [f"{nb['name']}.ipynb"], 0
+        tags, j = [f"{nb['name']}.ipynb"], 0
+        ids = [c["grade_id"] for c in nb["cells"]]
         for cell in nb["cells"]:
+            notes = _notes(per[nb["name"]], cell["grade_id"], ids)
             got = info.get("cells", {}).get(cell["grade_id"], {})
             j += 1
             number = f"{i}.{j}"
@@ -158,7 +183,8 @@ def _cell_tests(manifest, report, reason):
 def graded(manifest, report, seconds):
     """``results.json`` of an upload the grader graded (``report["status"] == "graded"``)."""
     names = [nb["name"] for nb in manifest["notebooks"]]
-    general, _ = split_problems(report.get("problems", []), names)
+    general, _ = split_problems(report.get("problems", []), manifest,
+                               report.get("student", "student"))
     reason = report.get("reason") or "grading failed"
     tests, codes = _cell_tests(manifest, report, reason)
     handed = [f"{n}.ipynb" for n in names

@@ -59,7 +59,7 @@ def why_not_gradable(folder, expected):
 
 
 def handed_in(folder):
-    """The upload as ``course.cluster_task`` takes it: ``{relative path: bytes, or {"link": target}}``.
+    """The upload as ``course.grading.cluster.task`` takes it: ``{relative path: bytes, or {"link": target}}``.
 
     A symbolic link stays a link (``course grade`` leaves it out, one line; a
     notebook that is a link is not graded); nothing it points to is read.

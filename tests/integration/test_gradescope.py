@@ -20,7 +20,10 @@ import pytest
 from support import (ASSIGNMENT, DEMO_LOSSES, DEMO_MANUAL, MANUAL, ROOT, SOLUTION,
                      hand_in_lean, lean, make_course)
 from support.gradescope import lay_out, run_autograder, validate
-from course import grade, mutants, pipeline, submissions
+from course import pipeline
+from course.grading import local as grade
+from course.submissions import build as submissions
+from course.submissions import catalogue as mutants
 from course.gradescope import build, run
 
 pytestmark = pytest.mark.slow

@@ -32,10 +32,13 @@ HIDDEN_FAIL = {"passed": False, "code": "he.scaled_like_xavier",
 def _report(**changes):
     report = {
         "status": "graded", "success": True, "reason": "", "sandboxed": True,
-        "problems": ["student student: files.html was handed in beside the notebooks; it is "
-                     "left out (a browser could run it)",
-                     "student student: test cell check_he_values was edited; it is graded from "
-                     "the instructor's copy of Initialization.ipynb"],
+        "student": "student",
+        "problems": ["student: files.html was handed in beside the notebooks; it is left out "
+                     "(a browser could run it)",
+                     "student: test cell check_he_values was edited; it is graded from the "
+                     "instructor's copy",
+                     "student (Layers): cell 7 (check_xavier_scale_values) ran past its 120 s "
+                     "time limit and was stopped"],
         "notebooks": {
             "Initialization": {"status": "graded", "cells": {
                 "check_zeros_structure": {"score": 1.0, "needs_manual": False,
@@ -82,8 +85,10 @@ def test_the_visible_example_is_shown_at_once_and_the_hidden_cases_after_publish
     assert cell["visibility"] == "after_published" and cell["status"] == "failed"
     assert cell["output"].endswith(HIDDEN_FAIL["text"])
     # The problem lines that name the notebook go with its cells, without the student's id
-    assert "test cell check_he_values was edited" in cell["output"]
-    assert "student student" not in cell["output"]
+    assert cell["output"].splitlines()[0] == ("test cell check_he_values was edited; it is "
+                                              "graded from the instructor's copy")
+    xavier, = _tests(data, "Exercise 1: xavier_scale: sqrt(1 / n_prev)")
+    assert xavier["output"].startswith("cell 7 (check_xavier_scale_values) ran past its 120 s")
 
 
 def test_a_cell_the_judge_did_not_decide_says_what_stopped_it():
@@ -118,7 +123,7 @@ def test_the_upload_test_lists_what_was_graded_and_the_problems_of_the_whole_upl
 
 
 def test_a_notebook_not_handed_in_scores_zero_and_says_so():
-    report = _report(problems=["student student: Layers.ipynb was not handed in (found "
+    report = _report(problems=["student: Layers.ipynb was not handed in (found "
                                "Initialization.ipynb); it scores zero"])
     report["notebooks"]["Layers"] = {"status": "missing", "cells": {
         "check_xavier_scale_values": {"score": 0.0, "needs_manual": False},
