@@ -523,6 +523,19 @@ def cmd_report(args, console):
     return 0
 
 
+def cmd_gradescope(args, console):
+    """Write the Gradescope autograder zip of the assignment (course/gradescope/build.py)."""
+    from course.gradescope import build
+
+    root = _root(args.root)
+    path = build.build(root, args.assignment, args.output, time_limit=args.time_limit,
+                       if_no_sandbox=args.if_no_sandbox)
+    console.print(f"{path}: the Gradescope autograder of {args.assignment} (upload it on the "
+                  f"assignment's Configure Autograder page; README, 'Grading on Gradescope')",
+                  highlight=False)
+    return 0
+
+
 def cmd_worker_check(args, console):
     """Whether this machine can grade as a Dask worker of the course."""
     from course.grading.cluster import worker_check
@@ -757,6 +770,26 @@ def build_parser():
     p.add_argument("--tls-cert", default=None, help="with --scheduler tls://...: this client's certificate")
     p.add_argument("--tls-key", default=None, help="with --scheduler tls://...: its key")
 
+    p = _command(sub, "gradescope", cmd_gradescope,
+                 "write the Gradescope autograder zip of an assignment",
+                 "Write the zip Gradescope's autograder takes (setup.sh and run_autograder at "
+                 "its root, the release, the course's grading package and its dependencies "
+                 "pinned to this environment's versions). On Gradescope it grades each upload "
+                 "with the same judge and sandbox as `course grade` and writes Gradescope's "
+                 "results.json. Run `course release` first.")
+    p.add_argument("assignment", nargs="?", default=ASSIGNMENT,
+                   help=f"assignment to grade (default: {ASSIGNMENT})")
+    p.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="the zip to write (default: gradescope-ASSIGNMENT.zip in the course root)")
+    p.add_argument("--time-limit", type=int, default=600, metavar="SECONDS",
+                   help="the autograder timeout set on Gradescope (default: 600, Gradescope's "
+                        "default); grading stops in time to report within it")
+    p.add_argument("--if-no-sandbox", choices=("refuse", "grade-unsandboxed"), default="refuse",
+                   help="where bubblewrap cannot start in Gradescope's container: refuse to "
+                        "grade (default; each upload gets a failed test saying so), or grade "
+                        "without the sandbox (unsafe: student code runs as root there; the "
+                        "results and the log say so)")
+
     _command(sub, "worker-check", cmd_worker_check,
              "say whether this machine can grade as a Dask worker",
              "Run on a machine meant to grade as a Dask worker (`dask worker ...`): says "
@@ -884,7 +917,8 @@ def _user_errors():
                          ("course.submissions.build", "SubmissionError"),
                          ("course.submissions.catalogue", "CatalogueError"),
                          ("course.grading.local", "GradeError"),
-                         ("course.grading.cluster.worker", "WorkerError")):
+                         ("course.grading.cluster.worker", "WorkerError"),
+                         ("course.gradescope.build", "BuildError")):
         loaded = sys.modules.get(module)
         if loaded is not None:
             errors.append(getattr(loaded, name))

@@ -486,7 +486,8 @@ class SandboxedExecute(Execute):
             verdict = specs.Verdict.failed(f"{exercise.key}.reaches_interpreter",
                                            answer_rules.message(exercise.function, reached))
             cell.outputs = _verdict_outputs(verdict)
-            cell.metadata.setdefault("course", {})["verdict"] = verdict.as_data()
+            course = cell.metadata.setdefault("course", {})
+            course["verdict"] = course["example"] = verdict.as_data()   # the example is not judged either
             self._report(f"{label}: the answer cell {exercise.answer} reaches beyond NumPy, "
                          f"math and helpers ({'; '.join(reached[:3])}); that test scores "
                          f"zero, read the cell in the formgrader")
@@ -517,7 +518,11 @@ class SandboxedExecute(Execute):
                        f"fault of course/specs/{self._assignment}.py, not of student "
                        f"{self._who}")
         cell.outputs = _verdict_outputs(verdict)
-        cell.metadata.setdefault("course", {})["verdict"] = verdict.as_data()
+        course = cell.metadata.setdefault("course", {})
+        course["verdict"] = verdict.as_data()
+        example = specs.example_verdict(test, observed)
+        if example is not None:   # what the check under the exercise says (Gradescope shows it)
+            course["example"] = example.as_data()
 
     def _answer(self, exercise):
         """The source of the student's answer cell of ``exercise`` (empty if there is none).

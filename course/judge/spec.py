@@ -19,7 +19,7 @@ from pathlib import Path
 
 __all__ = ["Rng", "Named", "Constant", "Call", "Verdict", "TestCell", "Exercise", "Observed",
            "exercises", "notebook_order", "mistakes", "find", "require", "MissingTestCell",
-           "PASSED"]
+           "PASSED", "example_verdict"]
 
 #: The mistake code of a verdict that passed.
 PASSED = "passed"
@@ -113,6 +113,20 @@ class TestCell:
     calls: tuple = field(repr=False)
     judge: object = field(repr=False)
     visible: int = 1
+
+
+def example_verdict(test, observed):
+    """The verdict of ``test`` on its visible example alone (its first ``test.visible`` calls).
+
+    What the check under the exercise tells the student, decided by the grader from its
+    own observations (Gradescope shows it before the grades are published). None where
+    the judge cannot judge the example by itself (it is written for every call): the
+    cell's verdict is unaffected.
+    """
+    try:
+        return test.judge(observed[:test.visible])
+    except Exception:
+        return None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ HEAVY = ("nbgrader", "nbformat", "nbclient", "sqlalchemy", "jupyter_client", "ma
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["grade", "--help"], ["scores", "--help"],
-                                  ["report", "--help"], ["extend", "--help"], ["export", "--help"]])
+                                  ["report", "--help"], ["extend", "--help"], ["export", "--help"],
+                                  ["gradescope", "--help"]])
 def test_help_imports_neither_nbgrader_nor_nbformat(argv):
     code = ("import sys\nfrom course import __main__ as entry\n"
             f"try:\n    entry.main({argv!r})\nexcept SystemExit as exit_:\n    assert exit_.code == 0\n"

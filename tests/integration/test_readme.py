@@ -75,6 +75,7 @@ LEAVES = {
                         "submitted/dmitri/initialization/timestamp.txt", "extensions.csv",
                         "canvas-grades.csv", "moodle-grades.csv"],
     "Two commands": ["grades.csv"],
+    "Grading on Gradescope": ["gradescope-initialization.zip"],
 }
 
 # Left out of the copy: environments, caches and what grading writes (the last, only at
