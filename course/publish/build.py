@@ -39,7 +39,7 @@ from ..layout import ASSIGNMENT
 from . import secrets
 
 __all__ = ["PublishError", "Publication", "STUDENT_PACKAGES", "student_requirements",
-           "conda_requirement", "binder_url", "publish"]
+           "conda_requirement", "check_repo", "binder_url", "publish"]
 
 #: What students need, by distribution name: the course's version requirement for
 #: each comes from its pyproject.toml. Not the instructor's (rich, dask,
@@ -123,6 +123,13 @@ def conda_requirement(requirement):
     return f"{parsed.name}{specifiers}"
 
 
+def check_repo(repo):
+    """Refuse a ``--binder-repo`` that is not a GitHub repository's ``OWNER/REPO``."""
+    if not _REPO.fullmatch(repo):
+        raise PublishError(f"--binder-repo {repo!r} is not a GitHub repository's OWNER/REPO "
+                           f"(e.g. my-university/initialization-course)")
+
+
 def binder_url(repo, assignment, notebook):
     """The mybinder.org link that opens ``notebook`` of a GitHub repository ``OWNER/REPO``.
 
@@ -131,9 +138,7 @@ def binder_url(repo, assignment, notebook):
     PublishError
         If ``repo`` is not of the form ``OWNER/REPO``.
     """
-    if not _REPO.fullmatch(repo):
-        raise PublishError(f"--binder-repo {repo!r} is not a GitHub repository's OWNER/REPO "
-                           f"(e.g. my-university/initialization-course)")
+    check_repo(repo)
     return f"https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/{assignment}/{notebook}"
 
 
@@ -298,7 +303,7 @@ def publish(root, dest, *, assignment=ASSIGNMENT, binder_repo=None):
     dest = Path(dest).expanduser().resolve()
     earlier = _check_dest(root, dest)
     if binder_repo:
-        binder_url(binder_repo, assignment, "x")   # refuse a bad one before any work
+        check_repo(binder_repo)   # before any work
     stale = _stale_release(root, assignment)
     if stale:
         raise PublishError(f"release/{assignment} is not what source/{assignment} generates "
