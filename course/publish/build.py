@@ -35,8 +35,8 @@ from nbgrader.preprocessors import ClearSolutions, Execute
 from packaging.requirements import Requirement
 from traitlets.config.loader import PyFileConfigLoader
 
-from ..layout import ASSIGNMENT
-from . import secrets
+from course.layout import ASSIGNMENT
+from course.publish import secrets
 
 __all__ = ["PublishError", "Publication", "STUDENT_PACKAGES", "student_requirements",
            "conda_requirement", "check_repo", "binder_url", "publish"]
@@ -176,7 +176,7 @@ def _check_dest(root, dest):
 
 def _stale_release(root, assignment):
     """The files of ``release/<assignment>`` that ``source/`` would not generate as they are."""
-    from .. import pipeline
+    from course import pipeline
 
     release = root / "release" / assignment
     if not release.is_dir():

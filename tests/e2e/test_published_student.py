@@ -16,7 +16,7 @@ import shutil
 import nbformat
 import pytest
 
-from course.submissions import fill, load_class
+from course.submissions.build import fill, load_class
 from support import ASSIGNMENT, ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

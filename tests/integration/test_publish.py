@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from course.publish import build
-from course.submissions import fill, load_class
+from course.submissions.build import fill, load_class
 from support import ASSIGNMENT, ROOT, hidden
 from support.published import NOT_RUN, readme_commands, student_environment
 from support.readme import sections, without_comment
