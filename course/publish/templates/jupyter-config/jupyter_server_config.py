@@ -3,8 +3,8 @@
 Kernels talk to the server over TCP; with CurveZMQ keys that the server hands
 each kernel ("auto": where the kernel says it can use them, as ipykernel does)
 the traffic is encrypted, and no kernel warns at every start that it runs
-"over TCP without encryption". pyzmq's wheels and conda-forge's carry CurveZMQ;
-a pyzmq built without it keeps the plain transport (and the warning).
+"over TCP without encryption". Where pyzmq was built without CurveZMQ (its
+wheels for Linux have it), kernels keep the plain transport, and the warning.
 """
 
 import zmq
