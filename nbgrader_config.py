@@ -8,17 +8,34 @@ c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 c.CourseDirectory.course_id = "initialization-course"
 
 # Students write between the course's own markers; the release keeps the
-# frame and puts a stub inside it.
+# frame and puts a stub inside it. Each answer keeps its own opening line, with
+# its hint ("### START CODE HERE ### (≈ 9 lines of code)"), in place of the
+# stub's first line (course/publish/clear_solutions.py): nbgrader's ClearSolutions
+# would give every exercise the stub's one line. Otherwise nbgrader's steps.
 c.ClearSolutions.begin_solution_delimeter = "START CODE HERE"
 c.ClearSolutions.end_solution_delimeter = "END CODE HERE"
 c.ClearSolutions.code_stub = {
     "python": (
-        "### START CODE HERE ### (≈ 2 lines of code)\n"
+        "### START CODE HERE ###\n"
         "# YOUR CODE HERE\n"
         "raise NotImplementedError()\n"
         "### END CODE HERE ###"
     ),
 }
+c.GenerateAssignment.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "course.publish.clear_solutions.ClearSolutionsKeepingHints",   # nbgrader's ClearSolutions
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 
 # Hidden tests use nbgrader's default markers, ### BEGIN HIDDEN TESTS and
 # ### END HIDDEN TESTS: removed from the release, restored at autograde.

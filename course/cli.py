@@ -234,8 +234,48 @@ def cmd_workspace(args, console):
     shutil.copytree(release, dest, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     names = ", ".join(sorted(p.name for p in dest.glob("*.ipynb")))
-    console.print(f"{names} copied to {dest}\nOpen them with: jupyter lab {dest}",
+    console.print(f"{names} copied to {dest}\nOpen them with: {open_command(dest)}",
                   highlight=False, markup=False, soft_wrap=True)
+
+
+def open_command(folder):
+    """A command that opens JupyterLab on ``folder`` from any shell, this environment active or not.
+
+    JupyterLab of this very environment, by its full path (a fresh shell has no
+    venv on PATH), started in ``folder``: the formgrader of an instructor's
+    environment then finds the course directory (the current one) inside the
+    server's root, instead of logging that it is not a subdirectory of it.
+    """
+    import shlex
+
+    scripts = Path(sys.executable).parent
+    jupyter = next((scripts / name for name in ("jupyter", "jupyter.exe")
+                    if (scripts / name).exists()), None)
+    command = [str(jupyter), "lab"] if jupyter else [sys.executable, "-m", "jupyter", "lab"]
+    if sys.platform == "win32":
+        return f'cd /d "{folder}" && ' + " ".join(f'"{c}"' for c in command)
+    return f"cd {shlex.quote(str(folder))} && {shlex.join(command)}"
+
+
+def cmd_publish(args, console):
+    """Write the folder students get (course/publish/)."""
+    from course.publish import build
+
+    published = build.publish(_root(args.root), args.dest, binder_repo=args.binder_repo)
+    console.print(
+        f"published {published.dest}: {', '.join(published.notebooks)}, helpers/, "
+        f"pyproject.toml, environment.yml, jupyter-config/, README.md for students.\n"
+        f"Checked: nothing of the instructor's is in it ({published.regions_checked} "
+        f"solutions, hidden tests and rubrics of source/, {published.modules_checked} modules "
+        f"of course/ looked for).",
+        highlight=False, soft_wrap=True)
+    if published.binder_url:
+        console.print(f"Push it to the repository, then give students {published.binder_url}",
+                      highlight=False, soft_wrap=True)
+    else:
+        console.print("Give students the folder (a zip, a repository or a hub's environment); "
+                      "with --binder-repo OWNER/REPO its README opens the notebooks on Binder.",
+                      highlight=False, soft_wrap=True)
 
 
 def cmd_demo(args, console):
@@ -717,6 +757,20 @@ def build_parser():
     p.add_argument("--late", nargs="*", default=[], metavar="STUDENT",
                    help="students whose submission the LMS flags as late")
 
+    p = _command(sub, "publish", cmd_publish,
+                 "write the folder students get: the release, helpers and what installs them",
+                 "Write DEST, the course as students get it: the release's notebooks, the "
+                 "helpers package, a pyproject.toml and an environment.yml with the students' "
+                 "dependencies only (for pip, conda and Binder), Jupyter's settings for students "
+                 "(nbgrader's Assignment List and Validate, none of the instructor's tools) and "
+                 "a README for them; nothing of source/, course/, tests/ or the demo class. "
+                 "Refuses a stale release, and anything of the instructor's in the folder. "
+                 "Publishing again into the same folder replaces what it wrote there.")
+    p.add_argument("dest", help="a new or empty folder, or one published before")
+    p.add_argument("--binder-repo", default=None, metavar="OWNER/REPO",
+                   help="the GitHub repository DEST will be pushed to: the students' README "
+                        "then opens the notebooks on Binder")
+
     _command(sub, "demo", cmd_demo, "release, autograde, feedback and export on the demo class",
              "The instructor's whole pipeline on the class in submitted/: generate the "
              "release, autograde every submission, write feedback and grades.csv, and "
@@ -918,7 +972,8 @@ def _user_errors():
                          ("course.submissions.catalogue", "CatalogueError"),
                          ("course.grading.local", "GradeError"),
                          ("course.grading.cluster.worker", "WorkerError"),
-                         ("course.gradescope.build", "BuildError")):
+                         ("course.gradescope.build", "BuildError"),
+                         ("course.publish.build", "PublishError")):
         loaded = sys.modules.get(module)
         if loaded is not None:
             errors.append(getattr(loaded, name))

@@ -1,18 +1,21 @@
-"""What the course's explorers share: whether to show widgets, and how they are shown.
+"""What the course's explorers share: whether to show widgets, and how an explorer is shown.
 
-An explorer (:mod:`helpers.explorer`, :mod:`helpers.moons_explorer`) is a still
-image of its default setting, then, where a front end can draw them, ipywidgets
-controls that redraw their own copy of the figure. Importing this module
-imports no widget library.
+An explorer (:mod:`helpers.explorer`, :mod:`helpers.moons_explorer`) is one
+figure. Where a front end can draw widgets, it is shown as its ipywidgets
+controls above the figure they redraw, and nothing else: no second, still
+copy of the figure that would go stale at the first change. Under nbgrader
+(autograde, Validate) it is shown as a still image of its default setting.
+Importing this module imports no widget library.
 """
 
+import base64
 import functools
 import io
 import os
 
 import PIL.Image
 
-__all__ = ["widgets_wanted", "png_of", "titled_box", "show_still_then_controls"]
+__all__ = ["widgets_wanted", "png_of", "explorer_box", "show_explorer_or_still"]
 
 
 def widgets_wanted():
@@ -34,11 +37,14 @@ def png_of(canvas):
 
 
 @functools.cache
-def titled_box(text):
-    """An ``ipywidgets.VBox`` class shown as the one line ``text`` where widgets cannot be drawn.
+def explorer_box(text):
+    """An ``ipywidgets.VBox`` class for an explorer whose figure is its ``.image`` widget.
 
-    nbval compares that line with the stored one; the default repr names a
-    model id that changes at every run.
+    Shown, it offers three forms of itself: the widget; its figure at the time
+    it is shown, as PNG, for what cannot draw widgets (an HTML export, a
+    viewer of saved notebooks); and the one line ``text``, which nbval
+    compares with the stored one (the default repr names a model id that
+    changes at every run).
     """
     import ipywidgets as w
 
@@ -46,24 +52,31 @@ def titled_box(text):
         def __repr__(self):
             return text
 
+        def _repr_mimebundle_(self, **kwargs):
+            bundle = super()._repr_mimebundle_(**kwargs)
+            image = getattr(self, "image", None)
+            if image is not None and image.format == "png" and image.value:
+                bundle["image/png"] = base64.b64encode(image.value).decode("ascii")
+            return bundle
+
     return Explorer
 
 
-def show_still_then_controls(png, build):
-    """Display the still image ``png``, then ``build()``'s widget where one is wanted.
+def show_explorer_or_still(png, build):
+    """Display ``build()``'s explorer where widgets are wanted, else the still image ``png``.
 
-    The image is what nbval, Validate, the autograder and the feedback page
-    see. Returns the widget shown, or None (under nbgrader, or without
-    ipywidgets), in which case ``build`` is never called.
+    One figure either way: the explorer's own (its ``.image``, which starts
+    as ``png``) or, under nbgrader or without ipywidgets, ``png`` alone,
+    which is what Validate, the autograder and the feedback page show.
+    Returns the explorer shown, or None (``build`` is then never called).
     """
     from IPython.display import Image, display
 
-    display(Image(png, format="png"))
-    if not widgets_wanted():
-        return None
-    try:
-        box = build()
-    except ImportError:   # no ipywidgets: the still image is all there is
-        return None
-    display(box)
+    box = None
+    if widgets_wanted():
+        try:
+            box = build()
+        except ImportError:   # no ipywidgets: the still image is all there is
+            box = None
+    display(box if box is not None else Image(png, format="png"))
     return box

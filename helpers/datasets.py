@@ -2,7 +2,7 @@
 
 import numpy as np
 
-__all__ = ["load_moons", "make_moons", "load_image_dataset", "IMAGE_KEYS"]
+__all__ = ["load_moons", "make_moons", "load_image_dataset", "class_names", "IMAGE_KEYS"]
 
 IMAGE_KEYS = ("train_set_x", "train_set_y", "test_set_x", "test_set_y", "list_classes")
 
@@ -81,7 +81,9 @@ def load_image_dataset(train_path, test_path=None):
     train_Y : ndarray of shape (1, m_train)
     test_X : ndarray of shape (n_pixels, m_test)
     test_Y : ndarray of shape (1, m_test)
-    classes : ndarray of bytes
+    classes : list of str
+        The class names, decoded from the file's bytes (UTF-8): printed, they
+        read ``['not 3', '3']``, not ``[b'not 3' b'3']``.
     """
     if test_path is None:
         wanted = {train_path: IMAGE_KEYS}
@@ -104,4 +106,10 @@ def load_image_dataset(train_path, test_path=None):
             raise ValueError(f"{name}_set_x has shape {x.shape} and {name}_set_y {y.shape}; "
                              f"expected (m, ...) images and (m,) labels with the same m")
         sets += [x.reshape(x.shape[0], -1).T / 255, y.reshape(1, -1)]
-    return (*sets, data["list_classes"])
+    return (*sets, class_names(data["list_classes"]))
+
+
+def class_names(stored):
+    """The class names an HDF5 file stores (bytes, or str), as a list of str."""
+    return [name.decode("utf-8") if isinstance(name, bytes) else str(name)
+            for name in np.ravel(stored)]

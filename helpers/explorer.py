@@ -9,9 +9,10 @@ network's numbers for a setting are computed once and kept
 (:func:`profile_for`), so that coming back to a setting costs only the drawing.
 
 :func:`explorer` builds the ipywidgets controls around it; :func:`show_explorer`
-shows a still image of the default settings, then the controls where a front
-end can show them (never while nbgrader grades or validates, see
-:func:`widgets_wanted`). Importing this module imports no widget library.
+shows them, with the figure under them, where a front end can draw them, and a
+still image of the default settings elsewhere (while nbgrader grades or
+validates, see :func:`widgets_wanted`). Importing this module imports no
+widget library.
 """
 
 import functools
@@ -23,7 +24,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator, StrMethodFormatter
 
-from ._widgets import png_of, show_still_then_controls, titled_box, widgets_wanted
+from ._widgets import explorer_box, png_of, show_explorer_or_still, widgets_wanted
 from .activations import gaussian_inputs
 from .gradients import depth_profile
 from .network import ACTIVATIONS
@@ -94,6 +95,8 @@ def profile_for(settings):
 
 
 MAX_DEPTH = 12
+#: Toggle buttons wide enough for their longest label ("sigmoid") in JupyterLab's font.
+BUTTONS = {"button_width": "80px"}
 #: The box in one line of text, where widgets cannot be drawn (nbval compares it).
 REPR = "Explorer (start, std, activation, depth, width; figure redrawn on change)"
 
@@ -256,12 +259,12 @@ def explorer(settings=Settings(), *, png=None):
 
     init = w.ToggleButtons(options=[("zeros", "zeros"), ("std", "std"), ("Xavier", "xavier"),
                                     ("He", "he")], value=settings.init, description="start",
-                           style={"button_width": "64px"})
+                           style=BUTTONS)
     std = w.FloatLogSlider(value=settings.std, base=10, min=-3, max=1, step=0.25,
                            description="std", readout_format=".3g",
                            disabled=settings.init != "std")
     activation = w.ToggleButtons(options=list(ACTIVATIONS), value=settings.activation,
-                                 description="activation", style={"button_width": "64px"})
+                                 description="activation", style=BUTTONS)
     depth = w.IntSlider(value=settings.depth, min=1, max=MAX_DEPTH, description="depth")
     width = w.IntSlider(value=settings.width, min=8, max=256, step=8, description="width")
     drawing = Drawing()
@@ -279,17 +282,18 @@ def explorer(settings=Settings(), *, png=None):
 
     for control in controls:
         control.observe(update, names="value")
-    box = titled_box(REPR)(children=[w.HBox([init, activation]), w.HBox([std, depth, width]),
+    box = explorer_box(REPR)(children=[w.HBox([init, activation]), w.HBox([std, depth, width]),
                                      image])
     box.image, box.settings, box.controls = image, current, controls
     return box
 
 
 def show_explorer(settings=Settings()):
-    """Display a still image of ``settings``' figure, then the explorer where it is wanted.
+    """Display the explorer, starting at ``settings``, or a still image of that figure.
 
-    The image is what nbval, Validate, the autograder and the feedback page see;
-    in JupyterLab the controls under it redraw their own copy.
+    The explorer where widgets can be drawn (JupyterLab: the controls, and the
+    figure they redraw under them); the still image under nbgrader, which is
+    what Validate, the autograder and the feedback page see.
     """
     png = render(settings)
-    return show_still_then_controls(png, lambda: explorer(settings, png=png))
+    return show_explorer_or_still(png, lambda: explorer(settings, png=png))

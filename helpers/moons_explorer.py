@@ -12,9 +12,9 @@ The figure is a function of the setting (and of the runs kept for it):
 :class:`MoonsDrawing` draws it, left the cost curve, right the decision
 boundary over the training points, with the train and test accuracies in its
 title. :func:`moons_explorer` builds the ipywidgets controls around it;
-:func:`show_moons_explorer` shows a still image of the default setting, then
-the controls where a front end can show them (never while nbgrader grades or
-validates, see :func:`helpers._widgets.widgets_wanted`). Importing this module
+:func:`show_moons_explorer` shows them, with the figure under them, where a
+front end can draw them, and a still image of the default setting elsewhere
+(while nbgrader grades or validates, see :func:`helpers._widgets.widgets_wanted`). Importing this module
 imports no widget library.
 """
 
@@ -26,7 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator, StrMethodFormatter
 
-from ._widgets import png_of, show_still_then_controls, titled_box
+from ._widgets import explorer_box, png_of, show_explorer_or_still
 from .plotting import CMAP, decision_grid, plot_data
 from .training import Run, accuracy, fit, predict
 
@@ -333,13 +333,13 @@ def moons_explorer(trainings, settings=MoonsSettings(), *, drawing=None, png=Non
 
     for control in controls:
         control.observe(update, names="value")
-    box = titled_box(REPR)(children=[w.HBox([init, std]), rate, status, image])
+    box = explorer_box(REPR)(children=[w.HBox([init, std]), rate, status, image])
     box.image, box.status, box.settings, box.controls = image, status, current, controls
     return box
 
 
 def show_moons_explorer(runs=None, data=None, settings=None, *, num_iterations=NUM_ITERATIONS):
-    """Display a still image of ``settings``' figure, then the explorer where it is wanted.
+    """Display the explorer, starting at ``settings``, or a still image of that figure.
 
     Parameters
     ----------
@@ -352,13 +352,13 @@ def show_moons_explorer(runs=None, data=None, settings=None, *, num_iterations=N
     settings : MoonsSettings, optional
         The setting shown first. By default the He run handed in (else the
         first run handed in), at the learning rate it was trained with, so that
-        the still image costs no training; He at learning rate 0.01 without runs.
+        the first figure costs no training; He at learning rate 0.01 without runs.
     num_iterations : int, default=15000
         Iterations of every training: the notebook's, which its runs were trained with.
 
-    The image is what nbval, Validate, the autograder and the feedback page
-    see. In JupyterLab the controls under it redraw their own copy, training
-    each new setting once.
+    In JupyterLab, the controls and the figure they redraw under them, each new
+    setting trained once; under nbgrader the still image, which is what
+    Validate, the autograder and the feedback page see.
     """
     if data is None:
         from .datasets import load_moons
@@ -371,5 +371,5 @@ def show_moons_explorer(runs=None, data=None, settings=None, *, num_iterations=N
                     else MoonsSettings(first, learning_rate=runs[first].learning_rate))
     drawing = MoonsDrawing(trainings)
     png = render(settings, drawing)
-    return show_still_then_controls(
+    return show_explorer_or_still(
         png, lambda: moons_explorer(trainings, settings, drawing=drawing, png=png))

@@ -43,6 +43,28 @@ def graded_demo(tmp_path_factory):
     return folder / "course"
 
 
+@pytest.fixture(scope="session")
+def student_install(tmp_path_factory):
+    """The course as students get it: published by `course publish`, and installed by the
+    commands of its own README (a fresh venv, pip from the registry), once per session.
+
+    Returns the published folder (its ``.venv/`` is the student's environment; the
+    commands' output is ``../readme-commands.log``). Shared like ``graded_demo``:
+    tests must only read it, and copy what they change.
+    """
+    from support.published import FOLDER, publish_and_install
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "student-install"
+    with FileLock(str(shared / "student-install.lock")):
+        if not (folder / "built").exists():
+            shutil.rmtree(folder, ignore_errors=True)   # a build that failed half way
+            publish_and_install(folder)
+            (folder / "built").write_text("installed\n")
+    return folder / FOLDER
+
+
 @pytest.fixture
 def graded_copy(graded_demo, tmp_path):
     """A copy of the graded demo class for a test to change (gradebook included)."""

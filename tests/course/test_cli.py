@@ -5,6 +5,7 @@ import csv
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ HEAVY = ("nbgrader", "nbformat", "nbclient", "sqlalchemy", "jupyter_client", "ma
 
 @pytest.mark.parametrize("argv", [["--help"], ["grade", "--help"], ["scores", "--help"],
                                   ["report", "--help"], ["extend", "--help"], ["export", "--help"],
-                                  ["gradescope", "--help"]])
+                                  ["gradescope", "--help"], ["publish", "--help"]])
 def test_help_imports_neither_nbgrader_nor_nbformat(argv):
     code = ("import sys\nfrom course import __main__ as entry\n"
             f"try:\n    entry.main({argv!r})\nexcept SystemExit as exit_:\n    assert exit_.code == 0\n"
@@ -121,7 +122,9 @@ def test_workspace_copies_the_release_and_never_overwrites_work(tmp_path, capsys
     released = sorted(p.name for p in (ROOT / "release" / "initialization").iterdir()
                       if p.name != ".ipynb_checkpoints")
     assert sorted(p.name for p in dest.iterdir()) == released
-    assert "jupyter lab " + str(dest) in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    command = printed.split("Open them with: ")[1].strip()
+    assert command == f"cd {dest} && {Path(sys.executable).parent / 'jupyter'} lab"
     (dest / "Initialization.ipynb").write_text("my work")
     with pytest.raises(SystemExit, match="already holds files"):
         cli.main(["--root", str(ROOT), "workspace", str(dest)])

@@ -31,9 +31,10 @@ def artifacts(request):
 
 @pytest.fixture
 def lab(tmp_path, playwright, artifacts):
-    """Open JupyterLab on a folder: ``with lab(folder) as session: ...``."""
-    def start(folder):
-        return Lab(folder, playwright, artifacts)
+    """Open JupyterLab on a folder: ``with lab(folder) as session: ...`` (``python=``: the
+    environment it runs from, by default the tests' own)."""
+    def start(folder, **options):
+        return Lab(folder, playwright, artifacts, **options)
     return start
 
 

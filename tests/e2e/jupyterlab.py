@@ -73,8 +73,9 @@ class Lab:
     (by its own PID) on exit, whatever happened.
     """
 
-    def __init__(self, folder, playwright, artifacts):
+    def __init__(self, folder, playwright, artifacts, python=sys.executable):
         self.folder = Path(folder)
+        self.python = str(python)   # the environment JupyterLab runs from (and its kernels)
         self.playwright = playwright
         self.artifacts = Path(artifacts)
         self.token = secrets.token_hex(16)
@@ -120,7 +121,7 @@ class Lab:
             "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
             "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
             "IPYTHONDIR": str(home / "ipython"),
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+            "PATH": os.pathsep.join([str(Path(self.python).parent), env.get("PATH", "")]),
         })
         env.pop("MPLBACKEND", None)  # a notebook's %matplotlib inline must draw
         return env
@@ -130,7 +131,7 @@ class Lab:
         self.port = free_port()
         self.log = open(self.folder.parent / "jupyterlab.log", "w")
         self.server = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+            [self.python, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
              "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
              "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
              f"--ServerApp.root_dir={self.folder}",

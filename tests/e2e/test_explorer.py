@@ -5,6 +5,8 @@ JupyterLab on a copy of the source notebooks (outputs cleared), Run All, then
 each control of the explorer moved as a student moves it (a toggle button
 clicked, a slider's value typed into its readout); after each change the
 figure's image must change, and the browser console must stay free of errors.
+The explorer's cell shows one figure (no still copy beside the live one), and
+every button's label fits in it.
 """
 
 import shutil
@@ -40,6 +42,20 @@ def _wait_for_new_image(session, before, what):
                      }""", REDRAW, arg=[IMAGE, before])
 
 
+def _figures_in_explorer_cell(session):
+    """How many images the cell holding the explorer shows."""
+    return session.page.evaluate("""(selector) => {
+        const figure = [...document.querySelectorAll(selector)].pop();
+        return figure.closest('.jp-Cell').querySelectorAll('.jp-OutputArea-output img').length;
+    }""", IMAGE)
+
+
+def _clipped_buttons(session):
+    """The labels of the explorer's toggle buttons that do not fit (drawn as "sig...")."""
+    return _controls(session).locator(".widget-toggle-button").evaluate_all(
+        "buttons => buttons.filter(b => b.scrollWidth > b.clientWidth).map(b => b.innerText)")
+
+
 def _toggle(session, label):
     _controls(session).locator(".widget-toggle-button", has_text=label).first.click()
 
@@ -73,6 +89,10 @@ def _move_every_control(lab, tmp_path, notebook, moves):
         session.wait_until_run()
         session.wait_for_selector("the explorer's figure", IMAGE, REDRAW)
         session.screenshot("explorer")
+        assert _figures_in_explorer_cell(session) == 1, (
+            "the explorer's cell shows more than its own figure (a still copy goes stale)")
+        assert not _clipped_buttons(session), (
+            f"button labels cut short: {_clipped_buttons(session)}")
         for what, move in moves:
             before = _image_source(session)
             move(session)

@@ -2,7 +2,7 @@ import h5py
 import numpy as np
 import pytest
 
-from helpers.datasets import IMAGE_KEYS, load_image_dataset, load_moons
+from helpers.datasets import IMAGE_KEYS, class_names, load_image_dataset, load_moons
 
 
 def test_load_moons_shapes_and_labels():
@@ -62,7 +62,19 @@ def test_load_image_dataset_round_trip(tmp_path):
     np.testing.assert_array_equal(train_Y, data["train_set_y"].reshape(1, -1))
     np.testing.assert_array_equal(test_Y, data["test_set_y"].reshape(1, -1))
     assert train_X.min() >= 0 and train_X.max() <= 1
-    assert list(classes) == [b"other", b"target"]
+    assert classes == ["other", "target"]
+
+
+def test_load_image_dataset_prints_class_names_as_text(tmp_path):
+    _write_images(tmp_path / "images.h5")
+    *_, classes = load_image_dataset(tmp_path / "images.h5")
+    assert str(classes) == "['other', 'target']"
+
+
+def test_class_names_decodes_bytes_and_keeps_text():
+    assert class_names(np.array([b"not 3", b"3"])) == ["not 3", "3"]
+    assert class_names(np.array(["caf\u00e9", "b"])) == ["caf\u00e9", "b"]
+    assert class_names(np.array(["caf\u00e9".encode(), b"x"])) == ["caf\u00e9", "x"]
 
 
 def test_load_image_dataset_from_two_files(tmp_path):

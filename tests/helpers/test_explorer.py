@@ -1,5 +1,6 @@
 """helpers.explorer: the figure is a function of the settings alone; the widgets redraw it."""
 
+import base64
 import os
 
 import numpy as np
@@ -108,6 +109,28 @@ def test_show_explorer_shows_a_still_image_and_no_widget_under_nbgrader(monkeypa
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert explorer.show_explorer(Settings(depth=2, width=8)) is None
     assert len(shown) == 1 and shown[0].data == render(Settings(depth=2, width=8))
+
+
+def test_show_explorer_shows_the_explorer_alone_where_widgets_are_wanted(monkeypatch):
+    """One figure: the explorer's own, which starts as the still image; no still copy
+    above it that the first change would leave stale."""
+    pytest.importorskip("ipywidgets")
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    box = explorer.show_explorer(Settings(depth=2, width=8))
+    assert shown == [box]
+    assert box.image.value == render(Settings(depth=2, width=8))
+
+
+def test_explorer_offers_its_figure_as_png_and_one_line_of_text():
+    """What cannot draw widgets (an HTML export, nbval) gets the figure and one line."""
+    pytest.importorskip("ipywidgets")
+    box = explorer.explorer(Settings(depth=2, width=8))
+    bundle = box._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/png"]) == box.image.value
+    assert bundle["text/plain"] == explorer.REPR
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == box.model_id
 
 
 def test_importing_the_explorer_imports_no_widget_library():

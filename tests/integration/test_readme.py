@@ -18,7 +18,9 @@ with the same pipeline.
 
 A command that must not run here is listed in NOT_RUN with the reason, and
 where it is exercised instead. A listed pattern that no longer matches any
-command of the README fails a test, so the list cannot go stale either.
+command of the README fails a test, so the list cannot go stale either. The
+students' section (ELSEWHERE) runs in a folder made by `course publish`, not
+in a copy of the course: students never get this repository.
 """
 
 import os
@@ -34,6 +36,7 @@ import pytest
 from course.submissions import lms_archive
 from course.submissions.build import lean
 from support import ASSIGNMENT, ROOT
+from support.readme import sections, without_comment
 
 README = ROOT / "README.md"
 SECTION_TIMEOUT = 1200  # seconds for all the commands of one section
@@ -44,19 +47,6 @@ NOT_RUN = [
     (r"^make test$",
      "it is the test suite itself: running it from a test would recurse",
      "CI runs it (.ci/run)"),
-    (r"\bjupyter lab\b",
-     "it starts a server that runs until it is stopped",
-     "tests/e2e/ starts JupyterLab on loopback and drives it in headless Chromium"),
-    (r"^conda ",
-     "no conda channel is reachable from these machines",
-     "tests/integration/test_environment.py keeps environment.yml in step with pyproject.toml"),
-    (r"^course workspace ",
-     "it is the conda environment's `course` (after `conda activate`), which is not made here",
-     "the same command runs as .venv/bin/course just before, and tests/course/test_cli.py"),
-    (r"^python3 -m venv \.venv$|^\.venv/bin/pip install \.$",
-     "it would remake the environment this test's copy links to (this checkout's own)",
-     "tests/integration/test_student_setup.py resolves `pip install` of the course's wheel "
-     "for Windows and macOS (wheels only, no test tools); the copy's .venv/ has it installed"),
     (r"^course mutants\b",
      "it grades the whole mistake catalogue (about 40 submissions, minutes)",
      "tests/integration/test_catalogue.py grades the same catalogue with the same code (packed)"),
@@ -65,9 +55,18 @@ NOT_RUN = [
      "tests/integration/test_collect.py runs release, fetch, submit, collect with a temporary exchange"),
 ]
 
+# Sections whose commands are a student's, run in the folder students get (not in a copy
+# of this course): section -> where they run.
+ELSEWHERE = {
+    "For students": "tests/support/published.py runs them in a folder `course publish` wrote, "
+                    "as its own README gives them (student_install); "
+                    "tests/integration/test_publish.py checks they are the same commands",
+}
+
 # What a section must leave behind in its copy of the course, besides running.
 LEAVES = {
     "For instructors": ["gradebook.db", "grades.csv", "scores.csv",
+                        "../initialization-students/initialization/Initialization.ipynb",
                         "feedback/alice/initialization/Initialization.html",
                         "submitted/emeka/initialization/Initialization.ipynb",
                         "reports/initialization/report.html",
@@ -91,35 +90,6 @@ def IGNORED(folder, names):
     if Path(folder) == ROOT:
         ignored |= _AT_THE_TOP & set(names)
     return ignored
-
-
-def sections(text):
-    """``{heading: [command, ...]}`` for every ``## `` section with bash blocks."""
-    found = {}
-    heading = None
-    in_block = False
-    pending = ""
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not in_block and line.startswith("## "):
-            heading = line[3:].strip()
-        elif not in_block and stripped == "```bash":
-            in_block = True
-        elif in_block and stripped == "```":
-            in_block = False
-        elif in_block:
-            pending += stripped
-            if pending.endswith("\\"):
-                pending = pending[:-1].rstrip() + " "
-                continue
-            if pending and not pending.startswith("#"):
-                found.setdefault(heading, []).append(pending)
-            pending = ""
-    return found
-
-
-def without_comment(command):
-    return re.sub(r"\s+#.*$", "", command).strip()
 
 
 def not_run(command):
@@ -175,8 +145,13 @@ def test_readme_has_commands_for_each_kind_of_user():
         assert README_SECTIONS.get(heading), f"README.md: no bash commands under '## {heading}'"
 
 
+def test_every_section_run_elsewhere_is_still_in_the_readme():
+    assert set(ELSEWHERE) <= set(README_SECTIONS)
+
+
 def test_every_command_not_run_is_still_in_the_readme():
-    commands = [without_comment(c) for cs in README_SECTIONS.values() for c in cs]
+    commands = [without_comment(c) for heading, cs in README_SECTIONS.items()
+                if heading not in ELSEWHERE for c in cs]
     for pattern, why, _ in NOT_RUN:
         assert any(re.search(pattern, c) for c in commands), (
             f"NOT_RUN lists {pattern!r} ({why}), which matches no command of README.md: "
@@ -189,7 +164,7 @@ def test_sections_reads_continuations_and_skips_comments():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("heading", sorted(README_SECTIONS))
+@pytest.mark.parametrize("heading", sorted(set(README_SECTIONS) - set(ELSEWHERE)))
 def test_readme_section_commands_run(tmp_path, heading):
     commands = README_SECTIONS[heading]
     copy = course_copy(tmp_path)

@@ -2,6 +2,7 @@
 
 import filecmp
 
+import nbformat
 import pytest
 
 from course import pipeline
@@ -107,3 +108,18 @@ def test_fill_replaces_the_written_answer_placeholder(repo_root):
     assert cell.source == "He, because ..."
     with pytest.raises(build.SubmissionError, match="does not hold 'YOUR ANSWER HERE'"):
         build.fill(filled, {"relu_spread_answer": "again"})
+
+
+def test_each_released_answer_keeps_its_own_hint(repo_root):
+    """Each answer opens with its source's own line ("(≈ 9 lines of code)" for
+    backward_step), not one hint for every exercise (course/publish/clear_solutions.py)."""
+    for source in sorted((repo_root / "source" / ASSIGNMENT).glob("*.ipynb")):
+        released = build.answer_cells(
+            nbformat.read(repo_root / "release" / ASSIGNMENT / source.name, as_version=4))
+        for grade_id, cell in build.answer_cells(
+                nbformat.read(source, as_version=4)).items():
+            opening = [line for line in cell.source.splitlines() if "START CODE HERE" in line]
+            if opening:
+                assert opening[0] in released[grade_id].source.splitlines(), (source.name, grade_id)
+    gradients = (repo_root / "release" / ASSIGNMENT / "Gradients.ipynb").read_text()
+    assert "### START CODE HERE ### (≈ 9 lines of code)" in gradients
