@@ -22,8 +22,12 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
+	cp course/formgrader/jupyter-config/course-formgrader.json $(VENV)/etc/jupyter/jupyter_server_config.d/
 	touch $(STAMP)
 
+## course.formgrader: the formgrader's pages as the course needs them (an
+## editable install does not install its jupyter-config file; a wheel does).
+##
 ## rfc3987-syntax (pulled in by jupyter-events' jsonschema[format-nongpl]) builds
 ## dozens of Earley parsers when it is imported, and jsonschema imports it with
 ## nbformat: 3.8 s of CPU in every nbgrader, nbval and Jupyter server process on
