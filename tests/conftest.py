@@ -31,6 +31,7 @@ START_FIRST = [
     "integration/test_postgres.py",
     "integration/test_interrupted_grading.py",
     "integration/test_grading_log.py",
+    "e2e/test_hub.py",
     "e2e/test_student_journey.py",
     "e2e/test_untrusted_html.py",
 ]
