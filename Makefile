@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast release execute-source venv system-packages sandbox-check clean bench
+.PHONY: demo test test-fast release execute-source venv hub system-packages sandbox-check clean bench
 
 ## The project's own packages byte-compiled: an editable install leaves them as
 ## source, and where PYTHONDONTWRITEBYTECODE is set every kernel compiles them anew.
@@ -22,8 +22,12 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
+	cp course/formgrader/jupyter-config/course-formgrader.json $(VENV)/etc/jupyter/jupyter_server_config.d/
 	touch $(STAMP)
 
+## course.formgrader: the formgrader's pages as the course needs them (an
+## editable install does not install its jupyter-config file; a wheel does).
+##
 ## rfc3987-syntax (pulled in by jupyter-events' jsonschema[format-nongpl]) builds
 ## dozens of Earley parsers when it is imported, and jsonschema imports it with
 ## nbformat: 3.8 s of CPU in every nbgrader, nbval and Jupyter server process on
@@ -32,6 +36,15 @@ $(STAMP): pyproject.toml Makefile
 ## Jupyter or nbformat schema uses; without it jsonschema skips those formats.
 ## tests/integration/test_environment.py checks that this venv goes without it.
 
+## JupyterHub's proxy, configurable-http-proxy, from npm as hub/package-lock.json pins
+## it: for the course's hub (hub/jupyterhub_config.py) and its test (tests/e2e/test_hub.py).
+HUB_PROXY := hub/node_modules/.bin/configurable-http-proxy
+hub: $(HUB_PROXY)
+
+$(HUB_PROXY): hub/package.json hub/package-lock.json | system-packages
+	npm ci --prefix hub --no-audit --no-fund --loglevel=error
+	touch $(HUB_PROXY)
+
 ## The instructor's whole pipeline on the demo class.
 demo: venv
 	$(BIN)/course demo
@@ -39,7 +52,7 @@ demo: venv
 ## Every test: the unit and pipeline tests, and nbval on every source notebook
 ## (stored outputs compared, except cells tagged nbval-ignore-output); the 25 slowest
 ## tests are listed at the end, so that a CI log shows where the time goes.
-test: venv
+test: venv hub
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests source --nbval --nbval-current-env \
 		--nbval-sanitize-with nbval-sanitize.cfg --durations=25
 
@@ -75,4 +88,4 @@ sandbox-check: venv
 	$(BIN)/course sandbox-check
 
 clean:
-	rm -rf $(VENV) .pytest_cache gradebook.db feedback grades.csv autograded/*/
+	rm -rf $(VENV) hub/node_modules .pytest_cache gradebook.db feedback grades.csv autograded/*/

@@ -144,6 +144,11 @@ c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.preprocessors = ["course.feedback.sanitize.SanitizeOutputs"]   # again, as pages are made
 c.HTMLExporter.filters = {"clean_html": "course.feedback.sanitize.clean_html",
                           "markdown2html": "course.feedback.sanitize.markdown2html"}
+# The formgrader's submission view typesets formulas offline: MathJax 2 from the
+# instructor's own Jupyter server (the jupyter-server-mathjax package), through the
+# course's MathJax macro, found before nbconvert's (course/formgrader/).
+from course.formgrader import TEMPLATE_BASEDIRS as _FORMGRADER_TEMPLATES  # noqa: E402
+c.HTMLExporter.extra_template_basedirs = _FORMGRADER_TEMPLATES
 
 # --- Collecting submissions (issue 6: LMS downloads and nbgrader's exchange) ---
 # From an LMS download: put the archive (or the loose files) in
@@ -178,9 +183,13 @@ c.ZipCollectApp.collector_plugin = "course.submissions.lms_archive.LmsCollectorP
 # (e.g. /etc/jupyter/nbgrader_config.py on the hub) with the same two lines:
 #   c.CourseDirectory.course_id = "initialization-course"
 #   c.Exchange.root = "/srv/nbgrader/exchange"
-# The exchange folder must exist and be writable by everyone (chmod ugo+rw); the
+# The exchange folder must exist and be writable by everyone (chmod 1777); the
 # instructor then runs `nbgrader release_assignment initialization` and, after
 # the deadline, `nbgrader collect initialization` and `nbgrader autograde ...`.
+# The course's hub (hub/jupyterhub_config.py, README "Running the course on a
+# JupyterHub") sets both for every account in hub/jupyter/nbgrader_config.py.
+# Without an exchange, the formgrader's Manage Assignments page says that the course
+# collects from an LMS download (course/formgrader/).
 # c.Exchange.root = "/srv/nbgrader/exchange"
 
 # --- Deadlines, late work and extensions (course/gradebook/deadlines.py) ------

@@ -98,10 +98,23 @@ def _spec_problem(assignment, config, db_url):
 
 
 def course_config(root):
-    """The course's nbgrader configuration, read from ``root/nbgrader_config.py``."""
+    """The course's nbgrader configuration, from the files nbgrader itself reads.
+
+    The ``nbgrader_config.py`` of every Jupyter configuration folder (the user's
+    ``~/.jupyter``, ``JUPYTER_CONFIG_PATH``'s, the environment's, ``/etc/jupyter``),
+    the least specific first, then ``root``'s: nbgrader's own apps read the same, so
+    the checks made before grading see the settings the grading uses (a hub gives its
+    instructors theirs through ``JUPYTER_CONFIG_PATH``: hub/jupyterhub_config.py).
+    """
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
-    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config = Config()
+    for folder in [*reversed(jupyter_config_path()), str(root)]:
+        if os.path.isfile(os.path.join(folder, "nbgrader_config.py")):
+            config.merge(PyFileConfigLoader("nbgrader_config.py", path=folder).load_config())
+    return config
 
 
 def helpers_digests(folder):

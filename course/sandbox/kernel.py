@@ -387,7 +387,11 @@ class SandboxKernelManager(AsyncKernelManager):
         self._workdir = workdir
         self._cleanup_scratch()
         self._scratch = Path(tempfile.mkdtemp(prefix="scratch-", dir=self._runtime))
-        self._handed_in = _copy_workdir(workdir, self._scratch, self.uid, self.uid)
+        # As root, the copy is the sandbox user's; as an ordinary user (an instructor
+        # grading in a terminal of their JupyterHub server), their own: their group
+        # need not share their user id.
+        gid = self.uid if os.geteuid() == 0 else os.getegid()
+        self._handed_in = _copy_workdir(workdir, self._scratch, self.uid, gid)
         os.chmod(self._scratch, 0o700)
         if os.geteuid() == 0:
             os.chown(self._scratch, self.uid, self.uid)

@@ -66,7 +66,190 @@ def chromium_missing_message():
             f"`make test` installs it). Playwright never downloads a browser here.")
 
 
-class Lab:
+class LabPage:
+    """A headless Chromium page on a JupyterLab: what a student sees and does there.
+
+    Subclasses say where JupyterLab is (:meth:`address`), what its log ends with
+    (:meth:`server_log`) and set ``page``, ``artifacts`` and ``shots``.
+    """
+
+    def address(self, path):
+        """The URL of ``path`` (``/lab/...``) on this JupyterLab, logged in."""
+        raise NotImplementedError
+
+    def server_log(self, lines=30):
+        raise NotImplementedError
+
+    # -- what the page shows -------------------------------------------------
+    def screenshot(self, name):
+        """Save the page as ``<artifacts>/<NN>-<name>.png``; return the path."""
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        self.shots += 1
+        path = self.artifacts / f"{self.shots:02d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=False)
+        return path
+
+    def describe(self):
+        """What the page shows now: kernel status, dialogs, errors in outputs."""
+        js = """() => {
+            const text = (el) => el ? el.innerText.trim() : null;
+            const status = [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
+                .map(e => e.innerText.trim()).filter(Boolean).join(' | ');
+            const dialog = text(document.querySelector('.jp-Dialog'));
+            const running = [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
+                .map((c, i) => [i, text(c.querySelector('.jp-InputPrompt'))])
+                .filter(([i, p]) => p && p.includes('*')).map(([i]) => i);
+            const errors = [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
+                .map((c, i) => [i, text(c.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'))])
+                .filter(([i, t]) => t).map(([i, t]) => `cell ${i}: ${t.slice(-400)}`);
+            return {title: document.title, status, dialog, running, errors};
+        }"""
+        try:
+            state = self.page.evaluate(js)
+        except Exception as error:  # the page itself is gone
+            return f"(the page could not be read: {error})"
+        lines = [f"page title: {state['title']!r}", f"status bar: {state['status']!r}"]
+        if state["dialog"]:
+            lines.append(f"dialog: {state['dialog'][:1500]!r}")
+        if state["running"]:
+            lines.append(f"cells still running: {state['running']}")
+        lines += [f"error output in {e}" for e in state["errors"][:5]]
+        return "\n".join(lines)
+
+    def fail(self, what, seconds):
+        shot = None
+        try:
+            shot = self.screenshot("failure")
+        except Exception:  # the page is gone; the message still says what happened
+            pass
+        raise LabError(f"waited {seconds} s for {what}; it did not happen.\n"
+                       f"{self.describe()}\n"
+                       f"screenshot: {shot}\nJupyterLab log ends:\n{self.server_log(15)}"
+                       ) from None
+
+    def wait_for(self, what, js, seconds, arg=None):
+        """Wait until the JavaScript predicate ``js`` is truthy; return its value."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        try:
+            return self.page.wait_for_function(js, arg=arg, timeout=seconds * 1000,
+                                               polling=500).json_value()
+        except PlaywrightTimeout:
+            pass
+        self.fail(what, seconds)
+
+    def wait_for_selector(self, what, selector, seconds):
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        try:
+            return self.page.wait_for_selector(selector, timeout=seconds * 1000)
+        except PlaywrightTimeout:
+            pass
+        self.fail(what, seconds)
+
+    # -- what a student does -------------------------------------------------
+    def open_notebook(self, relative_path):
+        """Open a notebook and wait for its kernel to be idle."""
+        self.page.goto(self.address(f"/lab/tree/{relative_path}"),
+                       wait_until="domcontentloaded", timeout=PAGE_READY * 1000)
+        self.wait_for_selector(f"the notebook {relative_path} to show its cells",
+                               ".jp-NotebookPanel .jp-Notebook .jp-Cell", PAGE_READY)
+        self.wait_for(f"the kernel of {relative_path} to be idle",
+                      """() => /\\bIdle\\b/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')""",
+                      PAGE_READY)
+
+    def open_lab(self):
+        """Open JupyterLab itself, with no document."""
+        self.page.goto(self.address("/lab"), wait_until="domcontentloaded",
+                       timeout=PAGE_READY * 1000)
+        self.wait_for_selector("JupyterLab's menu bar", ".lm-MenuBar-itemLabel", PAGE_READY)
+
+    def menu(self, top, item):
+        """Click ``top`` in the menu bar, then ``item`` in its menu (exact labels)."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(rf"^{re.escape(top)}$")).click()
+        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(item)}$")).click()
+
+    def cell(self, index):
+        return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index)
+
+    def replace_lines(self, index, first_line, last_line, lines):
+        """Select from ``first_line`` to ``last_line`` of cell ``index`` and type ``lines``.
+
+        The selection is made with the mouse and the keyboard, and the new code
+        is typed key by key, one line after the other: the editor keeps the
+        indentation of the line when Enter is pressed, so only each line's own
+        text is typed.
+        """
+        editor = self.cell(index).locator(".cm-content")
+        start = editor.locator(".cm-line", has_text=first_line).first
+        start.click()
+        self.page.keyboard.press("End")
+        self.page.keyboard.press("Home")   # to the first character after the indentation
+        line_count = self._line_distance(index, first_line, last_line)
+        for _ in range(line_count):
+            self.page.keyboard.press("Shift+ArrowDown")
+        self.page.keyboard.press("Shift+End")
+        for number, line in enumerate(lines):
+            if number:
+                self.page.keyboard.press("Enter")
+            self.page.keyboard.type(line, delay=5)
+        self.page.keyboard.press("Escape")   # leave the editor, as after typing
+
+    def _line_distance(self, index, first_line, last_line):
+        texts = self.cell(index).locator(".cm-content .cm-line").all_inner_texts()
+        first = next(i for i, t in enumerate(texts) if first_line in t)
+        last = next(i for i, t in enumerate(texts) if i >= first and last_line in t)
+        return last - first
+
+    def cell_text(self, index):
+        """What the editor of cell ``index`` holds, line by line."""
+        return "\n".join(self.cell(index).locator(".cm-content .cm-line").all_inner_texts())
+
+    def run_all(self):
+        """Run > Run All Cells, from the menu bar."""
+        self.menu("Run", "Run All Cells")
+
+    def wait_until_run(self, seconds=RUN_ALL):
+        """Wait until no cell is running or queued and the kernel is idle."""
+        self.wait_for(
+            "every cell to finish running (no [*] prompt left, kernel Idle)",
+            """() => {
+                const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
+                    .map(p => p.innerText.trim());
+                const started = prompts.some(p => /\\[\\d+\\]/.test(p));
+                const busy = prompts.some(p => p.includes('*'));
+                const idle = /\\bIdle\\b/.test(document.querySelector('#jp-main-statusbar')?.innerText || '');
+                return started && !busy && idle;
+            }""", seconds)
+
+    def outputs(self, index):
+        """The rendered output text of cell ``index``."""
+        return "\n".join(self.cell(index).locator(".jp-OutputArea-output").all_inner_texts())
+
+    def images(self, index):
+        """Rendered images of cell ``index``: (naturalWidth, naturalHeight) each."""
+        return self.cell(index).locator(".jp-OutputArea-output img").evaluate_all(
+            "imgs => imgs.map(i => [i.complete ? i.naturalWidth : 0, i.complete ? i.naturalHeight : 0])")
+
+    def validate(self):
+        """Press nbgrader's Validate button; return (succeeded, dialog text)."""
+        self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button button").click()
+        dialog = self.wait_for_selector(
+            "nbgrader's Validation Results dialog after pressing Validate",
+            ".jp-Dialog #validation-message", VALIDATE)
+        succeeded = dialog.evaluate("d => d.classList.contains('validation-success')")
+        return succeeded, dialog.inner_text()
+
+    def close_dialog(self):
+        self.page.locator(".jp-Dialog .jp-mod-accept").click()
+        self.page.wait_for_selector(".jp-Dialog", state="detached")
+
+    def save(self):
+        self.page.keyboard.press("Control+s")
+        self.wait_for("the notebook to be saved (no unsaved-changes dot on its tab)",
+                      "() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')",
+                      60)
+
+
+class Lab(LabPage):
     """A JupyterLab server serving ``folder`` and a headless Chromium page on it.
 
     Use as a context manager: the browser is closed and the server stopped
@@ -160,6 +343,9 @@ class Lab:
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
+    def address(self, path):
+        return f"{self.url}{path}{'&' if '?' in path else '?'}token={self.token}"
+
     def server_log(self, lines=30):
         path = self.folder.parent / "jupyterlab.log"
         text = path.read_text(errors="replace") if path.exists() else ""
@@ -189,171 +375,3 @@ class Lab:
         if getattr(self, "log", None):
             self.log.close()
         shutil.rmtree(self.folder.parent / ".lab-home" / "runtime", ignore_errors=True)
-
-    # -- what the page shows -------------------------------------------------
-    def screenshot(self, name):
-        """Save the page as ``<artifacts>/<NN>-<name>.png``; return the path."""
-        self.artifacts.mkdir(parents=True, exist_ok=True)
-        self.shots += 1
-        path = self.artifacts / f"{self.shots:02d}-{name}.png"
-        self.page.screenshot(path=str(path), full_page=False)
-        return path
-
-    def describe(self):
-        """What the page shows now: kernel status, dialogs, errors in outputs."""
-        js = """() => {
-            const text = (el) => el ? el.innerText.trim() : null;
-            const status = [...document.querySelectorAll('#jp-main-statusbar .jp-StatusBar-TextItem')]
-                .map(e => e.innerText.trim()).filter(Boolean).join(' | ');
-            const dialog = text(document.querySelector('.jp-Dialog'));
-            const running = [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
-                .map((c, i) => [i, text(c.querySelector('.jp-InputPrompt'))])
-                .filter(([i, p]) => p && p.includes('*')).map(([i]) => i);
-            const errors = [...document.querySelectorAll('.jp-Notebook .jp-Cell')]
-                .map((c, i) => [i, text(c.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'))])
-                .filter(([i, t]) => t).map(([i, t]) => `cell ${i}: ${t.slice(-400)}`);
-            return {title: document.title, status, dialog, running, errors};
-        }"""
-        try:
-            state = self.page.evaluate(js)
-        except Exception as error:  # the page itself is gone
-            return f"(the page could not be read: {error})"
-        lines = [f"page title: {state['title']!r}", f"status bar: {state['status']!r}"]
-        if state["dialog"]:
-            lines.append(f"dialog: {state['dialog'][:1500]!r}")
-        if state["running"]:
-            lines.append(f"cells still running: {state['running']}")
-        lines += [f"error output in {e}" for e in state["errors"][:5]]
-        return "\n".join(lines)
-
-    def fail(self, what, seconds):
-        shot = None
-        try:
-            shot = self.screenshot("failure")
-        except Exception:  # the page is gone; the message still says what happened
-            pass
-        raise LabError(f"waited {seconds} s for {what}; it did not happen.\n"
-                       f"{self.describe()}\n"
-                       f"screenshot: {shot}\nJupyterLab log ends:\n{self.server_log(15)}"
-                       ) from None
-
-    def wait_for(self, what, js, seconds, arg=None):
-        """Wait until the JavaScript predicate ``js`` is truthy; return its value."""
-        from playwright.sync_api import TimeoutError as PlaywrightTimeout
-        try:
-            return self.page.wait_for_function(js, arg=arg, timeout=seconds * 1000,
-                                               polling=500).json_value()
-        except PlaywrightTimeout:
-            pass
-        self.fail(what, seconds)
-
-    def wait_for_selector(self, what, selector, seconds):
-        from playwright.sync_api import TimeoutError as PlaywrightTimeout
-        try:
-            return self.page.wait_for_selector(selector, timeout=seconds * 1000)
-        except PlaywrightTimeout:
-            pass
-        self.fail(what, seconds)
-
-    # -- what a student does -------------------------------------------------
-    def open_notebook(self, relative_path):
-        """Open a notebook and wait for its kernel to be idle."""
-        self.page.goto(f"{self.url}/lab/tree/{relative_path}?token={self.token}",
-                       wait_until="domcontentloaded", timeout=PAGE_READY * 1000)
-        self.wait_for_selector(f"the notebook {relative_path} to show its cells",
-                               ".jp-NotebookPanel .jp-Notebook .jp-Cell", PAGE_READY)
-        self.wait_for(f"the kernel of {relative_path} to be idle",
-                      """() => /\\bIdle\\b/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')""",
-                      PAGE_READY)
-
-    def open_lab(self):
-        """Open JupyterLab itself, with no document."""
-        self.page.goto(f"{self.url}/lab?token={self.token}", wait_until="domcontentloaded",
-                       timeout=PAGE_READY * 1000)
-        self.wait_for_selector("JupyterLab's menu bar", ".lm-MenuBar-itemLabel", PAGE_READY)
-
-    def menu(self, top, item):
-        """Click ``top`` in the menu bar, then ``item`` in its menu (exact labels)."""
-        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(rf"^{re.escape(top)}$")).click()
-        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(rf"^{re.escape(item)}$")).click()
-
-    def cell(self, index):
-        return self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell").nth(index)
-
-    def replace_lines(self, index, first_line, last_line, lines):
-        """Select from ``first_line`` to ``last_line`` of cell ``index`` and type ``lines``.
-
-        The selection is made with the mouse and the keyboard, and the new code
-        is typed key by key, one line after the other: the editor keeps the
-        indentation of the line when Enter is pressed, so only each line's own
-        text is typed.
-        """
-        editor = self.cell(index).locator(".cm-content")
-        start = editor.locator(".cm-line", has_text=first_line).first
-        start.click()
-        self.page.keyboard.press("End")
-        self.page.keyboard.press("Home")   # to the first character after the indentation
-        line_count = self._line_distance(index, first_line, last_line)
-        for _ in range(line_count):
-            self.page.keyboard.press("Shift+ArrowDown")
-        self.page.keyboard.press("Shift+End")
-        for number, line in enumerate(lines):
-            if number:
-                self.page.keyboard.press("Enter")
-            self.page.keyboard.type(line, delay=5)
-        self.page.keyboard.press("Escape")   # leave the editor, as after typing
-
-    def _line_distance(self, index, first_line, last_line):
-        texts = self.cell(index).locator(".cm-content .cm-line").all_inner_texts()
-        first = next(i for i, t in enumerate(texts) if first_line in t)
-        last = next(i for i, t in enumerate(texts) if i >= first and last_line in t)
-        return last - first
-
-    def cell_text(self, index):
-        """What the editor of cell ``index`` holds, line by line."""
-        return "\n".join(self.cell(index).locator(".cm-content .cm-line").all_inner_texts())
-
-    def run_all(self):
-        """Run > Run All Cells, from the menu bar."""
-        self.menu("Run", "Run All Cells")
-
-    def wait_until_run(self, seconds=RUN_ALL):
-        """Wait until no cell is running or queued and the kernel is idle."""
-        self.wait_for(
-            "every cell to finish running (no [*] prompt left, kernel Idle)",
-            """() => {
-                const prompts = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
-                    .map(p => p.innerText.trim());
-                const started = prompts.some(p => /\\[\\d+\\]/.test(p));
-                const busy = prompts.some(p => p.includes('*'));
-                const idle = /\\bIdle\\b/.test(document.querySelector('#jp-main-statusbar')?.innerText || '');
-                return started && !busy && idle;
-            }""", seconds)
-
-    def outputs(self, index):
-        """The rendered output text of cell ``index``."""
-        return "\n".join(self.cell(index).locator(".jp-OutputArea-output").all_inner_texts())
-
-    def images(self, index):
-        """Rendered images of cell ``index``: (naturalWidth, naturalHeight) each."""
-        return self.cell(index).locator(".jp-OutputArea-output img").evaluate_all(
-            "imgs => imgs.map(i => [i.complete ? i.naturalWidth : 0, i.complete ? i.naturalHeight : 0])")
-
-    def validate(self):
-        """Press nbgrader's Validate button; return (succeeded, dialog text)."""
-        self.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button button").click()
-        dialog = self.wait_for_selector(
-            "nbgrader's Validation Results dialog after pressing Validate",
-            ".jp-Dialog #validation-message", VALIDATE)
-        succeeded = dialog.evaluate("d => d.classList.contains('validation-success')")
-        return succeeded, dialog.inner_text()
-
-    def close_dialog(self):
-        self.page.locator(".jp-Dialog .jp-mod-accept").click()
-        self.page.wait_for_selector(".jp-Dialog", state="detached")
-
-    def save(self):
-        self.page.keyboard.press("Control+s")
-        self.wait_for("the notebook to be saved (no unsaved-changes dot on its tab)",
-                      "() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')",
-                      60)

@@ -53,6 +53,12 @@ NOT_RUN = [
     (r"^nbgrader (submit|fetch_assignment|release_assignment|collect|release_feedback)\b",
      "it needs the JupyterHub's shared exchange folder",
      "tests/integration/test_collect.py runs release, fetch, submit, collect with a temporary exchange"),
+    (r"^(groupadd|useradd|chpasswd|chgrp|mkdir -p /srv/|python3 -m venv /opt/|/opt/)",
+     "it makes accounts, folders and environments of the machine's, as root (the hub's setup)",
+     "tests/e2e/test_hub.py makes the same, for the run, and removes them (support.hub)"),
+    (r"^COURSE_HUB_INSTRUCTORS=\S+ jupyterhub\b",
+     "it starts JupyterHub, which runs until it is stopped",
+     "tests/e2e/test_hub.py starts hub/jupyterhub_config.py on loopback and drives it in Chromium"),
 ]
 
 # Sections whose commands are a student's, run in the folder students get (not in a copy
@@ -80,7 +86,7 @@ LEAVES = {
 # Left out of the copy: environments, caches and what grading writes (the last, only at
 # the top: course/feedback/templates/ is the course's own).
 _ANYWHERE = shutil.ignore_patterns(".git", ".venv", ".pytest_cache", "__pycache__", "*.egg-info",
-                                   ".ipynb_checkpoints", "build")
+                                   ".ipynb_checkpoints", "build", "node_modules")
 _AT_THE_TOP = {"test-artifacts", "gradebook.db", "grades.csv", "feedback", "downloaded",
                "reports", "extensions.csv", "roster.csv", "canvas-grades.csv", "moodle-grades.csv"}
 

@@ -30,32 +30,46 @@ def closed_to_others(path):
 
 
 def open_to_nobody(path):
-    """Let user nobody into ``path`` where its folders are closed to others; None, or why not.
-
-    The checkout may live in a folder of its own (a ``mktemp -d``, a home folder). Each
-    closed folder on the way gets an access-control entry for nobody alone (``setfacl``,
-    Debian's acl): enter, and read the last; nothing changes for any other user, and
-    :func:`close_to_nobody` takes the entries away when the session ends.
-    """
-    closed = [folder for folder in _closed_folders(path)]
-    if not closed:
-        return None
-    if os.geteuid() != 0 or shutil.which("setfacl") is None:
-        return (f"{closed[0]} is closed to other users, and only root with setfacl (Debian's "
-                f"acl) can let user nobody in")
-    target = Path(path).resolve()
-    for folder in closed:
-        entry = "u:nobody:rx" if folder == target else "u:nobody:x"
-        subprocess.run(["setfacl", "-m", entry, str(folder)], check=True)
-    return None
+    """Let user nobody into ``path`` where its folders are closed to others; None, or why not."""
+    return open_to(path, "u:nobody")
 
 
 def close_to_nobody(path):
     """Take away what :func:`open_to_nobody` gave user nobody on the way to ``path``."""
+    close_to(path, "u:nobody")
+
+
+def open_to(path, who):
+    """Let ``who`` into ``path`` where its folders are closed to others; None, or why not.
+
+    The checkout may live in a folder of its own (a ``mktemp -d``, a home folder). Each
+    closed folder on the way gets an access-control entry for ``who`` alone (``setfacl``,
+    Debian's acl; ``who`` is ``u:NAME`` or ``g:GROUP``): enter, and read the last;
+    nothing changes for anyone else, and :func:`close_to` takes the entries away.
+    """
+    closed = _closed_folders(path)
+    if not closed:
+        return None
+    if os.geteuid() != 0 or shutil.which("setfacl") is None:
+        return (f"{closed[0]} is closed to other users, and only root with setfacl (Debian's "
+                f"acl) can let {who.partition(':')[2]} in")
+    target = Path(path).resolve()
+    for folder in closed:
+        entry = f"{who}:rx" if folder == target else f"{who}:x"
+        subprocess.run(["setfacl", "-m", entry, str(folder)], check=True)
+    return None
+
+
+def close_to(path, who):
+    """Take away what :func:`open_to` gave ``who`` on the way to ``path``."""
     if os.geteuid() != 0 or shutil.which("setfacl") is None:
         return
     for folder in _closed_folders(path):
-        subprocess.run(["setfacl", "-x", "u:nobody", str(folder)], capture_output=True)
+        subprocess.run(["setfacl", "-x", who, str(folder)], capture_output=True)
+        entries = subprocess.run(["getfacl", "--omit-header", "--skip-base", str(folder)],
+                                 capture_output=True, text=True).stdout.split()
+        if entries and all(e.startswith(("user::", "group::", "other::", "mask::")) for e in entries):
+            subprocess.run(["setfacl", "-b", str(folder)], capture_output=True)   # the mask alone
 
 
 def _closed_folders(path):

@@ -20,6 +20,7 @@ START_FIRST = [
     "integration/test_interrupted_grading.py",
     "integration/test_grading_log.py",
     "integration/test_publish.py",          # installs the students' environment (pip)
+    "e2e/test_hub.py",
     "e2e/test_student_journey.py",
     "e2e/test_published_student.py",
     "e2e/test_untrusted_html.py",
