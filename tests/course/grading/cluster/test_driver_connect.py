@@ -67,11 +67,20 @@ def test_connect_refuses_a_key_of_another_certificate(certs):
     assert "check --tls-cert and --tls-key" in said
 
 
-def test_a_refused_run_prints_its_one_line_and_no_progress_bar(tmp_path, capsys, monkeypatch):
+def test_a_refused_run_prints_its_one_line_and_no_progress_bar(tmp_path, capsys, monkeypatch,
+                                                               empty_gradebook):
+    import shutil
+
+    from nbgrader.api import Gradebook
+
     from course import cli
 
     monkeypatch.setenv("COLUMNS", "1000")   # the line stays one line
     root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy2(empty_gradebook, root / "gradebook.db")   # released: the assignment is there
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        gb.add_assignment("initialization")
     (root / "submitted" / "alice" / "initialization").mkdir(parents=True)
     (root / "submitted" / "alice" / "initialization" / "Initialization.ipynb").write_text("{}")
     (root / "nbgrader_config.py").write_text("c = get_config()\n")
