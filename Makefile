@@ -17,14 +17,6 @@ venv: $(STAMP) system-packages
 system-packages:
 	scripts/install-system-packages
 
-$(STAMP): pyproject.toml Makefile
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
-	cp course/formgrader/jupyter-config/course-formgrader.json $(VENV)/etc/jupyter/jupyter_server_config.d/
-	touch $(STAMP)
-
 ## course.formgrader: the formgrader's pages as the course needs them (an
 ## editable install does not install its jupyter-config file; a wheel does).
 ##
@@ -35,6 +27,13 @@ $(STAMP): pyproject.toml Makefile
 ## opendatahub-io/notebooks #3532). It checks only the "iri" formats, which no
 ## Jupyter or nbformat schema uses; without it jsonschema skips those formats.
 ## tests/integration/test_environment.py checks that this venv goes without it.
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
+	cp course/formgrader/jupyter-config/course-formgrader.json $(VENV)/etc/jupyter/jupyter_server_config.d/
+	touch $(STAMP)
 
 ## JupyterHub's proxy, configurable-http-proxy, from npm as hub/package-lock.json pins
 ## it: for the course's hub (hub/jupyterhub_config.py) and its test (tests/e2e/test_hub.py).

@@ -100,9 +100,9 @@ def select_students(root, students=None, assignment=pipeline.ASSIGNMENT):
     """
     from course.gradebook.scores import handed_in
 
-    require_assignment(worker_db_url(pipeline.db_url(root)), assignment)
     submitted = pipeline.students(root)
     if students is None:
+        require_assignment(worker_db_url(pipeline.db_url(root)), assignment)
         chosen = [s for s in submitted if handed_in(root, assignment, s)]
         if not chosen:
             raise GradeError(f"{Path(root) / 'submitted'} holds no notebook of {assignment}")
@@ -111,6 +111,7 @@ def select_students(root, students=None, assignment=pipeline.ASSIGNMENT):
     if missing:
         raise GradeError(f"no submission in submitted/ for {', '.join(missing)} "
                          f"({len(submitted)} students handed in)")
+    require_assignment(worker_db_url(pipeline.db_url(root)), assignment)
     return [s for s in dict.fromkeys(students) if handed_in(root, assignment, s)]
 
 

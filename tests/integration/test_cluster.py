@@ -252,7 +252,7 @@ def test_the_cluster_stores_the_late_penalties_of_sequential_grading(on_the_clus
     assert _late(on_the_cluster["root"]) == late
     right_time, right_extension, right = late["control-right"]
     assert right_extension is None and all(
-        penalty == pytest.approx(0.2 * score) for score, penalty in right.values())
+        penalty == pytest.approx(0.2 * score) for score, penalty in right.values()), right
     assert any(penalty > 0 for _, penalty in right.values())
     _, wrong_extension, wrong = late["control-wrong"]
     assert wrong_extension == timedelta(hours=24)
@@ -287,7 +287,10 @@ def test_feedback_export_and_scores_read_what_the_driver_wrote(on_the_cluster):
         if score.status == "failed to grade":
             assert rows[score.student]["score"] == ""
             continue
-        assert float(rows[score.student]["score"]) == pytest.approx(score.total)
+        row = rows[score.student]   # the score after the late penalty as of now
+        assert float(row["raw_score"]) == pytest.approx(score.total)
+        assert float(row["score"]) == pytest.approx(
+            score.total - float(row["late_submission_penalty"] or 0))
         if score.student in CONTROLS:   # their whole score is the first notebook's
             html = root / "feedback" / score.student / ASSIGNMENT / "Initialization.html"
             assert f"Score: {score.total:.1f} / " in html.read_text(), score.student
