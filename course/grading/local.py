@@ -95,14 +95,13 @@ def select_students(root, students=None, assignment=pipeline.ASSIGNMENT):
     Raises
     ------
     GradeError
-        If the gradebook has no ``assignment``, a student of the shard has no
-        folder in ``submitted/``, or nobody handed in a notebook.
+        If a student of the shard has no folder in ``submitted/``, or nobody
+        handed in a notebook.
     """
     from course.gradebook.scores import handed_in
 
     submitted = pipeline.students(root)
     if students is None:
-        require_assignment(worker_db_url(pipeline.db_url(root)), assignment)
         chosen = [s for s in submitted if handed_in(root, assignment, s)]
         if not chosen:
             raise GradeError(f"{Path(root) / 'submitted'} holds no notebook of {assignment}")
@@ -111,7 +110,6 @@ def select_students(root, students=None, assignment=pipeline.ASSIGNMENT):
     if missing:
         raise GradeError(f"no submission in submitted/ for {', '.join(missing)} "
                          f"({len(submitted)} students handed in)")
-    require_assignment(worker_db_url(pipeline.db_url(root)), assignment)
     return [s for s in dict.fromkeys(students) if handed_in(root, assignment, s)]
 
 
@@ -195,10 +193,10 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
     if jobs < 1:
         raise GradeError(f"jobs must be at least 1, got {jobs}")
     students = select_students(root, students, assignment)
+    url = worker_db_url(pipeline.db_url(root))
+    prepare_gradebook(url, assignment, students)   # an unknown assignment is named here
     if not students:
         return []
-    url = worker_db_url(pipeline.db_url(root))
-    prepare_gradebook(url, assignment, students)
     checked = check_grader(root, url, assignment)
     outcomes = {}
     for student, why in check_deadlines(root, url, assignment, students).items():
