@@ -40,7 +40,8 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["reaches", "message", "cell_reaches", "remember_imports", "ALLOWED_MODULES"]
+__all__ = ["reaches", "message", "cell_reaches", "remember_imports", "ALLOWED_MODULES",
+           "SOLVERS"]
 
 #: What an answer cell may import.
 ALLOWED_MODULES = ("numpy", "numpy.random", "numpy.linalg", "math", "matplotlib.pyplot",
@@ -167,6 +168,35 @@ def _safe_format_calls(tree):
     return safe
 
 
+#: What helpers computes of the exercises themselves (by the module that defines it): an
+#: answer cell that imported it would hand in the course's function instead of its own.
+#: The notebooks' imports cells, which the instructor writes, may still use them.
+SOLVERS = {
+    "helpers.network": {"layer_forward", "layer_backward", "linear_backward", "forward",
+                        "backward", "Passes", "to_layers"},
+    "helpers.gradients": {"forward", "backward_step", "backward", "depth_profile", "Profile"},
+    "helpers.initializers": {"initialize_parameters", "draw_weights", "scale_of", "SCALES"},
+    "helpers.training": {"fit"},
+}
+
+
+def _solver(module, name):
+    """Whether ``from module import name`` gives one of :data:`SOLVERS`, wherever it is
+    imported from (``helpers.activations`` re-exports ``initialize_parameters``)."""
+    import importlib
+
+    if module == "helpers":
+        return False   # a module of helpers: its attributes are refused on their own
+    if name in SOLVERS.get(module, ()):
+        return True
+    try:
+        value = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return False
+    owner, own_name = getattr(value, "__module__", None), getattr(value, "__name__", None)
+    return type(owner) is str and type(own_name) is str and own_name in SOLVERS.get(owner, ())
+
+
 def _helpers_name(module, name):
     """Whether ``from module import name`` (a module of helpers) gives something of helpers'.
 
@@ -247,6 +277,10 @@ def reaches(source, prelude=(), names=()):
                 found.append(f"line {line}: import of {module or 'a relative module'}")
         if isinstance(node, ast.ImportFrom) and _allowed_module(node.module):
             for alias in node.names:
+                if node.module.startswith("helpers") and _solver(node.module, alias.name):
+                    found.append(f"line {line}: import of {node.module}.{alias.name}, the "
+                                 f"course's own version of what an exercise asks you to write")
+                    continue
                 bad = alias.name.startswith("_") or (
                     not _helpers_name(node.module, alias.name)
                     if node.module.startswith("helpers") else alias.name not in _DISPLAY

@@ -113,6 +113,26 @@ def test_guard_lets_format_on_a_plain_literal_through():
     assert guard.reaches("k = 'W{}'.format(1) + '{0}{1}'.format('b', 2) + '{:>4}'.format(3)") == []
 
 
+@pytest.mark.parametrize("source, name", [
+    ("from helpers.gradients import backward_step as step", "helpers.gradients.backward_step"),
+    ("from helpers.network import layer_backward", "helpers.network.layer_backward"),
+    ("from helpers.network import linear_backward", "helpers.network.linear_backward"),
+    ("from helpers.gradients import forward", "helpers.gradients.forward"),
+    ("from helpers.initializers import draw_weights", "helpers.initializers.draw_weights"),
+    # re-exported elsewhere: found by the module that defines it
+    ("from helpers.activations import initialize_parameters",
+     "helpers.activations.initialize_parameters"),
+])
+def test_guard_refuses_the_courses_own_version_of_an_exercise(source, name):
+    assert guard.reaches(source) == [
+        f"line 1: import of {name}, the course's own version of what an exercise asks you to write"]
+
+
+def test_guard_refuses_the_courses_own_version_through_its_module_too():
+    assert guard.reaches("from helpers import gradients\nstep = gradients.backward_step") == [
+        "line 2: attribute backward_step"]
+
+
 def test_guard_lets_the_helpers_functions_through():
     assert guard.reaches("from helpers.network import relu, sigmoid\nimport helpers.network") == []
 
