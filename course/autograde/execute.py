@@ -239,6 +239,17 @@ async def _shut_down(km, kc, now, log):
             await ensure_async(kc.stop_channels())
 
 
+def drop_handed_in_verdicts(nb):
+    """Drop every cell's ``course`` metadata, where the grader writes its verdicts.
+
+    Whatever a submission put there goes before anything runs, so that none survives a
+    test cell that ends without a verdict of the grader's (not run, refused, past its
+    time) for the feedback, Gradescope's results or the class report to read.
+    """
+    for cell in nb.cells:
+        cell.metadata.pop("course", None)
+
+
 class SandboxedExecute(Execute):
     """nbgrader's ``Execute``, sandboxed and crash tolerant (see the module docstring)."""
 
@@ -275,6 +286,7 @@ class SandboxedExecute(Execute):
         """Run ``nb``'s cells in the sandbox; its test cells are decided by the judge."""
         interrupt.check()
         self._begin(nb, resources, km)
+        drop_handed_in_verdicts(nb)
         if self._left_out_links(self._info):
             return self._refused(nb)
         cell_timeout = self.timeout

@@ -66,6 +66,14 @@ def _unsandboxed(root):
                 "c.SandboxedExecute.sandbox = False\n")
 
 
+def _sandboxed(root):
+    """The sandbox on, whatever the course's configuration carried into the zip said."""
+    with open(Path(root) / "nbgrader_config.py", "a") as f:
+        f.write("\n# course.gradescope: a submission is graded in the sandbox (the zip was not\n"
+                "# built with --if-no-sandbox grade-unsandboxed, or bubblewrap starts here)\n"
+                "c.SandboxedExecute.sandbox = True\n")
+
+
 def _said(cell):
     """What a test cell the judge did not decide says (a time limit, no result...): its error."""
     for output in cell.get("outputs", []):
@@ -136,6 +144,8 @@ def grade(source, submission, student, budget):
     if unsafe:
         print(f"course gradescope: GRADING WITHOUT THE SANDBOX: {unsafe}", flush=True)
         _unsandboxed(root)
+    else:
+        _sandboxed(root)
     notebook, cell = bound_time(root, budget)
     print(f"course gradescope: each notebook may take {notebook} s, each cell {cell} s",
           flush=True)

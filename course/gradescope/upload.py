@@ -62,12 +62,21 @@ def handed_in(folder):
     """The upload as ``course.grading.cluster.task`` takes it: ``{relative path: bytes, or {"link": target}}``.
 
     A symbolic link stays a link (``course grade`` leaves it out, one line; a
-    notebook that is a link is not graded); nothing it points to is read.
+    notebook that is a link is not graded); nothing it points to is read. A name the
+    grader would not write (a backslash in it) is left out, with a line in the log.
     """
+    from course.grading.cluster.bundle import safe_relative
+
     folder = Path(folder)
     files = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
+        try:
+            safe_relative(rel)   # as the grader writes it (a backslash is refused there)
+        except ValueError:
+            print(f"course gradescope: {rel!r} left out of the submission: not a file name "
+                  f"the grader writes", flush=True)
+            continue
         if path.is_symlink():
             files[rel] = {"link": str(path.readlink())}
         elif path.is_file():

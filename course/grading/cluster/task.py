@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,14 @@ def scratch_base():
 
     base = Path(tempfile.gettempdir()) / f"{PREFIX}{owner_tag()}-cluster"
     base.mkdir(mode=0o700, exist_ok=True)
+    # The name can be guessed (a pid and a start time): one made beforehand by somebody
+    # else would let them read and replace what this worker grades.
+    found = os.lstat(base)
+    if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.geteuid() or \
+            stat.S_IMODE(found.st_mode) & 0o077:
+        raise WorkerMismatch(f"{base} is not this worker's own private folder (owner uid "
+                             f"{found.st_uid}, mode {stat.S_IMODE(found.st_mode):o}); remove it "
+                             f"and start the worker again")
     return base
 
 

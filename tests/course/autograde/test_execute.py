@@ -365,3 +365,16 @@ def test_a_verdict_handed_in_does_not_survive_a_test_that_ends_without_one(grade
     grader._judge(cell, 1, (exercise, test))
     assert cell.outputs[0].ename == "CellTimeoutError"
     assert "course" not in cell.metadata
+
+
+def test_every_verdict_handed_in_is_dropped_before_the_notebook_runs():
+    """Test cells that end without a verdict (not run, refused) keep none of the student's."""
+    from course.autograde.execute import drop_handed_in_verdicts
+
+    forged = {"verdict": {"passed": True, "code": "passed", "text": "forged"},
+              "example": {"passed": True}}
+    cells = [nbformat.v4.new_code_cell("x = 1", metadata={"course": forged, "tags": ["t"]}),
+             nbformat.v4.new_markdown_cell("text", metadata={"course": forged})]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    drop_handed_in_verdicts(nb)
+    assert [dict(c.metadata) for c in nb.cells] == [{"tags": ["t"]}, {}]

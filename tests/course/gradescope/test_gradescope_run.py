@@ -69,3 +69,17 @@ def test_results_are_written_whole(tmp_path):
     with pytest.raises(ValueError):
         run.write_results(target, {"score": float("nan")})
     assert json.loads(target.read_text())["score"] == 1.5
+
+
+def test_the_scratch_course_grades_in_the_sandbox_whatever_the_zips_config_said(tmp_path):
+    """A course configured with the sandbox off does not carry that into Gradescope's runs:
+    only a zip built with --if-no-sandbox grade-unsandboxed grades without it."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from course.gradescope.child import _sandboxed
+
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.SandboxedExecute.sandbox = False\n")
+    _sandboxed(tmp_path)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
+    assert config.SandboxedExecute.sandbox is True

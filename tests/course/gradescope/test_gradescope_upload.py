@@ -51,3 +51,11 @@ def test_what_is_handed_in_keeps_links_as_links_and_reads_nothing_they_point_to(
     files = handed_in(folder)
     assert files == {"Initialization.ipynb": b"{}", "data/extra.csv": b"{}",
                      "Layers.ipynb": {"link": "/etc/shadow"}}
+
+
+def test_a_name_the_grader_would_not_write_is_left_out_with_a_line(tmp_path, capsys):
+    """A backslash in a name: left out, said in the log, never a fault of the grader."""
+    folder = _upload(tmp_path, ["Initialization.ipynb"])
+    (folder / "notes\\x.txt").write_text("x")
+    assert handed_in(folder) == {"Initialization.ipynb": b"{}"}
+    assert "'notes\\\\x.txt' left out of the submission" in capsys.readouterr().out

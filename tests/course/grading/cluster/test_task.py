@@ -56,3 +56,18 @@ def test_the_scratch_gradebook_is_the_drivers_schema_without_running_alembic(
         assert (scratch / "release" / "ps1" / "one.ipynb").read_text() == "{}"
     finally:
         task._courses.pop(bundle["digest"], None)
+
+
+def test_a_scratch_folder_made_beforehand_by_somebody_else_is_refused(tmp_path, monkeypatch):
+    """Its name is a pid and a start time: one laid out in advance, open to others, is not used."""
+    import tempfile
+
+    from course.grading.cluster import task
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    base = task.scratch_base()
+    assert base.parent == tmp_path and oct(base.stat().st_mode & 0o777) == "0o700"
+    base.chmod(0o777)   # as another user's mkdir would leave it, for everybody
+    with pytest.raises(task.WorkerMismatch, match=r"is not this worker's own private folder "
+                                                  r"\(owner uid \d+, mode 777\)"):
+        task.scratch_base()
