@@ -85,7 +85,7 @@ def telling_lines(text, *, comments=True):
     """The lines of ``text`` that tell something, stripped, in order (with or without
     comment lines: a module's comments may well be anybody's, a hidden test's are the
     instructor's)."""
-    lines = (line.strip() for line in text.split("\n"))
+    lines = (line.strip() for line in text.splitlines())   # \r and \r\n too
     return [line for line in lines
             if len(line) >= MIN_LINE and (comments or not line.startswith("#"))]
 
@@ -185,12 +185,10 @@ def _instructor_modules(root):
 
 def texts_of(path):
     """The texts of a file as a reader sees them: a notebook's strings (cells, outputs,
-    metadata) one by one, another file's text; nothing for a binary file."""
+    metadata) one by one, another file's text (bytes that are not UTF-8 replaced: a
+    solution saved with one Latin-1 byte in it is still read)."""
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        return []
+    text = path.read_bytes().decode("utf-8", errors="replace")
     if path.suffix == ".ipynb":
         try:
             return list(_strings(json.loads(text)))

@@ -112,9 +112,12 @@ def test_a_notebook_is_searched_string_by_string(tmp_path):
                        "the model answer or rubric of A.ipynb, cell why"}
 
 
-def test_binary_files_have_no_text_and_lines_are_stripped(tmp_path):
+def test_bytes_that_are_not_utf8_hide_no_line_and_lines_are_stripped(tmp_path):
     (tmp_path / "data.h5").write_bytes(b"\x89HDF\r\n\x1a\n\xff\xfe")
-    assert texts_of(tmp_path / "data.h5") == []
+    assert telling_lines(texts_of(tmp_path / "data.h5")[0]) == []
+    # one Latin-1 byte, and old Mac line ends, do not hide a solution's line
+    (tmp_path / "answer.py").write_bytes(b"# caf\xe9 au lait\r    dW = np.dot(dZ, A_prev.T) / m\r")
+    assert "dW = np.dot(dZ, A_prev.T) / m" in telling_lines(texts_of(tmp_path / "answer.py")[0])
     assert telling_lines("    x = 1\n    return something_long\n# a comment line here\n") == [
         "return something_long", "# a comment line here"]
     assert telling_lines("# a comment line here\n", comments=False) == []
