@@ -114,6 +114,10 @@ def course_hub():
         exchange = base / "exchange"            # nbgrader's documented exchange: everyone writes
         exchange.mkdir()
         exchange.chmod(0o1777)
+        # the course's folder in it, the instructor's before any student could make it
+        # (nbgrader refuses to release into a course folder somebody else owns)
+        (exchange / COURSE_ID).mkdir(mode=0o755)
+        os.chown(exchange / COURSE_ID, teacher.uid, teacher.gid)
         jupyter_config = shutil.copytree(HUB / "jupyter", base / "jupyter")
         instructor_config = shutil.copytree(HUB / "jupyter-instructor", base / "jupyter-instructor")
         with open(instructor_config / "nbgrader_config.py", "a") as config:
