@@ -53,7 +53,7 @@ NOT_RUN = [
     (r"^nbgrader (submit|fetch_assignment|release_assignment|collect|release_feedback)\b",
      "it needs the JupyterHub's shared exchange folder",
      "tests/integration/test_collect.py runs release, fetch, submit, collect with a temporary exchange"),
-    (r"^(groupadd|useradd|chpasswd|chgrp|mkdir -p /srv/|python3 -m venv /opt/|/opt/)",
+    (r"^(groupadd|useradd|chpasswd|chgrp|mkdir -p /srv/|install -d .*/srv/|python3 -m venv /opt/|/opt/)",
      "it makes accounts, folders and environments of the machine's, as root (the hub's setup)",
      "tests/e2e/test_hub.py makes the same, for the run, and removes them (support.hub)"),
     (r"^COURSE_HUB_INSTRUCTORS=\S+ jupyterhub\b",
