@@ -87,7 +87,6 @@ def test_widgets_are_not_wanted_while_nbgrader_runs_the_notebook(monkeypatch):
 
 
 def test_each_control_redraws_the_figure():
-    pytest.importorskip("ipywidgets")
     box = explorer.explorer(Settings(depth=3, width=16))
     init, std, activation, depth, width = box.controls
     seen = [box.image.value]
@@ -114,7 +113,6 @@ def test_show_explorer_shows_a_still_image_and_no_widget_under_nbgrader(monkeypa
 def test_show_explorer_shows_the_explorer_alone_where_widgets_are_wanted(monkeypatch):
     """One figure: the explorer's own, which starts as the still image; no still copy
     above it that the first change would leave stale."""
-    pytest.importorskip("ipywidgets")
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
@@ -125,7 +123,6 @@ def test_show_explorer_shows_the_explorer_alone_where_widgets_are_wanted(monkeyp
 
 def test_explorer_offers_its_figure_as_png_and_one_line_of_text():
     """What cannot draw widgets (an HTML export, nbval) gets the figure and one line."""
-    pytest.importorskip("ipywidgets")
     box = explorer.explorer(Settings(depth=2, width=8))
     bundle = box._repr_mimebundle_()
     assert base64.b64decode(bundle["image/png"]) == box.image.value

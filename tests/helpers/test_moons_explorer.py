@@ -153,7 +153,6 @@ def test_render_is_a_function_of_the_setting_alone(data):
 
 
 def test_each_control_redraws_the_figure_training_only_new_settings(data, counted_fit):
-    pytest.importorskip("ipywidgets")
     trainings = Trainings(data, {"he": he_run(data)}, num_iterations=ITERATIONS)
     box = moons_explorer.moons_explorer(trainings)
     init, std, rate = box.controls
@@ -184,7 +183,6 @@ def test_show_moons_explorer_shows_the_runs_handed_in_without_training(data, mon
     assert moons_explorer.show_moons_explorer(runs, data) is None
     assert len(shown) == 1
     assert shown[0].data == render(MoonsSettings(), MoonsDrawing(Trainings(data, runs)))
-    pytest.importorskip("ipywidgets")
     monkeypatch.delenv("NBGRADER_EXECUTION")
     box = moons_explorer.show_moons_explorer(runs, data)
     assert len(shown) == 2 and shown[1] is box   # the explorer alone: no second, still figure
@@ -203,7 +201,6 @@ def test_show_moons_explorer_starts_from_the_notebook_s_he_run_whatever_its_sett
     moons_explorer.show_moons_explorer(runs, data, num_iterations=1000)
     he = MoonsSettings("he", learning_rate=0.05)
     assert shown[0].data == render(he, MoonsDrawing(Trainings(data, runs, num_iterations=1000)))
-    pytest.importorskip("ipywidgets")
     monkeypatch.delenv("NBGRADER_EXECUTION")
     box = moons_explorer.show_moons_explorer({"random": runs["random"]}, data,
                                              num_iterations=1000)
