@@ -82,11 +82,9 @@ _SUBMODULES = {"random", "linalg", "emath"}
 
 
 @lru_cache(maxsize=1)
-def public_attributes():
-    """The attribute names an answer may use: public API of NumPy, math and the plain types."""
+def _plain_attributes():
+    """The public attribute names of NumPy, math and the plain types (see :func:`public_attributes`)."""
     names = set()
-    import matplotlib.pyplot as plt
-
     sources = [np, np.random, np.linalg, math, np.ndarray, np.random.Generator,
                np.random.RandomState, np.dtype, np.generic, np.float64, dict, list, tuple,
                str, int, float, bool, complex, set, frozenset, range, slice]
@@ -98,12 +96,29 @@ def public_attributes():
             if isinstance(value, types.ModuleType) and name not in _SUBMODULES:
                 continue   # ctypeslib, lib, testing, ... lead to the interpreter
             names.add(name)
-    # pyplot's functions (its classes, formatters among them, read attributes by name),
-    # and IPython's display() alone (its display classes read files)
-    names |= {name for name, value in vars(plt).items() if not name.startswith("_")
-              and isinstance(value, types.FunctionType)}
-    names.add("display")
+    names.add("display")   # IPython's display() alone (its display classes read files)
     return frozenset(names - _WITHHELD)
+
+
+@lru_cache(maxsize=1)
+def _pyplot_functions():
+    """pyplot's public functions (its classes, formatters among them, read attributes by
+    name). Imported only when an answer uses a name NumPy's API does not have: importing
+    pyplot costs the grader most of a second, and few answers draw."""
+    import matplotlib.pyplot as plt
+
+    return frozenset({name for name, value in vars(plt).items() if not name.startswith("_")
+                      and isinstance(value, types.FunctionType)} - _WITHHELD)
+
+
+def _allowed_attribute(name):
+    return name in _plain_attributes() or name in _pyplot_functions()
+
+
+def public_attributes():
+    """The attribute names an answer may use: public API of NumPy, math and the plain
+    types, pyplot's functions and IPython's ``display``."""
+    return _plain_attributes() | _pyplot_functions()
 
 
 def _imports(node):
@@ -260,7 +275,6 @@ def reaches(source, prelude=(), names=()):
     tree = _parsed(source)
     if tree is None:
         return []   # it fails when run: the judge reports that
-    allowed = public_attributes()
     formats = _safe_format_calls(tree)
     known = bound_names(tree) | set(dir(builtins)) | set(names)
     for cell in prelude:
@@ -284,16 +298,17 @@ def reaches(source, prelude=(), names=()):
                 bad = alias.name.startswith("_") or (
                     not _helpers_name(node.module, alias.name)
                     if node.module.startswith("helpers") else alias.name not in _DISPLAY
-                    if node.module == "IPython.display" else alias.name not in allowed)
+                    if node.module == "IPython.display" else not _allowed_attribute(alias.name))
                 if bad:
                     found.append(f"line {line}: import of {node.module}.{alias.name}")
         if isinstance(node, ast.MatchClass):   # case C(attr=...) reads attr by name
             found += [f"line {line}: attribute {name} (in a class pattern)"
-                      for name in node.kwd_attrs if name.startswith("_") or name not in allowed]
+                      for name in node.kwd_attrs if name.startswith("_")
+                      or not _allowed_attribute(name)]
         if isinstance(node, ast.Attribute) and id(node) in formats:
             continue
         if isinstance(node, ast.Attribute) and (node.attr.startswith("_")
-                                                or node.attr not in allowed):
+                                                or not _allowed_attribute(node.attr)):
             found.append(f"line {line}: attribute {node.attr}")
         elif isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
             found.append(f"line {line}: sets attribute {node.attr}")

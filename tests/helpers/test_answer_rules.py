@@ -199,3 +199,28 @@ def test_remember_imports_takes_the_namespace_where_there_is_no_history():
     assert guard._IMPORTED == {"np", "plt", "check_values"}
     guard.remember_imports("import numpy as np\n%matplotlib inline\nfrom helpers.network import relu")
     assert guard._IMPORTED == {"np", "relu"}
+
+
+def test_pyplot_functions_are_allowed_and_its_backend_names_withheld():
+    source = ("def f(x):\n    plt.plot(x)\n    plt.title('x')\n    plt.switch_backend('agg')\n"
+              "    plt.rc_context()\n    return x\n")
+    assert guard.reaches(source, ["import matplotlib.pyplot as plt"]) == [
+        "line 4: attribute switch_backend", "line 5: attribute rc_context"]
+
+
+def test_reading_an_answer_that_uses_numpy_alone_does_not_import_pyplot():
+    """The grader reads every answer cell: pyplot (most of a second to import) is loaded
+    only for a name NumPy's API does not have, which few answers use."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom helpers.answer_rules import reaches\n"
+            "found = reaches('def f(n):\\n    return np.random.randn(n, 2) * np.sqrt(2 / n)\\n',"
+            " ['import numpy as np'])\n"
+            "print(found, 'matplotlib.pyplot' in sys.modules)\n"
+            "found = reaches('def f(x):\\n    plt.hist(x)\\n    return x\\n',"
+            " ['import matplotlib.pyplot as plt'])\n"
+            "print(found, 'matplotlib.pyplot' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=support.ROOT, check=True).stdout
+    assert out.splitlines() == ["[] False", "[] True"]
