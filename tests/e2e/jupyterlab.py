@@ -193,6 +193,32 @@ class LabPage:
             self.page.keyboard.type(line, delay=5)
         self.page.keyboard.press("Escape")   # leave the editor, as after typing
 
+    def write_cell(self, index, text):
+        """Put ``text`` in cell ``index`` in place of what it holds, as a student does: select
+        the cell, Enter to edit it (a Markdown cell shows its source), select all, type, run.
+
+        Selected and entered with Enter rather than double-clicked: a double click lands
+        where the cell is at that moment, and outputs still being laid out above it move
+        it (a double click that missed left the Markdown rendered, its editor hidden).
+        """
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        cell = self.cell(index)
+        editor = cell.locator(".cm-content")
+        for attempt in range(3):
+            cell.scroll_into_view_if_needed()
+            cell.locator(".jp-InputPrompt").first.click()   # the gutter: selects, follows no link
+            self.page.keyboard.press("Enter")
+            try:
+                editor.wait_for(state="visible", timeout=10_000)
+                break
+            except PlaywrightTimeout:   # the cell moved before the click: select it again
+                if attempt == 2:
+                    self.fail(f"cell {index} to open its editor", 30)
+        editor.click()
+        self.page.keyboard.press("Control+a")
+        self.page.keyboard.type(text, delay=2)
+        self.page.keyboard.press("Shift+Enter")
+
     def _line_distance(self, index, first_line, last_line):
         texts = self.cell(index).locator(".cm-content .cm-line").all_inner_texts()
         first = next(i for i, t in enumerate(texts) if first_line in t)

@@ -274,13 +274,7 @@ def test_a_student_and_the_instructor_on_the_course_hub(course_hub, browser, art
 
         layers = nbformat.read(release / "Layers.ipynb", as_version=4)
         student.open_notebook(f"{ASSIGNMENT}/Layers.ipynb")
-        written = student.cell(cell_of(layers, WRITTEN))
-        written.scroll_into_view_if_needed()
-        written.dblclick()
-        written.locator(".cm-content").click()
-        student.page.keyboard.press("Control+a")
-        student.page.keyboard.type(ANSWER, delay=2)
-        student.page.keyboard.press("Shift+Enter")
+        student.write_cell(cell_of(layers, WRITTEN), ANSWER)
         student.save()
         saved = nbformat.read(fetched / "Layers.ipynb", as_version=4).cells[cell_of(layers, WRITTEN)]
         assert saved.source == ANSWER, f"alice's written answer was saved as {saved.source!r}"
