@@ -95,14 +95,60 @@ def matplotlib_font_list():
     Each kernel starts with an empty ``$HOME``, so matplotlib would scan the
     system's fonts and write its font list anew in every kernel it grades: about
     0.35 s of CPU a kernel on this project's machine, a tenth of a notebook's
-    grading. The grader builds the list once per process, in a Python of its own
-    that runs no student code, and every kernel sees that file read-only in its
+    grading. The grader builds the list in a Python of its own that runs no
+    student code, and every kernel sees that file read-only in its
     ``MPLCONFIGDIR`` (matplotlib reads it as JSON, and rebuilds it in the kernel's
-    own memory if it does not fit its version). None where it cannot be built:
-    the kernels then build their own, as before.
+    own memory if it does not fit its version).
+
+    The list is kept in the grading user's cache (:func:`_font_cache`), one per
+    matplotlib version as matplotlib keeps its own, so that it is built once, not
+    in every grading process (half a second each), and nothing is left in
+    ``/tmp`` by a grader that was killed. Where that folder cannot be used, the
+    list is built in a temporary folder of the process's, removed when it exits.
+    None where it cannot be built: the kernels then build their own, as before.
     """
+    cache = _font_cache()
+    if cache is not None:
+        found = sorted(cache.glob("fontlist-v*.json"))
+        if len(found) == 1:
+            return str(found[0])
+        folder = tempfile.mkdtemp(prefix="building-", dir=cache)
+        try:
+            built = _build_font_list(folder)
+            if built is None:
+                return None
+            kept = cache / os.path.basename(built)
+            os.replace(built, kept)   # whole or not at all, if two graders build at once
+            return str(kept)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
     folder = tempfile.mkdtemp(prefix="course-matplotlib-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return _build_font_list(folder)
+
+
+def _font_cache():
+    """The grading user's folder of font lists for this matplotlib, or None if it cannot be
+    used: ``$XDG_CACHE_HOME/course/matplotlib-<version>`` (``~/.cache`` by default), made
+    mode 0700 if missing, and refused unless it is the user's own and no one else can
+    write to it (each kernel is shown what it holds)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        folder = base / "course" / f"matplotlib-{version('matplotlib')}"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for path in (folder, folder.parent):
+            info = path.lstat()
+            if info.st_uid != os.geteuid() or info.st_mode & 0o022 or path.is_symlink():
+                return None
+    except (OSError, RuntimeError, PackageNotFoundError):   # no home, read-only, no matplotlib
+        return None
+    return folder
+
+
+def _build_font_list(folder):
+    """Build matplotlib's font list in ``folder``; its path, or None."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": folder, "MPLCONFIGDIR": folder}
     try:
         subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
