@@ -162,12 +162,15 @@ def plan(entries, *, packed=False):
 
     By default, one submission per wrong entry, its other functions answered
     by right entries taken in turn, so that each right entry is graded beside
-    wrong ones (and must keep its function's points there). With ``packed``,
-    each submission answers every function with a different wrong entry while
-    they last (a function's test cells call only that function, so each entry
-    is still judged on its own cells), which needs far fewer submissions. Then
-    submissions of right entries only, for any right entry not used yet, and
-    the instructor's own solution (its ``entries`` all None).
+    wrong ones (and must keep its function's points there); then submissions of
+    right entries only, for any right entry not used yet. With ``packed``, the
+    k-th submission answers each function with its k-th entry, wrong ones first
+    (a function's test cells call only that function, so each entry is still
+    judged on its own cells), and leaves out a function whose entries are all
+    placed: each entry is graded once, and a notebook none of whose functions
+    is answered is not handed in (:func:`build`), which needs far fewer
+    submissions and notebooks. Last, the instructor's own solution (its
+    ``entries`` all None).
     """
     functions = list(dict.fromkeys(e.function for e in entries))
     right = {f: [e for e in entries if e.function == f and not e.wrong] for f in functions}
@@ -185,9 +188,11 @@ def plan(entries, *, packed=False):
 
     result = []
     if packed:
-        for k in range(max(len(w) for w in wrong.values())):
-            answers = {f: wrong[f][k] if k < len(wrong[f]) else next_right(f) for f in functions}
+        queue = {f: wrong[f] + right[f] for f in functions}
+        for k in range(max(len(q) for q in queue.values())):
+            answers = {f: queue[f][k] for f in functions if k < len(queue[f])}
             result.append(Submission(f"p{len(result) + 1:02d}-packed", answers))
+        turn = {f: len(right[f]) for f in functions}   # every right entry placed
     else:
         for entry in (e for e in entries if e.wrong):
             answers = {f: entry if f == entry.function else next_right(f) for f in functions}

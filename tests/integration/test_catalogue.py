@@ -5,11 +5,12 @@ message that names the mistake, and nothing else; every right answer and the
 instructor's solution must keep every point. The slow tests grade real
 submissions, built from the release, with `nbgrader autograde`.
 
-To keep `make test` short, submissions are packed: each answers every
-function with a different wrong entry while they last (right entries fill
-the rest), so 97 entries take 27 submissions in place of 74. A test cell
-calls only its own function (checked below), so each entry is still judged
-on its own cells alone. They are also lean (``course.submissions.build.lean``: no
+To keep `make test` short, submissions are packed: the k-th answers each
+function with its k-th entry (wrong ones first), and a function whose entries
+are all placed is left out, with its notebook when none of the notebook's
+functions is answered, so 97 entries take 27 submissions (61 notebooks) in
+place of 74 (222). A test cell calls only its own function (checked below), so
+each entry is still judged on its own cells alone. They are also lean (``course.submissions.build.lean``: no
 training runs or plots, which no test cell depends on; a notebook then grades
 in about 5 s in place of 17). `course mutants` grades one whole submission per
 wrong entry, beside right answers, for the full picture. The catalogue's machinery on
