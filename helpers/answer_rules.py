@@ -83,7 +83,8 @@ _SUBMODULES = {"random", "linalg", "emath"}
 
 @lru_cache(maxsize=1)
 def _plain_attributes():
-    """The public attribute names of NumPy, math and the plain types (see :func:`public_attributes`)."""
+    """The attribute names an answer may use, but pyplot's: the public API of NumPy, math
+    and the plain types, and IPython's ``display``."""
     names = set()
     sources = [np, np.random, np.linalg, math, np.ndarray, np.random.Generator,
                np.random.RandomState, np.dtype, np.generic, np.float64, dict, list, tuple,
@@ -112,13 +113,8 @@ def _pyplot_functions():
 
 
 def _allowed_attribute(name):
+    """Whether an answer may use the attribute ``name`` (pyplot's looked up last)."""
     return name in _plain_attributes() or name in _pyplot_functions()
-
-
-def public_attributes():
-    """The attribute names an answer may use: public API of NumPy, math and the plain
-    types, pyplot's functions and IPython's ``display``."""
-    return _plain_attributes() | _pyplot_functions()
 
 
 def _imports(node):

@@ -192,16 +192,15 @@ def plan(entries, *, packed=False):
         for k in range(max(len(q) for q in queue.values())):
             answers = {f: queue[f][k] for f in functions if k < len(queue[f])}
             result.append(Submission(f"p{len(result) + 1:02d}-packed", answers))
-        turn = {f: len(right[f]) for f in functions}   # every right entry placed
     else:
         for entry in (e for e in entries if e.wrong):
             answers = {f: entry if f == entry.function else next_right(f) for f in functions}
             result.append(Submission(f"w{len(result) + 1:02d}-{entry.name}", answers))
-    unused = [e for f in functions for e in right[f][turn[f]:]]
-    while unused:
-        answers = {f: next_right(f) for f in functions}
-        result.append(Submission(f"r{len(result) + 1:02d}-right", answers))
-        unused = [e for e in unused if e not in answers.values()]
+        unused = [e for f in functions for e in right[f][turn[f]:]]
+        while unused:
+            answers = {f: next_right(f) for f in functions}
+            result.append(Submission(f"r{len(result) + 1:02d}-right", answers))
+            unused = [e for e in unused if e not in answers.values()]
     result.append(Submission(f"z-{SOLUTION}", dict.fromkeys(functions)))
     return result
 
