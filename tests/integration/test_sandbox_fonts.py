@@ -58,33 +58,34 @@ def test_the_font_list_is_built_once_per_grading_process():
     assert kernel.matplotlib_font_list() == first
 
 
-def _fresh(monkeypatch, cache_home):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home))
+@pytest.fixture
+def cache_home(tmp_path, monkeypatch):
+    """A cache folder of the test's own; the process's font list forgotten before and after."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    kernel.matplotlib_font_list.cache_clear()
+    yield tmp_path / "cache"
     kernel.matplotlib_font_list.cache_clear()
 
 
-def test_the_list_is_kept_in_the_users_cache_and_reused_by_the_next_grader(tmp_path, monkeypatch):
-    _fresh(monkeypatch, tmp_path / "cache")
+def test_the_list_is_kept_in_the_users_cache_and_reused_by_the_next_grader(cache_home,
+                                                                           monkeypatch):
     built = Path(kernel.matplotlib_font_list())
     folder = built.parent
-    assert folder.parent == tmp_path / "cache" / "course"
+    assert folder.parent == cache_home / "course"
     assert folder.name.startswith("matplotlib-") and folder.stat().st_mode & 0o777 == 0o700
     assert [p.name for p in folder.iterdir()] == [built.name]   # no build folder left
     # the next grading process finds it: it builds nothing
     kernel.matplotlib_font_list.cache_clear()
     monkeypatch.setattr(kernel, "_build_font_list", lambda folder: pytest.fail("built again"))
     assert Path(kernel.matplotlib_font_list()) == built
-    kernel.matplotlib_font_list.cache_clear()
 
 
-def test_a_cache_others_can_write_to_is_not_used(tmp_path, monkeypatch):
+def test_a_cache_others_can_write_to_is_not_used(cache_home):
     """Every kernel is shown the list: a folder someone else could fill is not read."""
-    _fresh(monkeypatch, tmp_path / "cache")
-    shared = tmp_path / "cache" / "course"
+    shared = cache_home / "course"
     shared.mkdir(parents=True)
     shared.chmod(0o777)
     found = Path(kernel.matplotlib_font_list())
     assert found.name.startswith("fontlist-v")
     assert found.parent.name.startswith("course-matplotlib-")   # the process's own, in /tmp
     assert not list(shared.rglob("fontlist-v*.json"))
-    kernel.matplotlib_font_list.cache_clear()
