@@ -24,23 +24,48 @@ def repo_root():
     return ROOT
 
 
+def _shared(tmp_path_factory, name, build):
+    """``build(folder)`` run once for all pytest-xdist workers of the session; returns ``folder``.
+
+    The first worker to ask builds it under a file lock; the others wait and reuse it.
+    A build that failed half way is started again by the next to ask.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / name
+    with FileLock(str(shared / f"{name}.lock")):
+        if not (folder / "built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            build(folder)
+            (folder / "built").write_text("built\n")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def graded_demo(tmp_path_factory):
     """The demo class and the solution, graded by nbgrader once per test session, shared.
 
-    Built once for all pytest-xdist workers (the first to ask builds it under a file
-    lock; the others wait and reuse it), so tests must only read it: a test that
+    Built once for all pytest-xdist workers, so tests must only read it: a test that
     changes a graded course takes ``graded_copy``.
     """
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = shared / "graded-demo"
-    with FileLock(str(shared / "graded-demo.lock")):
-        if not (folder / "built").exists():
-            shutil.rmtree(folder, ignore_errors=True)   # a build that failed half way
-            build_graded_demo(folder / "course")
-            (folder / "built").write_text("graded\n")
-    return folder / "course"
+    return _shared(tmp_path_factory, "graded-demo",
+                   lambda folder: build_graded_demo(folder / "course")) / "course"
+
+
+@pytest.fixture(scope="session")
+def released_course(tmp_path_factory):
+    """A course released by `course release` once per test session (config, source/,
+    release/ and the gradebook that knows the assignment), shared.
+
+    Tests must only read it: a test that grades in a released course copies it with
+    ``support.copy_course`` (a generate_assignment run, and the `alembic heads` nbgrader
+    runs to stamp a new gradebook, cost 4 s of CPU each time).
+    """
+    def build(folder):
+        from course import pipeline
+        pipeline.release(make_course(folder / "course"))
+
+    return _shared(tmp_path_factory, "released-course", build) / "course"
 
 
 @pytest.fixture(scope="session")
@@ -54,15 +79,7 @@ def student_install(tmp_path_factory):
     """
     from support.published import FOLDER, publish_and_install
 
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    folder = shared / "student-install"
-    with FileLock(str(shared / "student-install.lock")):
-        if not (folder / "built").exists():
-            shutil.rmtree(folder, ignore_errors=True)   # a build that failed half way
-            publish_and_install(folder)
-            (folder / "built").write_text("installed\n")
-    return folder / FOLDER
+    return _shared(tmp_path_factory, "student-install", publish_and_install) / FOLDER
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from support import ASSIGNMENT, make_course
+from support import ASSIGNMENT, copy_course, make_course
 from course import pipeline
 
 from .jupyterlab import PAGE_READY
@@ -94,10 +94,9 @@ def test_formgrader_submission_typesets_formulas_offline(lab, graded_copy):
 
 
 def test_manage_assignments_of_a_course_without_exchange_says_it_collects_from_an_lms(
-        lab, tmp_path):
+        lab, tmp_path, released_course):
     """No exchange configured (the course collects from an LMS): a note, not a warning."""
-    course = make_course(tmp_path / "course")
-    pipeline.release(course)
+    course = copy_course(released_course, tmp_path / "course")
     with lab(course) as session:
         session.page.goto(f"{session.url}/formgrader/manage_assignments?token={session.token}",
                           wait_until="domcontentloaded", timeout=PAGE_READY * 1000)

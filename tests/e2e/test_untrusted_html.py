@@ -48,7 +48,7 @@ from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 from nbgrader.api import Gradebook
 
-from support import ASSIGNMENT, ROOT, lean, make_course
+from support import ASSIGNMENT, ROOT, copy_course, lean
 from course import pipeline
 from course.submissions.build import fill
 
@@ -262,10 +262,9 @@ def static_files(folder):
 
 # -- the graded course -----------------------------------------------------------------
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, released_course):
     """The course after autograde and generate_feedback, with the listener running."""
-    root = make_course(tmp_path_factory.mktemp("untrusted") / "course")
-    pipeline.release(root)
+    root = copy_course(released_course, tmp_path_factory.mktemp("untrusted") / "course")
     release = nbformat.read(root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     listener = Listener()
     with serving(listener.server):

@@ -31,8 +31,8 @@ COURSE_ORDER = ["Initialization", "Layers", "Gradients"]
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = build_graded_class(tmp_path_factory.mktemp("class-report") / "course")
+def graded(tmp_path_factory, released_course):
+    root = build_graded_class(released_course, tmp_path_factory.mktemp("class-report") / "course")
     result = subprocess.run([sys.executable, "-m", "course", "--root", str(root), "report"],
                             capture_output=True, text=True, timeout=600,
                             env={**os.environ, "COLUMNS": "200"})

@@ -33,7 +33,7 @@ import pytest
 
 from course import cli, pipeline
 from course.grading.cluster import driver as cluster_driver
-from support import ASSIGNMENT, make_course
+from support import ASSIGNMENT, copy_course
 from support.dask_cluster import Cluster, interpreter_for_workers
 from support.hostile import ENTRIES, hand_in
 from support.nonroot import NOBODY
@@ -72,11 +72,10 @@ HANDED_IN = {"control-right": "2027-03-03 12:00:00 UTC", "control-wrong": "2027-
 EXTENSIONS = "assignment,student_id,hours\ninitialization,control-wrong,24\n"
 
 
-def _course(path, students):
-    root = make_course(path)
+def _course(released, path, students):
+    root = copy_course(released, path)
     with open(root / "nbgrader_config.py", "a") as f:
         f.write(LIMITS)
-    pipeline.release(root)
     for student in students:
         if student in CONTROLS:
             hand_in(root, student, answers=CONTROLS[student])
@@ -88,9 +87,9 @@ def _course(path, students):
 
 
 @pytest.fixture(scope="module")
-def class_template(tmp_path_factory):
+def class_template(tmp_path_factory, released_course):
     """The class handed in and released (SQLite gradebook), never graded: runs grade copies."""
-    return _course(tmp_path_factory.mktemp("template") / "course", CLASS)
+    return _course(released_course, tmp_path_factory.mktemp("template") / "course", CLASS)
 
 
 def _copy(template, dest, students=CLASS, db_url=None):

@@ -20,7 +20,7 @@ import pytest
 
 from course import pipeline
 from course.submissions.build import fill, load_class
-from support import ASSIGNMENT, DEMO_LOSSES, MANUAL, ROOT, lean, lost_cells, make_course
+from support import ASSIGNMENT, DEMO_LOSSES, MANUAL, ROOT, copy_course, lean, lost_cells
 from support import edits
 from support.logs import alarming, by_student
 
@@ -42,9 +42,8 @@ def _hand_in(root, student, notebooks):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root = make_course(tmp_path_factory.mktemp("edited") / "course")
-    pipeline.release(root)
+def run(tmp_path_factory, released_course):
+    root = copy_course(released_course, tmp_path_factory.mktemp("edited") / "course")
     release = {name: nbformat.read(root / "release" / ASSIGNMENT / f"{name}.ipynb", as_version=4)
                for name in NOTEBOOKS}
 

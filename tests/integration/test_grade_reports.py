@@ -22,7 +22,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from course import pipeline
-from support import ASSIGNMENT, DEMO_LOSSES, ROOT, lean, lost_cells, make_course
+from support import ASSIGNMENT, DEMO_LOSSES, ROOT, copy_course, lean, lost_cells
 
 pytestmark = pytest.mark.slow
 
@@ -38,8 +38,8 @@ def _course(*args, root, piped=False):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = make_course(tmp_path_factory.mktemp("reports") / "course")
+def graded(tmp_path_factory, released_course):
+    root = copy_course(released_course, tmp_path_factory.mktemp("reports") / "course")
     for student in ("alice", "bob", "carol", "emeka"):   # their demo work, lean
         for path in (ROOT / "submitted" / student / ASSIGNMENT).glob("*.ipynb"):
             copy = root / "submitted" / student / ASSIGNMENT / path.name
@@ -71,7 +71,6 @@ def graded(tmp_path_factory):
     (root / "submitted" / "zed" / ASSIGNMENT).mkdir(parents=True)
     (root / "submitted" / "zed" / ASSIGNMENT / "notes.txt").write_text("my notebook is on my laptop")
     (root / "submitted" / "yan").mkdir(parents=True)
-    pipeline.release(root)
     pipeline.nbgrader(root, "db", "student", "add", "yan")   # on the roster, handed nothing in
     result = _course("grade", "--jobs", "2", "--students", ",".join(STUDENTS), root=root,
                      piped=True)

@@ -8,7 +8,7 @@ import sys
 import nbformat
 import pytest
 
-from support import ASSIGNMENT, ROOT, lean, make_course
+from support import ASSIGNMENT, ROOT, copy_course, lean, make_course
 from course import pipeline
 from course.grading import local
 from course.submissions.build import fill
@@ -70,10 +70,9 @@ def test_course_grade_refuses_before_any_worker_starts(course_with_unknown_test)
 
 
 @pytest.fixture(scope="module")
-def released_course(tmp_path_factory):
+def right_zeros(tmp_path_factory, released_course):
     """A released course with two students who hand in the right zeros initializer."""
-    root = make_course(tmp_path_factory.mktemp("kernel") / "course")
-    pipeline.release(root)
+    root = copy_course(released_course, tmp_path_factory.mktemp("kernel") / "course")
     release = nbformat.read(root / "release" / ASSIGNMENT / "Initialization.ipynb", as_version=4)
     for student in ("s1", "s2"):
         path = root / "submitted" / student / ASSIGNMENT / "Initialization.ipynb"
@@ -96,10 +95,10 @@ def _nothing_graded(root):
     assert not [s for s in pipeline.scores(root) if any(v is not None for v in s.points.values())]
 
 
-def test_a_sandbox_without_helpers_stops_grading_before_anyone_is_scored(released_course, tmp_path):
+def test_a_sandbox_without_helpers_stops_grading_before_anyone_is_scored(right_zeros, tmp_path):
     # helpers importable by the grader but not in the sandbox: every notebook's imports
     # cell would fail, and the class would be scored zero
-    root = _with_config(released_course, tmp_path, "c.SandboxKernelManager.packages = []")
+    root = _with_config(right_zeros, tmp_path, "c.SandboxKernelManager.packages = []")
     lines = _stopped(root)
     assert "cannot import the course's helpers package (ModuleNotFoundError" in lines[0]
     assert "c.SandboxKernelManager.packages" in lines[0]
@@ -109,8 +108,8 @@ def test_a_sandbox_without_helpers_stops_grading_before_anyone_is_scored(release
     _nothing_graded(root)
 
 
-def test_a_course_root_whose_helpers_differ_from_the_kernels_is_refused(released_course, tmp_path):
-    root = _with_config(released_course, tmp_path, "")
+def test_a_course_root_whose_helpers_differ_from_the_kernels_is_refused(right_zeros, tmp_path):
+    root = _with_config(right_zeros, tmp_path, "")
     shutil.copytree(ROOT / "helpers", root / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
     with open(root / "helpers" / "checks.py", "a") as checks:
         checks.write("\n# this course's own edit of the checks\n")

@@ -10,15 +10,13 @@ verdict on the notebook's example, the written answer waiting for a grader.
 """
 
 import json
-import shutil
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from support import (ASSIGNMENT, DEMO_LOSSES, DEMO_MANUAL, MANUAL, ROOT, SOLUTION,
-                     hand_in_lean, lean, make_course)
+                     copy_course, hand_in_lean, lean)
 from support.gradescope import lay_out, run_autograder, validate
 from course import pipeline
 from course.grading import local as grade
@@ -55,10 +53,9 @@ def _hand_in(root, student, notebooks):
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
+def course(tmp_path_factory, released_course):
     """A course graded by `course grade`, and its Gradescope zip: ``(root, zip)``."""
-    root = make_course(tmp_path_factory.mktemp("gradescope") / "course")
-    pipeline.release(root)
+    root = copy_course(released_course, tmp_path_factory.mktemp("gradescope") / "course")
     hand_in_lean(root, submissions.load_class(ROOT / "demo" / "class.toml"))
     source = root / "source" / ASSIGNMENT
     _hand_in(root, SOLUTION, {p.name: lean(nbformat.read(p, as_version=4))

@@ -16,15 +16,14 @@ import shlex
 import subprocess
 import zipfile
 from importlib import metadata
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import canonicalize_name
 
-from support import ASSIGNMENT, ROOT, make_course
-from course import cli, pipeline
+from support import ASSIGNMENT, copy_course, make_course
+from course import cli
 from course.gradescope import build
 
 #: Ubuntu 22.04 (jammy) packages setup.sh may name, with the version jammy (or
@@ -62,10 +61,8 @@ def apt_packages(setup_sh):
 
 
 @pytest.fixture(scope="module")
-def released(tmp_path_factory):
-    root = make_course(tmp_path_factory.mktemp("gradescope-zip") / "course")
-    pipeline.release(root)
-    return root
+def released(tmp_path_factory, released_course):
+    return copy_course(released_course, tmp_path_factory.mktemp("gradescope-zip") / "course")
 
 
 @pytest.fixture(scope="module")

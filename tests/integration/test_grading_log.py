@@ -10,16 +10,15 @@ import nbformat
 import pytest
 
 from course import pipeline
-from support import ASSIGNMENT, ROOT, make_course
+from support import ASSIGNMENT, ROOT, copy_course
 from support.logs import alarming, by_student
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def graded_log(tmp_path_factory):
-    root = make_course(tmp_path_factory.mktemp("log") / "course")
-    pipeline.release(root)
+def graded_log(tmp_path_factory, released_course):
+    root = copy_course(released_course, tmp_path_factory.mktemp("log") / "course")
     shutil.copytree(ROOT / "submitted" / "alice", root / "submitted" / "alice")
     shutil.copytree(ROOT / "submitted" / "alice", root / "submitted" / "tinkerer")
     path = root / "submitted" / "tinkerer" / ASSIGNMENT / "Initialization.ipynb"

@@ -12,7 +12,7 @@ import pytest
 from course import pipeline
 from course.autograde.run import MARKER, recover_interrupted
 from course.submissions.build import fill
-from support import ASSIGNMENT, lean, make_course
+from support import ASSIGNMENT, copy_course, lean
 
 pytestmark = pytest.mark.slow
 
@@ -53,9 +53,8 @@ def _interrupt(root, env, student, signum):
         + "\n".join(log.read_text().splitlines()[-25:]))
 
 
-def test_interrupted_runs_restarted_grade_everyone_once(tmp_path):
-    root = make_course(tmp_path / "course")
-    pipeline.release(root)
+def test_interrupted_runs_restarted_grade_everyone_once(tmp_path, released_course):
+    root = copy_course(released_course, tmp_path / "course")
     students = ["s1", "s2", "s3"]
     _lean_class(root, students)
     env = dict(os.environ, PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}")
@@ -73,9 +72,8 @@ def test_interrupted_runs_restarted_grade_everyone_once(tmp_path):
     assert _gradebook(root) == first
 
 
-def test_grading_stops_with_one_line_without_bwrap(tmp_path):
-    root = make_course(tmp_path / "course")
-    pipeline.release(root)
+def test_grading_stops_with_one_line_without_bwrap(tmp_path, released_course):
+    root = copy_course(released_course, tmp_path / "course")
     _lean_class(root, ["s1"])
     env = dict(os.environ, PATH=os.path.dirname(sys.executable))   # no /usr/bin: no bwrap
     result = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT],

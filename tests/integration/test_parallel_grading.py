@@ -14,7 +14,8 @@ import pytest
 from course import cli, pipeline
 from course.grading import local
 from course.submissions import build
-from support import ASSIGNMENT, DEMO_LOSSES, DEMO_MANUAL, MANUAL, hand_in_lean, lost_cells, make_course
+from support import (ASSIGNMENT, DEMO_LOSSES, DEMO_MANUAL, MANUAL, copy_course, hand_in_lean,
+                     lost_cells, make_course)
 
 pytestmark = pytest.mark.slow
 
@@ -29,10 +30,9 @@ def build_class(root, repo_root):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, repo_root):
+def graded(tmp_path_factory, repo_root, released_course):
     """A course graded by `course grade --jobs 4`; returns (root, exit code, output)."""
-    root = make_course(tmp_path_factory.mktemp("parallel") / "course")
-    pipeline.release(root)
+    root = copy_course(released_course, tmp_path_factory.mktemp("parallel") / "course")
     build_class(root, repo_root)
     console = cli.Console(record=True, width=120)
     code = cli.cmd_grade(cli.build_parser().parse_args(

@@ -47,6 +47,11 @@ def make_course(path, *, with_submitted=False):
     return path
 
 
+def copy_course(course, path):
+    """A copy of the course at ``course`` (``released_course``, say) at ``path``; returns it."""
+    return Path(shutil.copytree(course, path, symlinks=True))
+
+
 def hand_in_lean(root, students):
     """Write ``submitted/`` of the course at ``root`` for ``{student: answers}``, every notebook lean.
 

@@ -16,7 +16,7 @@ from course import pipeline
 from course.submissions import build as submissions
 from course.submissions import catalogue as mutants
 
-from . import ASSIGNMENT, ROOT, lean, make_course
+from . import ASSIGNMENT, ROOT, copy_course, lean
 
 #: An answer left as released: the stub that raises NotImplementedError.
 STUB = "stub"
@@ -90,12 +90,12 @@ def handed_in(root):
         (root / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
 
 
-def build_graded_class(root):
-    """The class at ``root``: released, handed in, autograded, written answers graded."""
+def build_graded_class(released, root):
+    """The class at ``root``, a copy of the course ``released``: handed in, autograded, written
+    answers graded."""
     from course.grading import local as grade
 
-    make_course(root)
-    pipeline.release(root)
+    copy_course(released, root)
     handed_in(root)
     for student in ROSTER_ONLY:
         pipeline.nbgrader(root, "db", "student", "add", student)
