@@ -200,12 +200,17 @@ class LabPage:
         Selected and entered with Enter rather than double-clicked: a double click lands
         where the cell is at that moment, and outputs still being laid out above it move
         it (a double click that missed left the Markdown rendered, its editor hidden).
+        Scrolled to with the DOM's own ``scrollIntoView``, which scrolls whatever state the
+        cell is in: Playwright's own scrolling first waits for the cell to be visible, and
+        under JupyterLab's default windowing (``contentVisibility``, as a hub's students
+        have it) a Markdown cell far down Layers.ipynb stayed "not visible" to it for 30 s
+        on a busy machine (`make test` with three workers).
         """
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
         cell = self.cell(index)
         editor = cell.locator(".cm-content")
         for attempt in range(3):
-            cell.scroll_into_view_if_needed()
+            cell.evaluate("node => node.scrollIntoView({block: 'center'})")
             cell.locator(".jp-InputPrompt").first.click()   # the gutter: selects, follows no link
             self.page.keyboard.press("Enter")
             try:
