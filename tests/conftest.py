@@ -58,8 +58,8 @@ def released_course(tmp_path_factory):
     release/ and the gradebook that knows the assignment), shared.
 
     Tests must only read it: a test that grades in a released course copies it with
-    ``support.copy_course`` (a generate_assignment run, and the `alembic heads` nbgrader
-    runs to stamp a new gradebook, cost 4 s of CPU each time).
+    ``support.copy_course``: a generate_assignment run, with the `alembic heads` nbgrader
+    runs to stamp a new gradebook, costs about 3.3 s of CPU each time (13 in a session).
     """
     def build(folder):
         from course import pipeline
