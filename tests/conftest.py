@@ -9,7 +9,7 @@ import shutil
 import pytest
 from filelock import FileLock
 
-from support import ROOT, build_graded_demo, make_course
+from support import ROOT, build_graded_demo, copy_course, make_course
 from support.order import START_FIRST
 
 
@@ -85,7 +85,7 @@ def student_install(tmp_path_factory):
 @pytest.fixture
 def graded_copy(graded_demo, tmp_path):
     """A copy of the graded demo class for a test to change (gradebook included)."""
-    return shutil.copytree(graded_demo, tmp_path / "course", symlinks=True)
+    return copy_course(graded_demo, tmp_path / "course")
 
 
 @pytest.fixture

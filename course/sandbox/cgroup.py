@@ -18,9 +18,10 @@ everything it starts:
   a second and kills the tree past the limit. It cannot see memory held in the
   sandbox's ``/tmp`` (a memory file system bounded by its own size).
 
-The first process of the kernel command joins the cgroup (a ``sh`` wrapper
-writes its own pid to ``cgroup.procs``, then execs ``bwrap``), so bubblewrap
-and everything under it are inside it from the start. When the kernel's memory
+The first process of the kernel command joins the cgroup (the ``sh`` guard of
+:mod:`course.sandbox.lifetime` writes its own pid to each of :meth:`Bound.procs`,
+then execs ``bwrap``), so bubblewrap and everything under it are inside it from
+the start. When the kernel's memory
 is exhausted the kernel's OOM killer picks a process; the watchdog thread
 (also run with cgroups) then kills the rest, so that the cell crashes as a
 whole and :attr:`Bound.exceeded` says why.
@@ -48,8 +49,6 @@ NAME = re.compile(re.escape(PREFIX) + r"(\d+)\.(\d+)-")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 #: Seconds between two looks of the watchdog.
 POLL = 0.25
-# Joins the cgroups given before "--", then runs the command after it.
-JOIN = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 
 def start_time(pid):
@@ -317,12 +316,11 @@ class Bound:
                 (folder / "memory.memsw.limit_in_bytes").write_text(str(self.memory))
         (self.folders["pids"] / "pids.max").write_text(str(self.pids))
 
-    def wrap(self, command):
-        """``command`` started inside the cgroup(s) (unchanged for the watchdog)."""
+    def procs(self):
+        """The ``cgroup.procs`` files the sandbox's first process joins (none for the watchdog)."""
         if self.kind == "watchdog":
-            return list(command)
-        procs = [str(f / "cgroup.procs") for f in dict.fromkeys(self.folders.values())]
-        return ["/bin/sh", "-c", JOIN, "sh", *procs, "--", *command]
+            return []
+        return [f / "cgroup.procs" for f in dict.fromkeys(self.folders.values())]
 
     def watch(self, root_pid):
         """Start the watchdog thread over the sandbox started as process ``root_pid``."""

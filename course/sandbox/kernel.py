@@ -28,6 +28,8 @@ starts it inside ``bwrap`` (Debian's ``bubblewrap``) so that the student's code
   ``sandbox_memory`` and ``process_limit``: a cgroup of its own where the
   grader can make one (root, or a delegated cgroup v2), else a watchdog thread
   of the grader (see :mod:`course.sandbox.cgroup`);
+- dies with the grading process that started it, however early that is killed
+  (:mod:`course.sandbox.lifetime`);
 - lives in its own PID namespace: when the kernel ends, everything it started
   ends with it, and :meth:`SandboxKernelManager.cleanup_resources` kills any
   process still running under its user id.
@@ -65,6 +67,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, TraitError, Unicode, default, validate
 
 from course.sandbox.cgroup import PREFIX, Bound, describe, owner_tag
+from course.sandbox.lifetime import guarded
 from course.sandbox.mounts import placeholders, plan
 
 #: Environment variables passed into the sandbox; everything else is dropped.
@@ -231,9 +234,14 @@ def problem():
              "--proc", "/proc", "--dev", "/dev", "true"]
     if os.geteuid() != 0:
         probe.insert(1, "--unshare-user")
-    result = subprocess.run(probe, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    result = subprocess.run(guarded(probe), capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL)
     if result.returncode != 0:
         why = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        if why.startswith("setpriv"):
+            return (f"the grading sandbox needs `setpriv --pdeathsig` (util-linux 2.33 or "
+                    f"newer) to start sandboxes that die with the grader ({why}): upgrade "
+                    f"util-linux")
         return (f"bubblewrap cannot create a sandbox here ({why}): allow user namespaces "
                 f"(sysctl kernel.unprivileged_userns_clone=1, or grade as root), or opt out "
                 f"(unsafe) with c.SandboxedExecute.sandbox = False in nbgrader_config.py")
@@ -454,7 +462,7 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = self.sandbox_command(super().format_kernel_cmd(extra_arguments))
-        return self.bound.wrap(command) if self.bound is not None else command
+        return guarded(command, self.bound.procs() if self.bound is not None else ())
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         await super()._async_launch_kernel(kernel_cmd, **kw)
@@ -581,7 +589,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self.bound = Bound(self._runtime.name, parse_size(self.sandbox_memory),
                            self.process_limit, self.sandbox_memory)
         self.bound.create()
-        command = self.bound.wrap(self.sandbox_command(list(argv)))
+        command = guarded(self.sandbox_command(list(argv)), self.bound.procs())
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    stderr=subprocess.DEVNULL, start_new_session=True)
         self.bound.watch(process.pid)

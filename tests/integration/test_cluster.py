@@ -33,7 +33,7 @@ import pytest
 
 from course import cli, pipeline
 from course.grading.cluster import driver as cluster_driver
-from support import ASSIGNMENT, copy_course
+from support import ASSIGNMENT, copy_course, processes_holding
 from support.dask_cluster import Cluster, interpreter_for_workers
 from support.hostile import ENTRIES, hand_in
 from support.nonroot import NOBODY
@@ -96,7 +96,7 @@ def _copy(template, dest, students=CLASS, db_url=None):
     """A copy of the template course with ``students``' submissions; a PostgreSQL gradebook at ``db_url``."""
     from support.postgres import copy_gradebook
 
-    root = Path(shutil.copytree(template, dest, symlinks=True))
+    root = copy_course(template, dest)
     for student in set(CLASS) - set(students):
         shutil.rmtree(root / "submitted" / student)
     if db_url:
@@ -211,7 +211,7 @@ def on_the_cluster(tmp_path_factory, postgres, class_template, worker_python, se
         driver.join(timeout=900)
         assert not driver.is_alive(), "the run did not end after a worker was killed"
         time.sleep(2)
-        left = _grading_processes(victim.pid)
+        left = processes_holding(f"course-sandbox-{victim.pid}.")   # its scratch course
         with dask.client() as client:
             uids = client.run(os.getuid)
             settings = {key: client.run(dask_config.get, key) for key in GRADING_SETTINGS}
@@ -320,19 +320,6 @@ def _graded_once(url, students):
             rows[sub.student.id] = (count + 1, grades + sum(len(nb.grades) for nb in sub.notebooks))
         cells = sum(len(nb.grade_cells) for nb in gb.find_assignment(ASSIGNMENT).notebooks)
     return rows, cells
-
-
-def _grading_processes(worker_pid):
-    """Processes left of a worker's grading (its scratch course is named after its pid)."""
-    mark = f"course-sandbox-{worker_pid}.".encode()
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if mark in (proc / "cmdline").read_bytes():
-                found.append(int(proc.name))
-        except (OSError, ValueError):
-            continue
-    return found
 
 
 def test_a_worker_killed_while_it_grades_costs_nothing(on_the_cluster, sequential):

@@ -10,12 +10,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from course.sandbox import cgroup
 from course.sandbox import kernel
+from support import processes_holding
 from support.nonroot import NOBODY, venv_for_others
 
 PROBE = Path(__file__).parents[1] / "support" / "sandbox_probe.py"
@@ -83,6 +85,23 @@ def test_a_grader_killed_with_sigkill_leaves_nothing_after_the_next_start(tmp_pa
     assert runtime in removed and not runtime.exists()
     for folder in map(Path, report["cgroups"]):
         assert folder in removed and not folder.exists()
+
+
+def test_a_grader_killed_as_it_forks_the_kernel_leaves_no_sandbox(tmp_path):
+    """Killed before bwrap could ask to die with it (course.sandbox.lifetime), three times."""
+    marks = []
+    for attempt in range(3):
+        grader = subprocess.Popen([sys.executable, str(PROBE), str(tmp_path), "print('ran')",
+                                   "--die-at-launch"], stdout=subprocess.PIPE, text=True)
+        out, _ = grader.communicate(timeout=120)
+        assert grader.returncode == -9 and "ran" not in out, out
+        marks.append(f"{cgroup.PREFIX}{grader.pid}.")   # its sandbox's runtime folder
+    time.sleep(2)   # a sandbox that lived on would have started its kernel by now
+    left = [pid for mark in marks for pid in processes_holding(mark)]
+    for pid in left:
+        os.kill(pid, 9)
+    cgroup.remove_stale()
+    assert left == [], "a sandbox outlived the grader that started it"
 
 
 def test_grading_as_an_ordinary_user_works_and_hides_the_course():

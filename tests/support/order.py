@@ -4,8 +4,8 @@
 # minute or more each on this 2-core machine), longest first. pytest-xdist (`make test`:
 # --dist loadfile --no-loadscope-reorder) hands files to its workers in collection order,
 # so these go first and the many short files fill in around them, instead of one long
-# file running alone at the end (as test_gradescope.py and test_install_modes.py did
-# before they were listed). The demo class's grading (`graded_demo`, which the parallel
+# file running last on its worker while the other idles (as test_gradescope.py and
+# test_install_modes.py did before they were listed). The demo class's grading (`graded_demo`, which the parallel
 # and PostgreSQL tests compare with) starts at once. The figures are one file's time on
 # one worker in a whole run; re-measure with `make test` (its slowest tests) when a file
 # grows.

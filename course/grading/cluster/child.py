@@ -4,23 +4,13 @@ Started by :class:`course.grading.cluster.task.GradingProcess` for one scratch c
 it loads the course's nbgrader configuration once, as a ``course grade`` worker does
 (:func:`course.grading.local.start_worker`), and answers one JSON request per line on
 stdin: ``check`` (:func:`course.autograde.readiness.problem`) and ``grade``
-(:func:`course.grading.local.autograde_one`). It dies with the worker that started it.
+(:func:`course.grading.local.autograde_one`). It dies with the worker that started it
+(:func:`course.sandbox.lifetime.guarded`).
 """
 
-import contextlib
 import json
 import os
 import sys
-
-def _die_with_parent():
-    """Linux: SIGKILL this process when the worker that started it dies (PR_SET_PDEATHSIG)."""
-    import ctypes
-    import signal
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # 1: PR_SET_PDEATHSIG
-    if os.getppid() == 1:   # the worker died before the line above ran
-        os._exit(1)
 
 
 def child_main(root, url, threads):
@@ -29,7 +19,6 @@ def child_main(root, url, threads):
     from course.grading import local
     from course.autograde import readiness
 
-    _die_with_parent()
     answers = os.fdopen(os.dup(1), "w", buffering=1)   # start_worker sends fd 1 to /dev/null
     local.start_worker(root, url, int(threads), "")   # "": the kernel check runs here
     for line in sys.stdin:

@@ -147,13 +147,15 @@ class GradingProcess:
     """
 
     def __init__(self, root):
+        from course.sandbox.lifetime import guarded
+
         self.root = Path(root)
         threads = max(1, len(os.sched_getaffinity(0)) // _worker_threads())
         # The same interpreter and packages as this worker; its own session, so that a
         # signal meant for the worker's group is not the first thing it sees.
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(guarded(
             [sys.executable, "-m", "course.grading.cluster.child", str(self.root), _db_url(self.root),
-             str(threads)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+             str(threads)]), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, cwd=self.root)
 
     def request(self, **message):

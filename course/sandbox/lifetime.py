@@ -1,0 +1,39 @@
+"""A sandbox dies with the grading process that started it, from its first instruction.
+
+bwrap's ``--die-with-parent`` asks Linux to SIGKILL bwrap when its parent dies
+(``PR_SET_PDEATHSIG``), but bwrap asks only once it has started and read its
+options. A grading process killed in the milliseconds between its ``fork`` and
+that request (``course grade`` stopped with SIGKILL, a Dask worker lost) left a
+sandbox that nothing would ever stop: its kernel waits for a client for good.
+So every sandbox, and the Dask worker's grading process, is started as::
+
+    setpriv --pdeathsig KILL -- /bin/sh -c GUARD sh <grader pid> [cgroup.procs ...] -- command
+
+``setpriv`` (util-linux) asks for the signal before anything else runs. The shell
+keeps it (the signal survives ``exec`` of a program that is not set-user-id,
+and so does bwrap's own request), checks that its parent is still the grader,
+which may have died before ``setpriv`` asked, joins the sandbox's cgroups
+(:meth:`course.sandbox.cgroup.Bound.procs`) and execs the command.
+
+As with ``--die-with-parent``, "the parent" is the thread that started the
+process: a sandbox started from a thread that ends dies with that thread.
+"""
+
+import os
+
+#: Exit status of a guarded command whose grader was gone, or that could not join a cgroup.
+GONE = 125
+# $1: the grader's pid; then the cgroup.procs files to join, "--", the command.
+GUARD = ('read -r _ _ _ parent _ < /proc/self/stat; [ "$parent" = "$1" ] || exit 125; shift; '
+         'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"')
+
+
+def guarded(command, join=()):
+    """``command`` started so that it dies with this process, inside the cgroups whose
+    ``cgroup.procs`` files ``join`` names.
+
+    Start it from this process itself (``subprocess.Popen``): the check compares
+    the new process's parent with :func:`os.getpid`.
+    """
+    return ["setpriv", "--pdeathsig", "KILL", "--", "/bin/sh", "-c", GUARD, "sh",
+            str(os.getpid()), *map(str, join), "--", *command]

@@ -1,0 +1,78 @@
+"""A guarded command dies with the process that started it, even one killed right after the fork."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+from course.sandbox.lifetime import GONE, guarded
+from support import processes_holding
+
+# Started by a throwaway "grader" (argv[1]: the command as JSON, argv[2]: how it gets
+# it): "own" builds the guarded command itself; "handed" is given one that another
+# process built. It SIGKILLs itself as soon as Popen returns, the moment a sandbox
+# started by a grader that is being killed could slip through.
+GRADER = """
+import json, os, signal, subprocess, sys
+from course.sandbox.lifetime import guarded
+command = json.loads(sys.argv[1])
+command = guarded(command) if sys.argv[2] == "own" else command
+process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+if sys.argv[3] == "die":
+    os.kill(os.getpid(), signal.SIGKILL)
+sys.exit(process.wait())
+"""
+
+
+def _grader(command, how, then):
+    return subprocess.run([sys.executable, "-c", GRADER, json.dumps(command), how, then],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_a_guarded_command_runs_with_its_arguments_and_its_status():
+    result = subprocess.run(guarded(["/bin/sh", "-c", 'echo "$1|$2"; exit 7', "sh", "a b", "--"]),
+                            capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (7, "a b|--\n")
+
+
+def test_a_guarded_command_joins_each_file_it_is_given_as_itself(tmp_path):
+    first, second = tmp_path / "first.procs", tmp_path / "second.procs"
+    result = subprocess.run(guarded(["/bin/sh", "-c", "echo $$"], join=[first, second]),
+                            capture_output=True, text=True)
+    assert result.returncode == 0
+    pid = result.stdout.strip()
+    assert first.read_text() == second.read_text() == f"{pid}\n"
+
+
+def test_a_guarded_command_that_cannot_join_does_not_run(tmp_path):
+    ran = tmp_path / "ran"
+    result = subprocess.run(guarded(["touch", str(ran)], join=[tmp_path / "no" / "cgroup.procs"]),
+                            capture_output=True, text=True)
+    assert result.returncode == GONE and not ran.exists()
+
+
+def test_a_guarded_command_started_by_another_process_than_its_grader_does_not_run(tmp_path):
+    """The check that covers a grader killed before setpriv asked for the signal."""
+    ran = tmp_path / "ran"
+    result = _grader(guarded(["touch", str(ran)]), "handed", "wait")
+    assert result.returncode == GONE, result.stderr
+    assert not ran.exists()
+    control = _grader(["touch", str(ran)], "own", "wait")   # its own grader: it runs
+    assert control.returncode == 0 and ran.exists(), control.stderr
+
+
+def test_a_grader_killed_right_after_the_fork_leaves_nothing_running():
+    mark = f"lifetime-{uuid.uuid4().hex}"
+    command = [sys.executable, "-c", "import time; time.sleep(120)", mark]
+    for _ in range(10):
+        result = _grader(command, "own", "die")
+        assert result.returncode == -9, result.stderr
+    deadline = time.monotonic() + 10
+    while processes_holding(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = processes_holding(mark)
+    for pid in left:
+        os.kill(pid, 9)
+    assert left == [], "a guarded command outlived its grader"
