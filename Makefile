@@ -53,9 +53,8 @@ demo: venv
 ## tests are listed at the end, so that a CI log shows where the time goes.
 ## TEST_WORKERS: xdist workers. The tests also wait (on kernels stopped at their time
 ## limit, browsers, servers): with two workers the cores were idle 9 % of a run, with
-## three 1.4 % and the run 6-9 % shorter; but with three, test_cluster.py once found the
-## killed worker's grading still alive (README, "Tests and CI"), so two until that is fixed.
-TEST_WORKERS ?= 2
+## three 1.4 % and the run 6-9 % shorter (README, "Tests and CI").
+TEST_WORKERS ?= 3
 test: venv hub
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder tests source --nbval --nbval-current-env \
 		--nbval-sanitize-with nbval-sanitize.cfg --durations=25
