@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from course.autograde import readiness
 from course import pipeline
+from course.sandbox.cgroup import owner_tag
 from course.sandbox.kernel import THREAD_ENV
 from course.grading.forkserver import context as worker_context
 
@@ -209,7 +210,8 @@ def grade(root, assignment=pipeline.ASSIGNMENT, *, jobs=None, students=None, on_
     workers = min(jobs, len(todo))
     with ProcessPoolExecutor(workers, mp_context=worker_context(),
                              initializer=start_worker,
-                             initargs=(str(root), url, kernel_threads(workers), checked)) as pool:
+                             initargs=(str(root), url, kernel_threads(workers), checked,
+                                       owner_tag())) as pool:
         futures = {pool.submit(autograde_one, assignment, s): s for s in todo}
         for future in as_completed(futures):
             try:
@@ -280,9 +282,18 @@ def check_deadlines(root, url, assignment, students):
 _api = None
 
 
-def start_worker(root, url, threads, checked):
-    """Load the course's nbgrader configuration, as ``nbgrader autograde`` would."""
+def start_worker(root, url, threads, checked, owner=None):
+    """Load the course's nbgrader configuration, as ``nbgrader autograde`` would.
+
+    ``owner``: the run's process (:func:`course.sandbox.cgroup.owner_tag`), which this
+    worker dies with (:func:`course.sandbox.lifetime.die_with_run`); None where the
+    worker's process sees to that itself (a Dask worker's grading process).
+    """
     global _api
+    if owner is not None:
+        from course.sandbox.lifetime import die_with_run
+
+        die_with_run(owner)
     os.environ[readiness.CHECKED_ENV] = checked   # the driver ran the kernel check
     from course.autograde import interrupt
 

@@ -17,9 +17,14 @@ which may have died before ``setpriv`` asked, joins the sandbox's cgroups
 
 As with ``--die-with-parent``, "the parent" is the thread that started the
 process: a sandbox started from a thread that ends dies with that thread.
+
+The workers of ``course grade --jobs`` are Python processes that multiprocessing's
+fork server starts; :func:`die_with_run` ends each when the run's own process ends.
 """
 
 import os
+
+from course.sandbox.cgroup import start_time
 
 #: Exit status of a guarded command whose grader was gone, or that could not join a cgroup.
 GONE = 125
@@ -37,3 +42,31 @@ def guarded(command, join=()):
     """
     return ["setpriv", "--pdeathsig", "KILL", "--", "/bin/sh", "-c", GUARD, "sh",
             str(os.getpid()), *map(str, join), "--", *command]
+
+
+def die_with_run(owner):
+    """End this process as soon as the run's process ``owner`` ends (at once if it has).
+
+    For the workers that multiprocessing's fork server starts for a run: their
+    parent is that server, which lives on as long as they do, so neither
+    ``PR_SET_PDEATHSIG`` nor the server's own exit can end them. ``owner`` is
+    :func:`course.sandbox.cgroup.owner_tag` of the run's process (its pid and start
+    time): a thread of this process waits on a ``pidfd`` of it (Linux 5.3), and
+    the process exits when it ends; its sandboxes die with it (:func:`guarded`).
+    """
+    import select
+    import threading
+
+    pid, start = owner.split(".", 1)
+    try:
+        watch = os.pidfd_open(int(pid))
+    except ProcessLookupError:
+        os._exit(GONE)
+    if start_time(pid) != start:   # the pid is another process's now: the run is gone
+        os._exit(GONE)
+
+    def wait():
+        select.select([watch], [], [])   # readable once the process has ended
+        os._exit(GONE)
+
+    threading.Thread(target=wait, name="die with the run", daemon=True).start()

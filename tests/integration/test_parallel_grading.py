@@ -8,14 +8,19 @@ still score cell for cell what the whole notebooks score in ``graded_demo``.
 """
 
 import csv
+import subprocess
+import sys
+import time
 
+import nbformat
+import psutil
 import pytest
 
 from course import cli, pipeline
 from course.grading import local
 from course.submissions import build
 from support import (ASSIGNMENT, DEMO_LOSSES, DEMO_MANUAL, MANUAL, copy_course, hand_in_lean,
-                     lost_cells, make_course)
+                     lean, lost_cells, make_course, processes_holding)
 
 pytestmark = pytest.mark.slow
 
@@ -109,3 +114,32 @@ def test_grade_names_the_assignments_the_gradebook_holds(graded_copy):
     with pytest.raises(local.GradeError, match=r"^no assignment 'nosuch' in the gradebook .* "
                                                r"\(it holds 'initialization'\)$"):
         local.grade(graded_copy, "nosuch", students=["alice"], jobs=1)
+
+
+def test_course_grade_killed_leaves_nothing_grading(tmp_path, released_course):
+    """SIGKILL `course grade --jobs 2` while two students' kernels run: its workers, kernels
+    and judges end with it, rather than grade on and write into the gradebook behind it."""
+    root = copy_course(released_course, tmp_path / "course")
+    release = nbformat.read(root / "release" / ASSIGNMENT / "Initialization.ipynb", as_version=4)
+    slow = build.fill(release, {"initialize_parameters_zeros": "import time\ntime.sleep(300)"})
+    for student in ("sleeper1", "sleeper2"):
+        path = root / "submitted" / student / ASSIGNMENT / "Initialization.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(lean(slow), path)
+    run = subprocess.Popen([sys.executable, "-m", "course", "--root", str(root), "grade",
+                            "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        grading = root / "autograded"
+        while len(processes_holding(str(grading))) < 2 and time.monotonic() < deadline:
+            assert run.poll() is None, "the run ended before its kernels started"
+            time.sleep(0.2)
+        time.sleep(1)   # inside the sleeping cell
+        started = psutil.Process(run.pid).children(recursive=True)
+        assert len(started) >= 5, started   # the fork server, two workers, their sandboxes
+    finally:
+        run.kill()
+        run.wait()
+    gone, alive = psutil.wait_procs(started, timeout=10)
+    assert alive == [], [(p.pid, p.ppid(), " ".join(p.cmdline())[:300]) for p in alive]
+    assert processes_holding(str(root)) == []

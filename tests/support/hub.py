@@ -195,7 +195,7 @@ def server_environments(base, instructor, students):
     for name, packages, owner in (("student", ("helpers",), None),
                                   ("instructor", ("helpers", "course"), instructor)):
         env = base / name
-        python = _environment(env, site, packages)
+        _environment(env, site, packages)
         if owner is not None:
             subprocess.run(["chown", "-R", f"{owner.uid}:{owner.gid}", str(env)], check=True)
             env.chmod(0o700)

@@ -1,6 +1,5 @@
 """The release keeps each exercise's own hint (course.publish.clear_solutions)."""
 
-import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.converters import GenerateAssignment
