@@ -24,7 +24,9 @@ then execs ``bwrap``), so bubblewrap and everything under it are inside it from
 the start. When the kernel's memory
 is exhausted the kernel's OOM killer picks a process; the watchdog thread
 (also run with cgroups) then kills the rest, so that the cell crashes as a
-whole and :attr:`Bound.exceeded` says why.
+whole and :attr:`Bound.exceeded` says why. It does so too when the sandbox's
+anonymous memory reaches :data:`FULL` of the limit, where the kernel would
+thrash before its OOM killer acts.
 
 Names carry their owner: ``course-sandbox-<pid>.<start time>-<random>``, the
 grading process's id and start time (so that a reused pid is not taken for the
@@ -49,6 +51,8 @@ NAME = re.compile(re.escape(PREFIX) + r"(\d+)\.(\d+)-")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 #: Seconds between two looks of the watchdog.
 POLL = 0.25
+#: The share of a cgroup's memory limit that, held as anonymous memory, counts as over it.
+FULL = 0.97
 
 
 def start_time(pid):
@@ -354,9 +358,21 @@ class Bound:
         match = re.search(r"^oom_kill (\d+)", text, re.M)
         return int(match.group(1)) if match else 0
 
+    def anonymous(self):
+        """Bytes of anonymous memory (no file behind it) the sandbox's processes hold (cgroups)."""
+        if self.kind == "watchdog":
+            return 0
+        text = _read(self.folders["memory"] / "memory.stat")
+        key = "anon" if self.kind == "cgroup v2" else "total_rss"
+        match = re.search(rf"^{key} (\d+)", text, re.M)
+        return int(match.group(1)) if match else 0
+
     def _over(self, oom_before):
         if self.kind != "watchdog":
-            if self.oom_kills() > oom_before:
+            # With no swap, anonymous memory cannot be given back: at the limit, the
+            # kernel takes the processes' code pages away and reads them in again, over
+            # and over, for seconds before its OOM killer acts (a busy machine, cgroup v1).
+            if self.oom_kills() > oom_before or self.anonymous() >= self.memory * FULL:
                 return (f"its processes together went over the sandbox's {self.memory_text} "
                         f"memory limit")
             return None

@@ -67,7 +67,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, TraitError, Unicode, default, validate
 
 from course.sandbox.cgroup import PREFIX, Bound, describe, owner_tag
-from course.sandbox.lifetime import guarded
+from course.sandbox.lifetime import ON_LIFELINE, Lifeline, guarded
 from course.sandbox.mounts import placeholders, plan
 
 #: Environment variables passed into the sandbox; everything else is dropped.
@@ -404,6 +404,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self._scratch = None
         self._handed_in = 0
         self.bound = None
+        self._lifeline = None   # the kernel's (course.sandbox.lifetime.Lifeline)
         self.transport = "ipc"
         (self._runtime / "ipc").mkdir()
         self.ip = str(self._runtime / "ipc" / "kernel")
@@ -461,12 +462,21 @@ class SandboxKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments=None):
-        command = self.sandbox_command(super().format_kernel_cmd(extra_arguments))
-        return guarded(command, self.bound.procs() if self.bound is not None else ())
+        kernel = super().format_kernel_cmd(extra_arguments)
+        return guarded(self.sandbox_command(kernel, lifeline=True),
+                       self.bound.procs() if self.bound is not None else ())
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        await super()._async_launch_kernel(kernel_cmd, **kw)
+        self._cut_lifeline()
+        self._lifeline = Lifeline()
+        await super()._async_launch_kernel(kernel_cmd, stdin=self._lifeline.read_end, **kw)
+        self._lifeline.started()
         self.bound.watch(self.provisioner.pid)
+
+    def _cut_lifeline(self):
+        if getattr(self, "_lifeline", None) is not None:
+            self._lifeline.cut()
+            self._lifeline = None
 
     @property
     def workdir_short(self):
@@ -478,8 +488,14 @@ class SandboxKernelManager(AsyncKernelManager):
         """Why the sandbox was killed for going over its total memory, or None."""
         return self.bound.exceeded if self.bound is not None else None
 
-    def sandbox_command(self, kernel_cmd):
-        """``kernel_cmd`` wrapped in bwrap, prlimit and (as root) setpriv."""
+    def sandbox_command(self, kernel_cmd, lifeline=False):
+        """``kernel_cmd`` wrapped in bwrap, prlimit and (as root) setpriv.
+
+        ``lifeline``: first, in the sandbox, the watcher that ends the command when
+        the grader is gone (:data:`course.sandbox.lifetime.ON_LIFELINE`), run as
+        bwrap's user and not the command's (as root: with the one capability to
+        signal it), so that the command can neither stop it nor count it as its own.
+        """
         root = os.geteuid() == 0
         cmd = ["bwrap", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid",
                "--unshare-net", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
@@ -527,7 +543,12 @@ class SandboxKernelManager(AsyncKernelManager):
             cmd += ["--setenv", key, value]
         if root:
             cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-        cmd += ["--", "prlimit", f"--as={parse_size(self.memory_limit)}",
+            if lifeline:
+                cmd += ["--cap-add", "CAP_KILL"]
+        cmd += ["--"]
+        if lifeline:
+            cmd += ["/bin/sh", "-c", ON_LIFELINE, "sh"]
+        cmd += ["prlimit", f"--as={parse_size(self.memory_limit)}",
                 f"--nproc={self.process_limit}", f"--cpu={self.cpu_limit}",
                 f"--fsize={parse_size(self.file_size_limit)}", "--core=0", "--"]
         if root:
@@ -615,6 +636,7 @@ class SandboxKernelManager(AsyncKernelManager):
 
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
+        self._cut_lifeline()
         self._remove_bound()
         if os.geteuid() == 0:
             kill_user_processes(self.uid)
@@ -626,6 +648,7 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def __del__(self):
         try:
+            self._cut_lifeline()
             if getattr(self, "bound", None) is not None:
                 self.bound.remove()
         except Exception:  # at interpreter exit; remove_stale() cleans up after us then

@@ -15,6 +15,15 @@ and so does bwrap's own request), checks that its parent is still the grader,
 which may have died before ``setpriv`` asked, joins the sandbox's cgroups
 (:meth:`course.sandbox.cgroup.Bound.procs`) and execs the command.
 
+That covers bwrap's first process. The second, which bwrap clones to set up the
+sandbox and which becomes its init, asks for the signal only once the sandbox is
+set up (its mounts: a fraction of a second): a grader killed in between takes the
+first with it and leaves the second to start the kernel. A kernel therefore also
+holds a *lifeline*: its stdin is a pipe whose one write end the grader keeps
+(:class:`Lifeline`), and :data:`ON_LIFELINE`, run in the sandbox before the kernel,
+kills the kernel when that pipe reaches its end, which is when the grader is gone
+however it went (a judge process reads its stdin and ends at its end by itself).
+
 As with ``--die-with-parent``, "the parent" is the thread that started the
 process: a sandbox started from a thread that ends dies with that thread.
 
@@ -31,6 +40,35 @@ GONE = 125
 # $1: the grader's pid; then the cgroup.procs files to join, "--", the command.
 GUARD = ('read -r _ _ _ parent _ < /proc/self/stat; [ "$parent" = "$1" ] || exit 125; shift; '
          'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"')
+
+#: Runs in the sandbox, then the command after it: a background ``cat`` reads the
+#: lifeline (stdin, kept as fd 3) until its end, then SIGKILLs the command (``$$``,
+#: which the shell becomes by ``exec``); the command's own stdin is /dev/null.
+#: bwrap runs it as its own user, before the command changes to the student's.
+ON_LIFELINE = ('exec 3<&0; { cat <&3 >/dev/null 2>&1; kill -KILL $$; } & '
+               'exec "$@" 3<&- </dev/null')
+
+
+class Lifeline:
+    """A pipe whose read end a sandboxed kernel takes as stdin, and whose one write end
+    this process holds until :meth:`cut`: its end, read in the sandbox, means the grader
+    is gone."""
+
+    def __init__(self):
+        self.read_end, self._write_end = os.pipe()   # neither is inherited by other children
+
+    def started(self):
+        """The kernel has its copy of the read end: close this process's."""
+        if self.read_end is not None:
+            os.close(self.read_end)
+            self.read_end = None
+
+    def cut(self):
+        """The kernel is done with: close both ends (its watcher ends it, if it still runs)."""
+        self.started()
+        if self._write_end is not None:
+            os.close(self._write_end)
+            self._write_end = None
 
 
 def guarded(command, join=()):

@@ -170,7 +170,8 @@ def test_instructor_sees_one_line_naming_student_and_problem(run, student):
     pattern = re.compile(ENTRIES[student]["log"])
     lines = [line for line in run["log"].splitlines()
              if re.search(rf"\b{re.escape(student)}\b", line) and pattern.search(line)]
-    assert lines, f"no log line names {student} and matches {pattern.pattern!r}"
+    named = [line for line in run["log"].splitlines() if re.search(rf"\b{re.escape(student)}\b", line)]
+    assert lines, f"no log line names {student} and matches {pattern.pattern!r}; those naming it: {named}"
 
 
 def test_no_false_alarm_about_the_controls(run):

@@ -1,15 +1,15 @@
 """Start one sandboxed kernel in a process of its own, run code in it, print what happened.
 
-    python tests/support/sandbox_probe.py WORKDIR CODE [--hang] [--die-at-launch] [--watchdog]
+    python tests/support/sandbox_probe.py WORKDIR CODE [--hang] [--die-at-launch S] [--watchdog]
                                           [--readonly PATH] [--timeout S]
 
 Prints one JSON object: the memory bound in force (``kind``, ``why``), the
 sandbox's runtime folder and cgroup folders, and the kernel's ``stdout``,
 ``status`` and ``exceeded`` (why it was stopped, if it was). With ``--hang``,
 it prints the object once the code has run and then waits to be killed (the
-tests kill it with SIGKILL, as a grader can be). With ``--die-at-launch``, it
-SIGKILLs itself the moment the kernel's process is started, before bwrap can ask
-to die with it. With ``--watchdog``, the
+tests kill it with SIGKILL, as a grader can be). With ``--die-at-launch S``, it
+SIGKILLs itself S seconds after it started the kernel's process (0: at once),
+while bwrap sets the sandbox up. With ``--watchdog``, the
 sandbox is bounded by the watchdog as where no cgroup can be made. ``--readonly``
 shows one more folder to the kernel (``SandboxKernelManager.extra_readonly``). ``--timeout``: the
 seconds the code may run (60). The tests run it as another user (``setpriv``), with
@@ -28,12 +28,16 @@ from course.sandbox import cgroup
 from course.sandbox.kernel import SandboxKernelManager
 
 
-class DyingAtLaunch(SandboxKernelManager):
-    """A grader killed as soon as it has forked the kernel's process."""
+def dying_at_launch(seconds):
+    """A kernel manager whose grader is killed ``seconds`` after it started the kernel."""
 
-    async def _async_launch_kernel(self, kernel_cmd, **kw):
-        await super()._async_launch_kernel(kernel_cmd, **kw)
-        os.kill(os.getpid(), signal.SIGKILL)
+    class DyingAtLaunch(SandboxKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            time.sleep(seconds)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return DyingAtLaunch
 
 
 async def probe(workdir, code, hang, readonly, timeout=60, manager=SandboxKernelManager):
@@ -81,7 +85,7 @@ if __name__ == "__main__":
     parser.add_argument("workdir")
     parser.add_argument("code")
     parser.add_argument("--hang", action="store_true")
-    parser.add_argument("--die-at-launch", action="store_true")
+    parser.add_argument("--die-at-launch", type=float, default=None, metavar="SECONDS")
     parser.add_argument("--watchdog", action="store_true")
     parser.add_argument("--readonly", action="append", default=[])
     parser.add_argument("--timeout", type=float, default=60)
@@ -89,4 +93,5 @@ if __name__ == "__main__":
     if args.watchdog:
         cgroup.detect = lambda: ("watchdog", {}, "--watchdog given")
     asyncio.run(probe(args.workdir, args.code, args.hang, args.readonly, args.timeout,
-                      DyingAtLaunch if args.die_at_launch else SandboxKernelManager))
+                      SandboxKernelManager if args.die_at_launch is None else
+                      dying_at_launch(args.die_at_launch)))

@@ -54,3 +54,31 @@ def test_no_user_namespaces_for_an_ordinary_user_is_one_line_naming_the_fix(monk
     line = kernel.problem.__wrapped__()
     assert "\n" not in line and "No permissions to create new namespace" in line
     assert "unprivileged_userns_clone=1" in line and "sandbox = False" in line
+
+
+def _cgroup_bound(folder, kind, stat):
+    """A Bound of 1000 bytes whose cgroup files are the ones written in ``folder``."""
+    bound = cgroup.Bound("test", 1000, 10, "1000B")
+    bound.kind, bound.folders = kind, {"memory": folder, "pids": folder}
+    (folder / "memory.stat").write_text(stat)
+    (folder / ("memory.events" if kind == "cgroup v2" else "memory.oom_control")).write_text(
+        "oom_kill 0\n")
+    return bound
+
+
+def test_anonymous_memory_at_the_limit_is_over_it_before_any_oom_kill(tmp_path):
+    """Held at the limit with no swap, the sandbox would thrash for seconds before an OOM kill."""
+    for kind, key in (("cgroup v1", "total_rss"), ("cgroup v2", "anon")):
+        other = "rss" if kind == "cgroup v1" else "file"   # not the hierarchical anon count
+        bound = _cgroup_bound(tmp_path, kind, f"cache 5000\n{other} 990\n{key} 960\n")
+        assert bound.anonymous() == 960 and bound._over(0) is None
+        (tmp_path / "memory.stat").write_text(f"cache 5000\n{other} 10\n{key} 970\n")
+        assert bound._over(0) == ("its processes together went over the sandbox's 1000B "
+                                  "memory limit")
+
+
+def test_an_oom_kill_in_the_cgroup_is_over_the_limit(tmp_path):
+    bound = _cgroup_bound(tmp_path, "cgroup v1", "total_rss 0\n")
+    assert bound._over(0) is None
+    (tmp_path / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n")
+    assert bound._over(0).endswith("went over the sandbox's 1000B memory limit")
