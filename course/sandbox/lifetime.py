@@ -37,6 +37,8 @@ from course.sandbox.cgroup import start_time
 
 #: Exit status of a guarded command whose grader was gone, or that could not join a cgroup.
 GONE = 125
+#: Seconds between two looks at the run's process, where Linux has no pidfd_open.
+LOOK = 1
 # $1: the grader's pid; then the cgroup.procs files to join, "--", the command.
 GUARD = ('read -r _ _ _ parent _ < /proc/self/stat; [ "$parent" = "$1" ] || exit 125; shift; '
          'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"')
@@ -45,7 +47,7 @@ GUARD = ('read -r _ _ _ parent _ < /proc/self/stat; [ "$parent" = "$1" ] || exit
 #: lifeline (stdin, kept as fd 3) until its end, then SIGKILLs the command (``$$``,
 #: which the shell becomes by ``exec``); the command's own stdin is /dev/null.
 #: bwrap runs it as its own user, before the command changes to the student's.
-ON_LIFELINE = ('exec 3<&0; { cat <&3 >/dev/null 2>&1; kill -KILL $$; } & '
+ON_LIFELINE = ('exec 3<&0; { /bin/cat <&3 >/dev/null 2>&1; kill -KILL $$; } & '
                'exec "$@" 3<&- </dev/null')
 
 
@@ -89,22 +91,30 @@ def die_with_run(owner):
     parent is that server, which lives on as long as they do, so neither
     ``PR_SET_PDEATHSIG`` nor the server's own exit can end them. ``owner`` is
     :func:`course.sandbox.cgroup.owner_tag` of the run's process (its pid and start
-    time): a thread of this process waits on a ``pidfd`` of it (Linux 5.3), and
-    the process exits when it ends; its sandboxes die with it (:func:`guarded`).
+    time): a thread of this process waits on a ``pidfd`` of it (Linux 5.3; before
+    that, it looks every :data:`LOOK` seconds), and the process exits when it
+    ends; its sandboxes die with it (:func:`guarded`).
     """
     import select
     import threading
+    import time
 
     pid, start = owner.split(".", 1)
     try:
         watch = os.pidfd_open(int(pid))
     except ProcessLookupError:
         os._exit(GONE)
+    except OSError:   # no pidfd_open in this kernel
+        watch = None
     if start_time(pid) != start:   # the pid is another process's now: the run is gone
         os._exit(GONE)
 
     def wait():
-        select.select([watch], [], [])   # readable once the process has ended
+        if watch is not None:
+            select.select([watch], [], [])   # readable once the process has ended
+        else:
+            while start_time(pid) == start:
+                time.sleep(LOOK)
         os._exit(GONE)
 
     threading.Thread(target=wait, name="die with the run", daemon=True).start()

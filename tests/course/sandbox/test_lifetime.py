@@ -1,4 +1,5 @@
-"""A guarded command dies with the process that started it, even one killed right after the fork."""
+"""A guarded command dies with the process that started it, even one killed right after the fork;
+a worker of `course grade` ends with the run's process."""
 
 import json
 import os
@@ -7,6 +8,9 @@ import sys
 import time
 import uuid
 
+import pytest
+
+from course.sandbox.cgroup import owner_tag
 from course.sandbox.lifetime import GONE, guarded
 from support import processes_holding
 
@@ -76,3 +80,40 @@ def test_a_grader_killed_right_after_the_fork_leaves_nothing_running():
     for pid in left:
         os.kill(pid, 9)
     assert left == [], "a guarded command outlived its grader"
+
+
+WORKER = """
+import os, sys, time
+if sys.argv[2] == "no-pidfd":   # a Linux before 5.3
+    def pidfd_open(pid, flags=0):
+        raise OSError(38, "Function not implemented")
+    os.pidfd_open = pidfd_open
+from course.sandbox.lifetime import die_with_run
+die_with_run(sys.argv[1])
+print("watching", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("how", ["pidfd", "no-pidfd"])
+def test_a_worker_ends_when_the_runs_process_does(how):
+    run = subprocess.Popen(["sleep", "60"])
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, owner_tag(run.pid), how],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert worker.stdout.readline() == "watching\n"
+        assert worker.poll() is None
+    finally:
+        run.kill()
+        run.wait()
+    assert worker.wait(timeout=10) == GONE
+
+
+def test_a_worker_whose_run_is_gone_ends_at_once():
+    run = subprocess.Popen(["sleep", "60"])
+    tag = owner_tag(run.pid)
+    run.kill()
+    run.wait()
+    worker = subprocess.run([sys.executable, "-c", WORKER, tag, "pidfd"], capture_output=True,
+                            text=True, timeout=60)
+    assert (worker.returncode, worker.stdout) == (GONE, "")
