@@ -67,6 +67,10 @@ class HubSession(LabPage):
                           has_text=re.compile(rf"^{re.escape(top)}$")).click()
         items = self.page.locator(".lm-Menu-content .lm-Menu-itemLabel").all_inner_texts()
         self.page.keyboard.press("Escape")
+        # Lumino detaches a closed menu; clicked again before that, the menu bar closed it
+        # instead of opening it (a busy machine: the next click waited 30 s for its item)
+        self.wait_for(f"the {top} menu to close", "() => !document.querySelector('.lm-Menu')",
+                      PAGE_READY)
         return [item for item in items if item.strip()]
 
     # -- nbgrader's Assignment List -------------------------------------------------
