@@ -234,8 +234,12 @@ def problem():
              "--proc", "/proc", "--dev", "/dev", "true"]
     if os.geteuid() != 0:
         probe.insert(1, "--unshare-user")
-    result = subprocess.run(guarded(probe), capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL)
+    lifeline = Lifeline()
+    try:
+        result = subprocess.run(guarded(probe, lifeline=0), capture_output=True, text=True,
+                                stdin=lifeline.read_end, start_new_session=True)
+    finally:
+        lifeline.cut()
     if result.returncode != 0:
         why = (result.stderr.strip().splitlines() or ["no message"])[-1]
         if why.startswith("setpriv"):
@@ -464,7 +468,7 @@ class SandboxKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments=None):
         kernel = super().format_kernel_cmd(extra_arguments)
         return guarded(self.sandbox_command(kernel, lifeline=True),
-                       self.bound.procs() if self.bound is not None else ())
+                       self.bound.procs() if self.bound is not None else (), lifeline=0)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         self._cut_lifeline()
@@ -610,15 +614,21 @@ class SandboxKernelManager(AsyncKernelManager):
         self.bound = Bound(self._runtime.name, parse_size(self.sandbox_memory),
                            self.process_limit, self.sandbox_memory)
         self.bound.create()
-        command = guarded(self.sandbox_command(list(argv)), self.bound.procs())
+        self._cut_lifeline()
+        self._lifeline = Lifeline()
+        command = guarded(self.sandbox_command(list(argv)), self.bound.procs(),
+                          lifeline=self._lifeline.read_end)
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, start_new_session=True)
+                                   stderr=subprocess.DEVNULL, start_new_session=True,
+                                   pass_fds=(self._lifeline.read_end,))
+        self._lifeline.started()
         self.bound.watch(process.pid)
         return process
 
     def stop_process(self, process):
         """Stop a process of :meth:`start_process` and everything it started; clean up."""
         kill_session(process)
+        self._cut_lifeline()
         self._remove_bound()
         if os.geteuid() == 0:
             kill_user_processes(self.uid)

@@ -7,7 +7,7 @@ that request (``course grade`` stopped with SIGKILL, a Dask worker lost) left a
 sandbox that nothing would ever stop: its kernel waits for a client for good.
 So every sandbox, and the Dask worker's grading process, is started as::
 
-    setpriv --pdeathsig KILL -- /bin/sh -c GUARD sh <grader pid> [cgroup.procs ...] -- command
+    setpriv --pdeathsig KILL -- /bin/sh -c GUARD sh <grader pid> <lifeline fd|-> [cgroup.procs ...] -- command
 
 ``setpriv`` (util-linux) asks for the signal before anything else runs. The shell
 keeps it (the signal survives ``exec`` of a program that is not set-user-id,
@@ -18,11 +18,22 @@ which may have died before ``setpriv`` asked, joins the sandbox's cgroups
 That covers bwrap's first process. The second, which bwrap clones to set up the
 sandbox and which becomes its init, asks for the signal only once the sandbox is
 set up (its mounts: a fraction of a second): a grader killed in between takes the
-first with it and leaves the second to start the kernel. A kernel therefore also
-holds a *lifeline*: its stdin is a pipe whose one write end the grader keeps
-(:class:`Lifeline`), and :data:`ON_LIFELINE`, run in the sandbox before the kernel,
-kills the kernel when that pipe reaches its end, which is when the grader is gone
-however it went (a judge process reads its stdin and ends at its end by itself).
+first with it and leaves the second to start the kernel. A sandbox therefore also
+holds a *lifeline*: a pipe whose one write end the grader keeps (:class:`Lifeline`),
+which reaches its end when the grader is gone, however it went. A kernel takes it as
+its stdin, and :data:`ON_LIFELINE`, run in the sandbox before the kernel, kills the
+kernel at its end (a judge process reads its stdin and ends at its end by itself).
+
+And before bwrap's first process lets the second run (it writes to an eventfd that
+the second waits on), the second can do nothing at all: a grader killed in that
+window (under a millisecond on a quiet machine; a full run with three workers hit it)
+takes the first with it, and the second waits on that eventfd for good, before it
+has left the session the grader started it in. So the guard, given the lifeline,
+first leaves a watcher behind, outside the sandbox: a ``cat`` on the lifeline, then
+``kill -KILL 0``, which ends what is left of that session (the command must be
+started in a session of its own: ``start_new_session``). Once bwrap's second process
+has left the session it is past that wait, and the lifeline in the sandbox or the
+judge's own stdin ends it.
 
 As with ``--die-with-parent``, "the parent" is the thread that started the
 process: a sandbox started from a thread that ends dies with that thread.
@@ -39,9 +50,14 @@ from course.sandbox.cgroup import start_time
 GONE = 125
 #: Seconds between two looks at the run's process, where Linux has no pidfd_open.
 LOOK = 1
-# $1: the grader's pid; then the cgroup.procs files to join, "--", the command.
-GUARD = ('read -r _ _ _ parent _ < /proc/self/stat; [ "$parent" = "$1" ] || exit 125; shift; '
-         'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"')
+# $1: the grader's pid; $2: the lifeline's fd, or "-"; then the cgroup.procs files to
+# join, "--", the command. The lifeline is opened again as fd 9 (sh names no fd above 9
+# itself); the watcher holds none of the command's pipes and is in none of its cgroups.
+GUARD = ('read -r _ _ _ parent _ < /proc/self/stat; [ "$parent" = "$1" ] || exit 125; '
+         'if [ "$2" != - ]; then exec 9< "/proc/self/fd/$2"; '
+         '{ /bin/cat <&9 >/dev/null 2>&1; kill -KILL 0; } </dev/null >/dev/null 2>&1 & fi; '
+         'shift 2; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; '
+         'exec "$@" 9<&-')
 
 #: Runs in the sandbox, then the command after it: a background ``cat`` reads the
 #: lifeline (stdin, kept as fd 3) until its end, then SIGKILLs the command (``$$``,
@@ -52,9 +68,9 @@ ON_LIFELINE = ('exec 3<&0; { /bin/cat <&3 >/dev/null 2>&1; kill -KILL $$; } & '
 
 
 class Lifeline:
-    """A pipe whose read end a sandboxed kernel takes as stdin, and whose one write end
-    this process holds until :meth:`cut`: its end, read in the sandbox, means the grader
-    is gone."""
+    """A pipe whose read end a sandbox gets (a kernel as its stdin), and whose one write
+    end this process holds until :meth:`cut`: its end, read by the sandbox's watchers,
+    means the grader is gone."""
 
     def __init__(self):
         self.read_end, self._write_end = os.pipe()   # neither is inherited by other children
@@ -66,22 +82,27 @@ class Lifeline:
             self.read_end = None
 
     def cut(self):
-        """The kernel is done with: close both ends (its watcher ends it, if it still runs)."""
+        """The sandbox is done with: close both ends (its watchers end it, if it still runs)."""
         self.started()
         if self._write_end is not None:
             os.close(self._write_end)
             self._write_end = None
 
 
-def guarded(command, join=()):
+def guarded(command, join=(), lifeline=None):
     """``command`` started so that it dies with this process, inside the cgroups whose
     ``cgroup.procs`` files ``join`` names.
 
     Start it from this process itself (``subprocess.Popen``): the check compares
-    the new process's parent with :func:`os.getpid`.
+    the new process's parent with :func:`os.getpid`. ``lifeline``: the number the
+    read end of a :class:`Lifeline` has in the new process (0 if it is its stdin;
+    else pass it in ``pass_fds``), for a command (bwrap) that starts processes which
+    could outlive it; the command must then start a session of its own
+    (``start_new_session=True``), which is all the watcher ends.
     """
     return ["setpriv", "--pdeathsig", "KILL", "--", "/bin/sh", "-c", GUARD, "sh",
-            str(os.getpid()), *map(str, join), "--", *command]
+            str(os.getpid()), "-" if lifeline is None else str(int(lifeline)),
+            *map(str, join), "--", *command]
 
 
 def die_with_run(owner):

@@ -112,6 +112,55 @@ def test_a_grader_killed_as_its_sandbox_starts_leaves_no_sandbox(tmp_path):
     assert left == [], "a sandbox outlived the grader that started it"
 
 
+# A grader that starts bwrap as the course does (course.sandbox.lifetime.guarded, its
+# own session, a lifeline or none: argv[2]) but holds bwrap's first process before it
+# lets the second run (--userns-block-fd argv[3], a pipe the test writes nothing to
+# and closes only at its end), and SIGKILLs itself once the first has cloned the
+# second (--info-fd). argv[1]: a mark for the sandbox's command.
+HELD = """
+import os, signal, subprocess, sys
+from course.sandbox.lifetime import Lifeline, guarded
+mark, how, block = sys.argv[1:]
+lifeline = Lifeline()
+info, info_end = os.pipe()
+bwrap = ["bwrap", "--unshare-user", "--unshare-pid", "--die-with-parent", "--info-fd",
+         str(info_end), "--userns-block-fd", block, "--ro-bind", "/", "/", "--proc", "/proc",
+         "--dev", "/dev", "sleep", "120", mark]
+subprocess.Popen(guarded(bwrap, lifeline=0 if how == "lifeline" else None),
+                 stdin=lifeline.read_end, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                 pass_fds=(info_end, int(block)), start_new_session=True)
+os.close(info_end)
+assert b"child-pid" in os.read(info, 4096)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("how", ["lifeline", "none"])
+def test_bwraps_second_process_held_before_it_may_run_dies_with_the_grader(how):
+    """bwrap's second process waits on an eventfd until its first lets it run, and asks
+    for no signal before: a grader killed then leaves it waiting for good, unless the
+    guard's watcher on the lifeline ends the session (course.sandbox.lifetime)."""
+    mark = f"held-{os.getpid()}-{time.monotonic_ns()}"
+    block, unblock = os.pipe()
+    try:
+        result = subprocess.run([sys.executable, "-c", HELD, mark, how, str(block)],
+                                capture_output=True, text=True, timeout=60, pass_fds=(block,))
+        assert result.returncode == -9, result.stderr
+        deadline = time.monotonic() + (10 if how == "lifeline" else 2)
+        while processes_holding(mark) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = processes_holding(mark)
+        for pid in left:
+            os.kill(pid, 9)
+    finally:
+        os.close(block)
+        os.close(unblock)
+    if how == "lifeline":
+        assert left == [], "bwrap's second process outlived the grader"
+    else:   # the control: bwrap as it is leaves it waiting
+        assert len(left) == 1
+
+
 def test_grading_as_an_ordinary_user_works_and_hides_the_course():
     """Run as user nobody: the kernel starts in a user namespace, or one line names the fix."""
     if os.geteuid() != 0:

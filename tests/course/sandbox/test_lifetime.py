@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from course.sandbox.cgroup import owner_tag
-from course.sandbox.lifetime import GONE, guarded
+from course.sandbox.lifetime import GONE, Lifeline, guarded
 from support import processes_holding
 
 # Started by a throwaway "grader" (argv[1]: the command as JSON, argv[2]: how it gets
@@ -80,6 +80,64 @@ def test_a_grader_killed_right_after_the_fork_leaves_nothing_running():
     for pid in left:
         os.kill(pid, 9)
     assert left == [], "a guarded command outlived its grader"
+
+
+# A grader whose command leaves a process behind as bwrap's second process can: one
+# that never asked to die with its parent, still in the session the command started
+# (argv[1]: a mark for its command line; argv[2]: "lifeline" or "none"; argv[3]: a file
+# it creates once it runs). The grader SIGKILLs itself once that process runs.
+LEAVING = """
+import os, signal, subprocess, sys, time
+from course.sandbox.lifetime import Lifeline, guarded
+mark, how, ready = sys.argv[1:]
+lifeline = Lifeline()
+left = [sys.executable, "-c", "import sys, time; open(sys.argv[1], 'x').close(); time.sleep(120)",
+        ready, mark]
+process = subprocess.Popen(guarded(["/bin/sh", "-c", '"$@" & wait', "sh", *left],
+                                   lifeline=0 if how == "lifeline" else None),
+                           stdin=lifeline.read_end, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+lifeline.started()
+while not os.path.exists(ready):
+    time.sleep(0.01)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("how", ["lifeline", "none"])
+def test_a_grader_killed_leaves_nothing_of_its_commands_session_with_a_lifeline(how, tmp_path):
+    """What bwrap's second process is, before its first lets it run (course.sandbox.lifetime)."""
+    mark = f"lifetime-{uuid.uuid4().hex}"
+    result = subprocess.run([sys.executable, "-c", LEAVING, mark, how, str(tmp_path / "ready")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == -9, result.stderr
+    assert (tmp_path / "ready").exists()
+    deadline = time.monotonic() + (10 if how == "lifeline" else 2)
+    while processes_holding(mark) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = processes_holding(mark)
+    for pid in left:
+        os.kill(pid, 9)
+    if how == "lifeline":
+        assert left == [], "a process of the command's session outlived its grader"
+    else:   # the control: without the watcher, it lives on
+        assert len(left) == 1
+
+
+def test_the_lifelines_watcher_holds_none_of_the_commands_pipes():
+    """A judge's stdin and stdout: the grader sees their end when the command ends,
+    while the lifeline (another fd) is still whole."""
+    lifeline = Lifeline()
+    process = subprocess.Popen(guarded(["/bin/sh", "-c", "read -r line; echo got $line"],
+                                       lifeline=lifeline.read_end),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               start_new_session=True, pass_fds=(lifeline.read_end,))
+    lifeline.started()
+    try:
+        out, _ = process.communicate("x\n", timeout=30)   # its stdout's end, not the watcher's
+        assert (process.returncode, out) == (0, "got x\n")
+    finally:
+        lifeline.cut()
 
 
 WORKER = """
