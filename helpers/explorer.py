@@ -20,8 +20,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+import matplotlib.backends.backend_agg
+import matplotlib.figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator, StrMethodFormatter
 
 from ._widgets import explorer_box, png_of, show_explorer_or_still, widgets_wanted
@@ -135,8 +135,8 @@ class Drawing:
     """
 
     def __init__(self):
-        self.figure = Figure(figsize=FIGSIZE, dpi=DPI)
-        self.canvas = FigureCanvasAgg(self.figure)
+        self.figure = matplotlib.figure.Figure(figsize=FIGSIZE, dpi=DPI)
+        self.canvas = matplotlib.backends.backend_agg.FigureCanvasAgg(self.figure)
         self._frames = {}   # frame key -> the frame's pixels, without the data
         self.left, self.right = self.figure.subplots(1, 2)
         self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.25)

@@ -22,8 +22,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+import matplotlib.backends.backend_agg
+import matplotlib.figure
 from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator, StrMethodFormatter
 
 from ._widgets import explorer_box, png_of, show_explorer_or_still
@@ -221,8 +221,8 @@ class MoonsDrawing:
 
     def __init__(self, trainings):
         self.trainings = trainings
-        self.figure = Figure(figsize=FIGSIZE, dpi=DPI)
-        self.canvas = FigureCanvasAgg(self.figure)
+        self.figure = matplotlib.figure.Figure(figsize=FIGSIZE, dpi=DPI)
+        self.canvas = matplotlib.backends.backend_agg.FigureCanvasAgg(self.figure)
         self.costs, self.boundary = self.figure.subplots(1, 2)
         self.figure.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
         self.line = self.costs.plot([], [], marker="o", markersize=3)[0]

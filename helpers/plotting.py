@@ -4,7 +4,6 @@ Importing this module changes no setting; the notebooks' kernel settings are
 :func:`helpers.kernel.setup_notebook`'s, called in their imports cells.
 """
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import (FormatStrFormatter, LogLocator, MaxNLocator, NullLocator,
                                StrMethodFormatter)
@@ -17,9 +16,18 @@ __all__ = ["plot_data", "plot_costs", "plot_decision_boundary", "decision_grid",
 CMAP = "coolwarm"
 
 
+def _subplots(*args, **kwargs):
+    """``plt.subplots``. pyplot is imported on the first figure rather than with this
+    module: the grader's judge process imports what the imports cell imports, draws
+    nothing, and is spared loading pyplot (course/judge/runner.py, ``LAZY_MODULES``)."""
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(*args, **kwargs)
+
+
 def _axes(ax, figsize=(6, 4)):
     if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
+        _, ax = _subplots(figsize=figsize)
     return ax
 
 
@@ -168,7 +176,7 @@ def plot_activation_histograms(experiments, *, bins=30, value_range=None, title=
                          "array per layer")
     n_rows = len(experiments)
     width, height = panel_size[0] * n_cols + 1, panel_size[1] * n_rows + 0.6
-    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False, sharey="row",
+    fig, axes = _subplots(n_rows, n_cols, squeeze=False, sharey="row",
                              figsize=(width, height))
     # Fixed margins, in inches, instead of tight_layout, which measures every
     # tick label of every panel (a third of the time of a 4 x 5 grid). Rows
@@ -278,7 +286,7 @@ def plot_images(X, Y, classes, *, image_shape=(8, 8), n_images=8, panel_size=1.2
     n_images = min(n_images, X.shape[1])
     if n_images < 1:
         raise ValueError("no image to draw: X has no column or n_images < 1")
-    fig, axes = plt.subplots(1, n_images, squeeze=False,
+    fig, axes = _subplots(1, n_images, squeeze=False,
                              figsize=(panel_size * n_images, panel_size * 1.3))
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.8, wspace=0.1)
     for i, ax in enumerate(axes[0]):
@@ -310,7 +318,7 @@ def plot_gradient_profiles(profiles, *, axes=None, figsize=(9, 3.4)):
     axes : pair of matplotlib Axes
     """
     if axes is None:
-        figure, axes = plt.subplots(1, 2, figsize=figsize)
+        figure, axes = _subplots(1, 2, figsize=figsize)
         # Fixed margins: a layout engine measures every tick label at every draw.
         figure.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
     left, right = axes

@@ -285,6 +285,35 @@ def _changed(arrays, before):
             if array.tobytes() != bytes_before}
 
 
+#: The modules of matplotlib that the judge loads when a function first uses one of
+#: them, not when the imports cell imports them (importlib's LazyLoader): pyplot (the
+#: imports cell's), the figure and its canvas (helpers' explorers). Loading them is
+#: about half a second of CPU, mostly matplotlib writing every artist's docstrings,
+#: in every judge process, and no function of these exercises draws. Nothing in
+#: matplotlib depends on importing them for their side effects.
+LAZY_MODULES = frozenset({"matplotlib.pyplot", "matplotlib.figure",
+                          "matplotlib.backends.backend_agg"})
+
+
+def lazy_imports(names=LAZY_MODULES):
+    """From now on, the modules ``names`` load on first use of an attribute (a ``from
+    ... import`` of one is such a use)."""
+    import importlib.abc
+    import importlib.machinery
+    import importlib.util
+
+    class Lazy(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name not in names:
+                return None
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            if spec is not None and hasattr(spec.loader, "exec_module"):
+                spec.loader = importlib.util.LazyLoader(spec.loader)
+            return spec
+
+    sys.meta_path.insert(0, Lazy())
+
+
 def main(boot):
     """Run the locked cells, then answer requests until the grader closes stdin."""
     import types
@@ -292,6 +321,7 @@ def main(boot):
     codec = types.ModuleType("course_codec")
     exec(compile(boot["codec"], "course_codec", "exec"), codec.__dict__)
     _not_dumpable()
+    lazy_imports()
     shell = _Shell()
     namespace = {"__name__": "__main__", "__builtins__": __builtins__,
                  "get_ipython": lambda: shell}

@@ -101,6 +101,21 @@ def test_judge_process_hands_the_same_kind_of_array_as_the_visible_check(judge):
     assert VALUES.judge(_observe(judge, source)).passed
 
 
+def test_judge_process_loads_pyplot_when_a_function_first_draws(judge):
+    """The imports cell imports pyplot and the explorer's figure; the fork server leaves
+    them to the first use (course.judge.runner.LAZY_MODULES), and a function that draws
+    still draws, in the sandbox."""
+    source = ("import sys\n"
+              "LAZY = ('matplotlib.pyplot', 'matplotlib.figure', 'matplotlib.backends.backend_agg')\n"
+              "NOT_LOADED = [type(sys.modules[name]) is not type(sys) for name in LAZY]\n"
+              + _with_body("assert NOT_LOADED == [True, True, True], NOT_LOADED\n"
+                           "figure, axes = plt.subplots(figsize=(2, 3))\n"
+                           "assert list(figure.get_size_inches()) == [2, 3]\n"
+                           "assert type(sys.modules['matplotlib.pyplot']) is type(sys)\n"
+                           "plt.close(figure)"))
+    assert VALUES.judge(_observe(judge, source)).passed
+
+
 def test_judge_process_stops_a_function_past_its_time_limit(judge):
     with pytest.raises(JudgeTimeout):
         _observe(judge, _with_body("while True:\n    pass"), timeout=3)
