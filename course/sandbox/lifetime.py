@@ -51,10 +51,12 @@ GONE = 125
 #: Seconds between two looks at the run's process, where Linux has no pidfd_open.
 LOOK = 1
 # $1: the grader's pid; $2: the lifeline's fd, or "-"; then the cgroup.procs files to
-# join, "--", the command. The lifeline is opened again as fd 9 (sh names no fd above 9
-# itself); the watcher holds none of the command's pipes and is in none of its cgroups.
-GUARD = ('read -r _ _ _ parent _ < /proc/self/stat; [ "$parent" = "$1" ] || exit 125; '
-         'if [ "$2" != - ]; then exec 9< "/proc/self/fd/$2"; '
+# join, "--", the command. With a lifeline, the shell must lead a process group of its
+# own (or "kill 0" would reach the grader's): else it runs nothing. The lifeline is
+# opened again as fd 9 (sh names no fd above 9 itself); the watcher holds none of the
+# command's pipes and is in none of its cgroups.
+GUARD = ('read -r _ _ _ parent group _ < /proc/self/stat; [ "$parent" = "$1" ] || exit 125; '
+         'if [ "$2" != - ]; then [ "$group" = $$ ] || exit 125; exec 9< "/proc/self/fd/$2"; '
          '{ /bin/cat <&9 >/dev/null 2>&1; kill -KILL 0; } </dev/null >/dev/null 2>&1 & fi; '
          'shift 2; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; '
          'exec "$@" 9<&-')

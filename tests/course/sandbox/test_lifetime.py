@@ -124,6 +124,18 @@ def test_a_grader_killed_leaves_nothing_of_its_commands_session_with_a_lifeline(
         assert len(left) == 1
 
 
+def test_a_guarded_command_with_a_lifeline_outside_a_session_of_its_own_does_not_run(tmp_path):
+    """Its watcher would kill the grader's own process group."""
+    ran = tmp_path / "ran"
+    lifeline = Lifeline()
+    try:
+        result = subprocess.run(guarded(["touch", str(ran)], lifeline=0), stdin=lifeline.read_end,
+                                capture_output=True, text=True, timeout=30)
+    finally:
+        lifeline.cut()
+    assert result.returncode == GONE and not ran.exists()
+
+
 def test_the_lifelines_watcher_holds_none_of_the_commands_pipes():
     """A judge's stdin and stdout: the grader sees their end when the command ends,
     while the lifeline (another fd) is still whole."""
