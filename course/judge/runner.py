@@ -343,6 +343,7 @@ def main(boot):
 #: What the grader runs with ``python -P -c``: read the sources, then :func:`main`.
 BOOT = """\
 import json, os, types
+os.closerange(3, 1 << 16)   # the lifeline (course.sandbox.lifetime) and whatever else came
 def _read(n):
     data = b""
     while len(data) < n:

@@ -11,6 +11,7 @@ import socket
 import tempfile
 import time
 
+import psutil
 import pytest
 
 from support import probes as support
@@ -148,6 +149,18 @@ def test_judge_process_leaves_no_process_of_its_user_behind():
         while _processes_of(uid) and time.monotonic() < deadline:
             time.sleep(0.1)   # killed: gone once their parent has reaped them
         assert _processes_of(uid) == []
+
+
+def test_judge_process_holds_only_its_stdin_stdout_and_stderr():
+    """Not the lifeline the guard watches (course.sandbox.lifetime), nor anything else."""
+    judge = JudgeProcess(SandboxKernelManager(), IMPORTS, tempfile.mkdtemp())
+    try:
+        servers = [p for p in psutil.Process(judge.process.pid).children(recursive=True)
+                   if p.cmdline()[1:3] == ["-P", "-c"]]
+        assert len(servers) == 1
+        assert sorted(int(fd) for fd in os.listdir(f"/proc/{servers[0].pid}/fd")) == [0, 1, 2]
+    finally:
+        judge.stop()
 
 
 def _processes_of(uid):
