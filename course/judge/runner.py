@@ -142,7 +142,9 @@ def outcomes(request, namespace, arrays, codec, checkpoint):
     catch, errstate, ignore = warnings.catch_warnings, np.errstate, warnings.simplefilter
     name = request["function"]
     try:
-        exec(compile(request["answer"], request["filename"], "exec"), namespace)
+        code = compile(request["answer"], request["filename"], "exec")
+        load_named_lazy_modules(code, namespace)
+        exec(code, namespace)
     except BaseException as error:  # noqa: B902 (a SystemExit in the cell is the cell's)
         text = f"the answer cell raised {error_text(error)} when run on its own"
         return [[encode({"raised": text})] * len(repeats) for _, repeats in calls], \
@@ -314,6 +316,24 @@ def lazy_imports(names=LAZY_MODULES):
     sys.meta_path.insert(0, Lazy())
 
 
+def load_named_lazy_modules(code, namespace):
+    """Load each lazy module of ``namespace`` that ``code`` names (``plt``), before it runs.
+
+    A module still lazy is of another type than a module (``type(plt)``): an answer
+    cell could tell the judge from the notebook by it, and behave only when graded.
+    Loaded, it is a module like the kernel's. Only cells that name one pay for it.
+    """
+    names, codes = set(), [code]
+    while codes:
+        current = codes.pop()
+        names.update(current.co_names)
+        codes.extend(c for c in current.co_consts if isinstance(c, type(code)))
+    for name in names & namespace.keys():
+        value = namespace[name]
+        if isinstance(value, type(sys)) and type(value) is not type(sys):
+            getattr(value, "__name__")   # the first attribute read runs the module
+
+
 def main(boot):
     """Run the locked cells, then answer requests until the grader closes stdin."""
     import types
@@ -343,7 +363,7 @@ def main(boot):
 #: What the grader runs with ``python -P -c``: read the sources, then :func:`main`.
 BOOT = """\
 import json, os, types
-os.closerange(3, 1 << 16)   # the lifeline (course.sandbox.lifetime) and whatever else came
+os.closerange(3, os.sysconf("SC_OPEN_MAX"))   # the lifeline (course.sandbox.lifetime), and all else
 def _read(n):
     data = b""
     while len(data) < n:

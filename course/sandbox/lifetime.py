@@ -76,6 +76,11 @@ class Lifeline:
 
     def __init__(self):
         self.read_end, self._write_end = os.pipe()   # neither is inherited by other children
+        if self.read_end < 3:   # this process had stdin, stdout or stderr closed
+            import fcntl
+
+            low, self.read_end = self.read_end, fcntl.fcntl(self.read_end, fcntl.F_DUPFD_CLOEXEC, 3)
+            os.close(low)
 
     def started(self):
         """The kernel has its copy of the read end: close this process's."""

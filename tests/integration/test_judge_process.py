@@ -102,17 +102,16 @@ def test_judge_process_hands_the_same_kind_of_array_as_the_visible_check(judge):
     assert VALUES.judge(_observe(judge, source)).passed
 
 
-def test_judge_process_loads_pyplot_when_a_function_first_draws(judge):
-    """The imports cell imports pyplot and the explorer's figure; the fork server leaves
-    them to the first use (course.judge.runner.LAZY_MODULES), and a function that draws
-    still draws, in the sandbox."""
+def test_judge_process_loads_pyplot_for_an_answer_cell_that_names_it(judge):
+    """The fork server leaves pyplot and the explorer's figure to load on first use
+    (course.judge.runner.LAZY_MODULES); an answer cell that names ``plt`` gets it loaded,
+    as in the kernel (``type(plt)`` cannot tell the judge from the notebook), and draws."""
     source = ("import sys\n"
-              "LAZY = ('matplotlib.pyplot', 'matplotlib.figure', 'matplotlib.backends.backend_agg')\n"
-              "NOT_LOADED = [type(sys.modules[name]) is not type(sys) for name in LAZY]\n"
-              + _with_body("assert NOT_LOADED == [True, True, True], NOT_LOADED\n"
+              "LOADED = type(sys.modules['matplotlib.pyplot']) is type(sys)\n"
+              "GRADED = type(plt) is not type(np)\n"
+              + _with_body("assert LOADED and not GRADED, (LOADED, GRADED)\n"
                            "figure, axes = plt.subplots(figsize=(2, 3))\n"
                            "assert list(figure.get_size_inches()) == [2, 3]\n"
-                           "assert type(sys.modules['matplotlib.pyplot']) is type(sys)\n"
                            "plt.close(figure)"))
     assert VALUES.judge(_observe(judge, source)).passed
 

@@ -47,3 +47,30 @@ def test_a_notebooks_imports_leave_pyplot_and_the_figure_to_the_first_drawing(na
     assert report["loaded"] == [], f"the imports of {name} load {report['loaded']}"
     assert report["size"] == [2.0, 3.0] and report["backend"] == "agg"
 
+
+
+# argv[1]: the imports cell as Python, argv[2]: an answer cell; prints whether pyplot is
+# still lazy before and after the judge's child prepares the answer cell.
+PREPARED = """
+import json, sys, types
+from course.judge.runner import _Shell, lazy_imports, load_named_lazy_modules
+lazy_imports()
+namespace = {"__name__": "__main__", "get_ipython": lambda: _Shell()}
+exec(compile(sys.argv[1], "<imports cell>", "exec"), namespace)
+before = type(namespace["plt"]) is types.ModuleType
+load_named_lazy_modules(compile(sys.argv[2], "<answer cell>", "exec"), namespace)
+print(json.dumps([before, type(namespace["plt"]) is types.ModuleType]))
+"""
+
+
+@pytest.mark.parametrize("answer, loaded", [
+    ("def relu(Z):\n    return np.maximum(Z, 0)", False),
+    ("def relu(Z):\n    plt.plot(Z)\n    return np.maximum(Z, 0)", True),
+    ("GRADED = type(plt) is not type(np)\ndef relu(Z):\n    return Z if GRADED else 0", True),
+])
+def test_an_answer_cell_that_names_plt_gets_it_loaded_before_it_runs(answer, loaded):
+    source = _prelude(probes.notebooks()["Layers"])
+    result = subprocess.run([sys.executable, "-c", PREPARED, source, answer], capture_output=True,
+                            text=True, timeout=120, env={"MPLBACKEND": "agg", "PATH": "/usr/bin"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.splitlines()[-1]) == [False, loaded]

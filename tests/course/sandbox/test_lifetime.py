@@ -152,6 +152,29 @@ def test_the_lifelines_watcher_holds_none_of_the_commands_pipes():
         lifeline.cut()
 
 
+# A grader started with its stdin closed: os.pipe() would hand the lifeline fd 0.
+NO_STDIN = """
+import os, subprocess
+from course.sandbox.lifetime import Lifeline, guarded
+lifeline = Lifeline()
+assert lifeline.read_end > 2, lifeline.read_end
+process = subprocess.Popen(guarded(["/bin/sh", "-c", "read -r line; echo got $line"],
+                                   lifeline=lifeline.read_end),
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                           start_new_session=True, pass_fds=(lifeline.read_end,))
+lifeline.started()
+out, _ = process.communicate("x\\n", timeout=30)
+lifeline.cut()
+print("ok" if out == "got x\\n" and process.returncode == 0 else repr(out))
+"""
+
+
+def test_a_lifeline_made_with_stdin_closed_is_not_the_commands_stdin():
+    result = subprocess.run(["/bin/sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-c", NO_STDIN],
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "ok\n"), result.stderr
+
+
 WORKER = """
 import os, sys, time
 if sys.argv[2] == "no-pidfd":   # a Linux before 5.3
