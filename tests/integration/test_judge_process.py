@@ -102,6 +102,16 @@ def test_judge_process_hands_the_same_kind_of_array_as_the_visible_check(judge):
     assert VALUES.judge(_observe(judge, source)).passed
 
 
+def test_judge_process_leaves_pyplot_unloaded_for_an_answer_cell_that_does_not_name_it(judge):
+    """The fork server ran the imports cell (``import matplotlib.pyplot as plt``, the
+    explorer's figure) without loading them (course.judge.runner.LAZY_MODULES)."""
+    source = ("import sys\n"
+              "LAZY = [type(sys.modules[name]) is not type(sys) for name in ('matplotlib.pyplot', "
+              "'matplotlib.figure', 'matplotlib.backends.backend_agg')]\n"
+              + _with_body("assert LAZY == [True, True, True], LAZY"))
+    assert VALUES.judge(_observe(judge, source)).passed
+
+
 def test_judge_process_loads_pyplot_for_an_answer_cell_that_names_it(judge):
     """The fork server leaves pyplot and the explorer's figure to load on first use
     (course.judge.runner.LAZY_MODULES); an answer cell that names ``plt`` gets it loaded,
