@@ -17,7 +17,7 @@ import pytest
 
 from course.sandbox import cgroup
 from course.sandbox import kernel
-from support import processes_holding
+from support import outlived
 from support.nonroot import NOBODY, venv_for_others
 
 PROBE = Path(__file__).parents[1] / "support" / "sandbox_probe.py"
@@ -100,14 +100,7 @@ def test_a_grader_killed_as_its_sandbox_starts_leaves_no_sandbox(tmp_path):
         out, _ = grader.communicate(timeout=120)
         assert grader.returncode == -9 and "ran" not in out, out
         marks.append(f"{cgroup.PREFIX}{grader.pid}.")   # its sandbox's runtime folder
-    deadline = time.monotonic() + 10   # a sandbox that lived on would run its kernel by then
-    while time.monotonic() < deadline:
-        time.sleep(1)
-        left = [pid for mark in marks for pid in processes_holding(mark)]
-        if not left:
-            break
-    for pid in left:
-        os.kill(pid, 9)
+    left = outlived(marks, 10)   # a sandbox that lived on would run its kernel by then
     cgroup.remove_stale()
     assert left == [], "a sandbox outlived the grader that started it"
 
@@ -146,12 +139,7 @@ def test_bwraps_second_process_held_before_it_may_run_dies_with_the_grader(how):
         result = subprocess.run([sys.executable, "-c", HELD, mark, how, str(block)],
                                 capture_output=True, text=True, timeout=60, pass_fds=(block,))
         assert result.returncode == -9, result.stderr
-        deadline = time.monotonic() + (10 if how == "lifeline" else 2)
-        while processes_holding(mark) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        left = processes_holding(mark)
-        for pid in left:
-            os.kill(pid, 9)
+        left = outlived([mark], 10 if how == "lifeline" else 2)
     finally:
         os.close(block)
         os.close(unblock)

@@ -64,6 +64,26 @@ def processes_holding(mark):
     return found
 
 
+def outlived(marks, seconds):
+    """Pids of the processes holding any text of ``marks`` on their command line that still
+    run ``seconds`` after the call; each is SIGKILLed before this returns them."""
+    import os
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        left = [pid for mark in marks for pid in processes_holding(mark)]
+        if not left or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    for pid in left:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+    return left
+
+
 def hand_in_lean(root, students):
     """Write ``submitted/`` of the course at ``root`` for ``{student: answers}``, every notebook lean.
 

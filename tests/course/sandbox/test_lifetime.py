@@ -2,17 +2,15 @@
 a worker of `course grade` ends with the run's process."""
 
 import json
-import os
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
 
 from course.sandbox.cgroup import owner_tag
 from course.sandbox.lifetime import GONE, Lifeline, guarded
-from support import processes_holding
+from support import outlived
 
 # Started by a throwaway "grader" (argv[1]: the command as JSON, argv[2]: how it gets
 # it): "own" builds the guarded command itself; "handed" is given one that another
@@ -73,13 +71,7 @@ def test_a_grader_killed_right_after_the_fork_leaves_nothing_running():
     for _ in range(10):
         result = _grader(command, "own", "die")
         assert result.returncode == -9, result.stderr
-    deadline = time.monotonic() + 10
-    while processes_holding(mark) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = processes_holding(mark)
-    for pid in left:
-        os.kill(pid, 9)
-    assert left == [], "a guarded command outlived its grader"
+    assert outlived([mark], 10) == [], "a guarded command outlived its grader"
 
 
 # A grader whose command leaves a process behind as bwrap's second process can: one
@@ -112,12 +104,7 @@ def test_a_grader_killed_leaves_nothing_of_its_commands_session_with_a_lifeline(
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == -9, result.stderr
     assert (tmp_path / "ready").exists()
-    deadline = time.monotonic() + (10 if how == "lifeline" else 2)
-    while processes_holding(mark) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    left = processes_holding(mark)
-    for pid in left:
-        os.kill(pid, 9)
+    left = outlived([mark], 10 if how == "lifeline" else 2)
     if how == "lifeline":
         assert left == [], "a process of the command's session outlived its grader"
     else:   # the control: without the watcher, it lives on
